@@ -1,0 +1,90 @@
+# pam_otp - plain GNU make + pkg-config.
+#   make            build pam_module/pam_otp.so and cli/otpctl
+#   make check      unit, CLI and PAM-stack tests (SANITIZE=1: ASan+UBSan)
+#   make demo       enroll a user in a private store and log in through PAM
+#   make install    DESTDIR/PREFIX aware
+
+PREFIX   ?= /usr
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+PAMDIR   ?= /lib/$(MULTIARCH)/security
+
+CC       ?= cc
+PKGS     := pam libcrypto lmdb libconfuse libqrencode libcrypt libpng jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wconversion -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-sign-conversion
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE -fstack-protector-strong \
+            -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Icommon
+LDFLAGS  ?=
+ALL_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=address,undefined
+BUILD := build-san
+else
+BUILD := build
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+MODULE_SRC := $(wildcard pam_module/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+MODULE_OBJ := $(MODULE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIBOTP     := $(BUILD)/libotp.a
+
+MODULE := pam_module/pam_otp.so
+CLI    := cli/otpctl
+
+.PHONY: all deps deps-test check check-unit check-cli check-pam demo install clean
+all: $(MODULE) $(CLI)
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh build test
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard pam_module/*.h) $(wildcard cli/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBOTP): $(COMMON_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(MODULE): $(MODULE_OBJ) $(LIBOTP) pam_module/pam_otp.map
+	@echo "  LD      $@"
+	@$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--version-script=pam_module/pam_otp.map \
+		-o $@ $(MODULE_OBJ) $(LIBOTP) $(PKG_LIBS)
+
+$(CLI): $(CLI_OBJ) $(LIBOTP)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBOTP) $(PKG_LIBS)
+
+include tests/tests.mk
+
+demo: deps-test
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)
+	install -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_otp.so
+	install -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/otpctl
+	test -e $(DESTDIR)$(SYSCONFDIR)/pam_otp.conf || \
+		install -m 0644 etc/pam_otp.conf $(DESTDIR)$(SYSCONFDIR)/pam_otp.conf
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/pam_otp.8 man/otpctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/pam_otp.conf.5 $(DESTDIR)$(MANDIR)/man5/
+
+clean:
+	rm -rf build build-san $(MODULE) $(CLI) tests/unit/run_* tests/pam/pamtest_driver

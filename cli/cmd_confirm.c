@@ -1,0 +1,29 @@
+#include "ctl.h"
+#include "devices.h"
+#include "err.h"
+
+#include <stdio.h>
+
+int cmd_confirm(struct ctl *c, int argc, char **argv)
+{
+	struct otp_device_rec d;
+	struct otp_login who;
+	int rc;
+
+	if (argc != 4)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_check_user(c, argv[1]);
+	if (rc == 0)
+		rc = ctl_open(c, 1);
+	if (rc != 0)
+		return rc;
+	ctl_who(&who, argv[1]);
+	rc = otp_confirm(c->st, &c->key, &c->cfg, &who, argv[2], argv[3], &d);
+	if (rc != OTP_OK)
+		return ctl_err(c, rc, "confirm");
+	if (c->json)
+		return ctl_json_print(json_pack("{s:s,s:I,s:s,s:s}", "user", argv[1], "device",
+						(json_int_t)d.id, "name", d.name, "state", "active"));
+	printf("device %u (%s) of %s is active\n", d.id, d.name, argv[1]);
+	return 0;
+}

@@ -1,0 +1,28 @@
+#include "ctl.h"
+#include "devices.h"
+#include "err.h"
+
+#include <stdio.h>
+
+int cmd_rename(struct ctl *c, int argc, char **argv)
+{
+	struct otp_login who;
+	int rc;
+
+	if (argc != 4)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_check_user(c, argv[1]);
+	if (rc == 0)
+		rc = ctl_open(c, 0);
+	if (rc != 0)
+		return rc;
+	ctl_who(&who, argv[1]);
+	rc = otp_rename(c->st, &c->cfg, &who, argv[2], argv[3]);
+	if (rc != OTP_OK)
+		return ctl_err(c, rc, "rename");
+	if (c->json)
+		return ctl_json_print(json_pack("{s:s,s:s,s:s}", "user", argv[1], "device", argv[2],
+						"name", argv[3]));
+	printf("device %s of %s is now '%s'\n", argv[2], argv[1], argv[3]);
+	return 0;
+}

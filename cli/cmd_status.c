@@ -1,0 +1,130 @@
+#include "audit.h"
+#include "ctl.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define RECENT_MAX 10       /* failures shown */
+#define RECENT_SCAN 100000  /* audit records looked at, newest first */
+
+static int locked_now(const struct otp_user_rec *u, uint64_t now)
+{
+	return u->locked_until != 0 && (u->locked_until == OTP_LOCKED_FOREVER || now < u->locked_until);
+}
+
+/* The user's latest failures, newest first, from the audit trail. */
+static unsigned recent_failures(struct ctl *c, MDB_txn *txn, const char *user,
+				struct otp_audit_ev *out)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned n = 0, seen = 0;
+	int mrc;
+
+	if (mdb_cursor_open(txn, c->st->audit, &cur) != 0)
+		return 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST); mrc == 0 && n < RECENT_MAX &&
+	     seen < RECENT_SCAN; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV), seen++) {
+		if (otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &out[n]) != OTP_OK)
+			continue;
+		if (strcmp(out[n].user, user) == 0 &&
+		    (!strcmp(out[n].event, "auth_failure") || !strcmp(out[n].event, "replay") ||
+		     !strcmp(out[n].event, "locked")))
+			n++;
+	}
+	mdb_cursor_close(cur);
+	return n;
+}
+
+static void print_text(const char *user, const struct otp_user_rec *u, uint64_t now,
+		       const struct otp_audit_ev *ev, unsigned n)
+{
+	char t1[32], t2[32];
+
+	printf("user:        %s\n", user);
+	printf("locked:      %s", locked_now(u, now) ? "yes" : "no");
+	if (locked_now(u, now))
+		printf(" (until %s)", ctl_time(u->locked_until, t1, sizeof(t1)));
+	printf("\nfailures:    %u (since %s)\nlast login:  %s\n", u->failures,
+	       ctl_time(u->first_fail, t1, sizeof(t1)), ctl_time(u->last_login, t2, sizeof(t2)));
+	if (n > 0)
+		printf("recent failures:\n  %-20s %-12s %-12s %-16s %s\n", "TIME", "EVENT", "SERVICE",
+		       "RHOST", "DETAIL");
+	for (unsigned i = 0; i < n; i++)
+		printf("  %-20s %-12s %-12s %-16s %s\n", ctl_time(ev[i].time, t1, sizeof(t1)),
+		       ev[i].event, ev[i].service[0] ? ev[i].service : "-",
+		       ev[i].rhost[0] ? ev[i].rhost : "-", ev[i].detail);
+}
+
+static json_t *status_json(const char *user, const struct otp_user_rec *u, uint64_t now,
+			   const struct otp_audit_ev *ev, unsigned n)
+{
+	json_t *arr = json_array();
+	char t1[32], t2[32], t3[32];
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "time",
+			ctl_time(ev[i].time, t1, sizeof(t1)), "event", ev[i].event, "service",
+			ev[i].service, "rhost", ev[i].rhost, "detail", ev[i].detail));
+	return json_pack("{s:s,s:b,s:s,s:i,s:s,s:s,s:o}", "user", user, "locked",
+			 locked_now(u, now), "locked_until", ctl_time(locked_now(u, now) ?
+			 u->locked_until : 0, t1, sizeof(t1)), "failures", (int)u->failures,
+			 "first_failure", ctl_time(u->first_fail, t2, sizeof(t2)), "last_login",
+			 ctl_time(u->last_login, t3, sizeof(t3)), "recent_failures", arr);
+}
+
+int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	static struct otp_audit_ev recent[RECENT_MAX + 1];
+	struct otp_user_rec u;
+	struct otp_login who;
+	MDB_txn *txn = NULL;
+	unsigned n = 0;
+	int rc;
+
+	if (argc != 2)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_check_user(c, argv[1]);
+	if (rc == 0)
+		rc = ctl_open(c, 0);
+	if (rc != 0)
+		return rc;
+	ctl_who(&who, argv[1]);
+	rc = otp_txn_begin(c->st, 0, &txn);
+	if (rc == OTP_OK)
+		rc = otp_user_load(c->st, txn, argv[1], &u);
+	if (rc == OTP_ENOTFOUND)
+		otp_seterr(rc, "user %s is not enrolled", argv[1]);
+	if (rc == OTP_OK)
+		n = recent_failures(c, txn, argv[1], recent);
+	otp_txn_abort(txn);
+	if (rc != OTP_OK)
+		return ctl_err(c, rc, "status");
+	if (c->json)
+		return ctl_json_print(status_json(argv[1], &u, who.now, recent, n));
+	print_text(argv[1], &u, who.now, recent, n);
+	return 0;
+}
+
+int cmd_unlock(struct ctl *c, int argc, char **argv)
+{
+	struct otp_login who;
+	int rc;
+
+	if (argc != 2)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_check_user(c, argv[1]);
+	if (rc == 0)
+		rc = ctl_open(c, 0);
+	if (rc != 0)
+		return rc;
+	ctl_who(&who, argv[1]);
+	rc = otp_unlock(c->st, &c->cfg, &who);
+	if (rc != OTP_OK)
+		return ctl_err(c, rc, "unlock");
+	if (c->json)
+		return ctl_json_print(json_pack("{s:s,s:b}", "user", argv[1], "locked", 0));
+	printf("%s is unlocked\n", argv[1]);
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* ctl.h - what every otpctl verb shares: context, exit codes, output. */
+#ifndef OTPCTL_CTL_H
+#define OTPCTL_CTL_H
+
+#include "auth.h"
+#include "config.h"
+#include "seal.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Exit codes, as documented in otpctl(8). */
+enum {
+	EX_OK_ = 0,
+	EX_USAGE_ = 1,
+	EX_NOTFOUND = 2,
+	EX_BADCODE = 3,
+	EX_STORE = 4,
+	EX_PERM = 5,
+};
+
+struct ctl {
+	const char *config_path;
+	int json;
+	const char *verb;
+	struct otp_config cfg;
+	struct otp_store *st;
+	struct otp_seal_key key;
+	int key_loaded;
+};
+
+struct verb {
+	const char *name;
+	int writes;           /* needs root */
+	int (*run)(struct ctl *c, int argc, char **argv);
+	const char *usage;    /* arguments, after "otpctl NAME " */
+	const char *help;     /* one line */
+};
+
+/* The table, in otpctl.c. */
+const struct verb *ctl_verbs(void);
+
+/* Print "otpctl VERB: message" to stderr; returns code. */
+int ctl_fail(struct ctl *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Report a libotp error (with its detail) and return the matching exit code. */
+int ctl_err(struct ctl *c, int rc, const char *what);
+
+/* Print the verb's usage to stdout (for -h) or stderr; returns code. */
+int ctl_usage(struct ctl *c, int code);
+
+/* Open the store (and with key nonzero the seal key); returns an exit code. */
+int ctl_open(struct ctl *c, int key);
+
+/* Fill who for an admin change of user: service "otpctl", tty, now. */
+void ctl_who(struct otp_login *who, const char *user);
+
+/* Validate a user name argument; returns 0 or an exit code (message printed). */
+int ctl_check_user(struct ctl *c, const char *user);
+
+/* RFC 3339 UTC text of t into buf (>= 21 bytes); "-" for 0. */
+const char *ctl_time(uint64_t t, char *buf, size_t n);
+
+/* Print a JSON value on one line and free it; returns 0. */
+int ctl_json_print(json_t *v);
+
+/*
+ * ctl_getopt - getopt_long over a verb's argv with -h/--help added:
+ * returns the option, -1 at the end, or 'h'/'?' for the caller to turn
+ * into usage. Resets getopt's state for each verb.
+ */
+struct option;
+int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* Verbs. */
+int cmd_init(struct ctl *c, int argc, char **argv);
+int cmd_enroll(struct ctl *c, int argc, char **argv);
+int cmd_confirm(struct ctl *c, int argc, char **argv);
+int cmd_devices(struct ctl *c, int argc, char **argv);
+int cmd_rename(struct ctl *c, int argc, char **argv);
+int cmd_revoke(struct ctl *c, int argc, char **argv);
+int cmd_recovery(struct ctl *c, int argc, char **argv);
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_unlock(struct ctl *c, int argc, char **argv);
+int cmd_hosts(struct ctl *c, int argc, char **argv);
+int cmd_verify(struct ctl *c, int argc, char **argv);
+
+#endif

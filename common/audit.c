@@ -1,0 +1,168 @@
+#include "audit.h"
+#include "codec.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+static void copy_field(char *dst, const char *src)
+{
+	snprintf(dst, OTP_AUDIT_FIELD_MAX + 1, "%s", src ? src : "");
+}
+
+void otp_audit_set(struct otp_audit_ev *ev, uint64_t now, const char *event,
+		   const char *user, const char *device, const char *detail)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time = now;
+	snprintf(ev->event, sizeof(ev->event), "%s", event ? event : "");
+	copy_field(ev->user, user);
+	copy_field(ev->device, device);
+	copy_field(ev->detail, detail);
+}
+
+static int next_seq(struct otp_store *st, MDB_txn *txn, uint64_t t, uint32_t *seq)
+{
+	uint8_t kb[12];
+	MDB_cursor *cur;
+	MDB_val k = { sizeof(kb), kb }, v;
+	int mrc;
+
+	otp_be64(kb, t);
+	otp_be32(kb + 8, UINT32_MAX);
+	*seq = 0;
+	mrc = mdb_cursor_open(txn, st->audit, &cur);
+	if (mrc != 0)
+		return otp_lmdb_err(mrc, "audit");
+	/* The last key at or before (t, max) tells the highest seq in t. */
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (mrc == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (mrc == 0 && k.mv_size == 12 && otp_rd64(k.mv_data) == t)
+		*seq = otp_rd32((const uint8_t *)k.mv_data + 8) + 1;
+	mdb_cursor_close(cur);
+	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "audit");
+}
+
+static int prune(struct otp_store *st, MDB_txn *txn, uint64_t now, unsigned days)
+{
+	uint64_t cutoff = now > (uint64_t)days * 86400 ? now - (uint64_t)days * 86400 : 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc, n = 0;
+
+	mrc = mdb_cursor_open(txn, st->audit, &cur);
+	if (mrc != 0)
+		return otp_lmdb_err(mrc, "audit");
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	     mrc == 0 && n < OTP_AUDIT_PRUNE_BATCH;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+		if (k.mv_size != 12 || otp_rd64(k.mv_data) >= cutoff)
+			break;
+		mrc = mdb_cursor_del(cur, 0);
+		if (mrc != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "audit prune");
+}
+
+int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev,
+		     unsigned retention_days)
+{
+	uint8_t kb[12], vb[8 * (OTP_AUDIT_FIELD_MAX + 2) + 64];
+	struct otp_wbuf w = { vb, sizeof(vb), 0, OTP_OK };
+	MDB_val k = { sizeof(kb), kb }, v;
+	int rc, mrc;
+
+	rc = prune(st, txn, ev->time, retention_days);
+	if (rc == OTP_OK)
+		rc = next_seq(st, txn, ev->time, &ev->seq);
+	if (rc != OTP_OK)
+		return rc;
+	otp_be64(kb, ev->time);
+	otp_be32(kb + 8, ev->seq);
+	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_str(&w, ev->event);
+	otp_put_str(&w, ev->user);
+	otp_put_str(&w, ev->service);
+	otp_put_str(&w, ev->rhost);
+	otp_put_str(&w, ev->tty);
+	otp_put_str(&w, ev->device);
+	otp_put_str(&w, ev->detail);
+	if (w.err != OTP_OK)
+		return otp_seterr(OTP_EINVAL, "audit record does not encode");
+	v.mv_size = w.len;
+	v.mv_data = vb;
+	mrc = mdb_put(txn, st->audit, &k, &v, 0);
+	return mrc ? otp_lmdb_err(mrc, "audit") : OTP_OK;
+}
+
+int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
+		     struct otp_audit_ev *ev)
+{
+	struct otp_rbuf r = { val, vlen, 0, OTP_OK };
+	uint8_t ver;
+
+	if (klen != 12)
+		return OTP_ECORRUPT;
+	memset(ev, 0, sizeof(*ev));
+	ev->time = otp_rd64(key);
+	ev->seq = otp_rd32((const uint8_t *)key + 8);
+	ver = otp_get_u8(&r);
+	if (r.err == OTP_OK && ver > OTP_REC_VERSION)
+		return OTP_EVERSION;
+	if (ver != OTP_REC_VERSION)
+		return OTP_ECORRUPT;
+	otp_get_str(&r, ev->event, sizeof(ev->event) - 1);
+	otp_get_str(&r, ev->user, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->service, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->rhost, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->tty, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->device, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->detail, OTP_AUDIT_FIELD_MAX);
+	return otp_get_end(&r);
+}
+
+/* Append " key=value" when value is not empty; control characters and
+ * quotes become '?', so a hostile PAM_RHOST cannot forge a syslog field. */
+static void kv(char *line, size_t sz, const char *k, const char *v)
+{
+	char clean[OTP_AUDIT_FIELD_MAX + 1];
+	size_t i, o = strlen(line);
+
+	if (*v == '\0')
+		return;
+	for (i = 0; v[i] != '\0' && i < OTP_AUDIT_FIELD_MAX; i++)
+		clean[i] = ((unsigned char)v[i] < ' ' || v[i] == '"' || v[i] == 0x7f) ? '?' : v[i];
+	clean[i] = '\0';
+	snprintf(line + o, sz - o, strpbrk(clean, " =") ? " %s=\"%s\"" : " %s=%s", k, clean);
+}
+
+static int is_warning(const char *event)
+{
+	static const char *const bad[] = { "auth_failure", "replay", "locked", "lockout" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (strcmp(event, bad[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void otp_audit_syslog(const struct otp_audit_ev *ev)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "event=%s", ev->event);
+	kv(line, sizeof(line), "user", ev->user);
+	kv(line, sizeof(line), "service", ev->service);
+	kv(line, sizeof(line), "rhost", ev->rhost);
+	kv(line, sizeof(line), "tty", ev->tty);
+	kv(line, sizeof(line), "device", ev->device);
+	kv(line, sizeof(line), "detail", ev->detail);
+	syslog(LOG_AUTHPRIV | (is_warning(ev->event) ? LOG_WARNING : LOG_NOTICE), "%s", line);
+}

@@ -1,0 +1,62 @@
+/*
+ * audit.h - the audit trail: one record per login outcome or admin change,
+ * written in the same write transaction as the change it records, keyed by
+ * (time, sequence) so a dump is in time order. Never holds a code, secret
+ * or password: callers pass only names and outcomes.
+ */
+#ifndef OTP_AUDIT_H
+#define OTP_AUDIT_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OTP_AUDIT_FIELD_MAX 256  /* bytes per text field */
+#define OTP_AUDIT_PRUNE_BATCH 64 /* old records dropped per append at most */
+
+struct otp_audit_ev {
+	uint64_t time;       /* seconds since epoch */
+	uint32_t seq;        /* filled in on append / decode */
+	char event[32];      /* auth_success, auth_failure, replay, ... (DESIGN.md) */
+	char user[OTP_AUDIT_FIELD_MAX + 1];
+	char service[OTP_AUDIT_FIELD_MAX + 1];
+	char rhost[OTP_AUDIT_FIELD_MAX + 1];
+	char tty[OTP_AUDIT_FIELD_MAX + 1];
+	char device[OTP_AUDIT_FIELD_MAX + 1];
+	char detail[OTP_AUDIT_FIELD_MAX + 1];
+};
+
+/*
+ * otp_audit_set - fill ev: time now, event, user and detail; the other
+ * fields empty. Longer strings are cut at OTP_AUDIT_FIELD_MAX bytes.
+ * Any argument may be NULL (empty).
+ */
+void otp_audit_set(struct otp_audit_ev *ev, uint64_t now, const char *event,
+		   const char *user, const char *device, const char *detail);
+
+/*
+ * otp_audit_append - add ev inside the write transaction txn, after every
+ * record already there for the same second; also deletes up to
+ * OTP_AUDIT_PRUNE_BATCH records older than retention_days, so pruning
+ * costs a bounded amount per write.
+ * Returns OTP_OK, OTP_EFULL or OTP_ESTORE.
+ */
+int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev,
+		     unsigned retention_days);
+
+/*
+ * otp_audit_decode - one stored record (key and value as LMDB gives them).
+ * Returns OTP_OK, OTP_ECORRUPT or OTP_EVERSION.
+ */
+int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
+		     struct otp_audit_ev *ev);
+
+/*
+ * otp_audit_syslog - one LOG_AUTHPRIV line for ev, "key=value" pairs an
+ * auditor can grep; values are quoted when they hold spaces. Notice level
+ * for successes and admin changes, warning for failures and lockouts.
+ */
+void otp_audit_syslog(const struct otp_audit_ev *ev);
+
+#endif

@@ -1,0 +1,315 @@
+#include "auth.h"
+#include "audit.h"
+#include "hosts.h"
+#include "err.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCK_ANNOUNCED 1u  /* user flag: the `lockout` record is written */
+
+void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const char *event,
+		       const char *device, const char *detail)
+{
+	otp_audit_set(ev, who->now, event, who->user, device, detail);
+	snprintf(ev->service, sizeof(ev->service), "%s", who->service ? who->service : "");
+	snprintf(ev->rhost, sizeof(ev->rhost), "%s", who->rhost ? who->rhost : "");
+	snprintf(ev->tty, sizeof(ev->tty), "%s", who->tty ? who->tty : "");
+}
+
+/* Audit inside txn, commit, then syslog only what was committed. */
+int otp_audit_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			struct otp_audit_ev *evs, unsigned nev)
+{
+	int rc = OTP_OK;
+
+	for (unsigned i = 0; rc == OTP_OK && i < nev; i++)
+		rc = otp_audit_append(st, txn, &evs[i], cfg->audit_retention_days);
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	rc = otp_txn_commit(txn);
+	for (unsigned i = 0; rc == OTP_OK && cfg->audit_syslog && i < nev; i++)
+		otp_audit_syslog(&evs[i]);
+	return rc;
+}
+
+static int is_locked(const struct otp_user_rec *u, uint64_t now)
+{
+	return u->locked_until != 0 && (u->locked_until == OTP_LOCKED_FOREVER || now < u->locked_until);
+}
+
+static void clear_failures(struct otp_user_rec *u)
+{
+	u->failures = 0;
+	u->first_fail = 0;
+	u->locked_until = 0;
+	u->flags &= ~LOCK_ANNOUNCED;
+}
+
+static void charge(struct otp_user_rec *u, const struct otp_config *cfg, uint64_t now)
+{
+	if (u->locked_until != 0 || u->first_fail == 0 ||
+	    now - u->first_fail > cfg->lockout.fail_interval || now < u->first_fail) {
+		clear_failures(u);
+		u->first_fail = now;
+	}
+	u->failures++;
+	if (u->failures >= cfg->lockout.deny)
+		u->locked_until = cfg->lockout.unlock_time ? now + cfg->lockout.unlock_time :
+			OTP_LOCKED_FOREVER;
+}
+
+int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
+		    const struct otp_login *who, struct otp_auth_result *res)
+{
+	struct otp_user_rec u;
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (who->exempt || cfg->lockout.deny == 0) {
+		res->enrolled = 1;
+		return OTP_OK;
+	}
+	rc = otp_txn_begin(st, 1, &txn);
+	if (rc != OTP_OK)
+		return rc;
+	rc = otp_user_load(st, txn, who->user, &u);
+	if (rc == OTP_ENOTFOUND) {
+		otp_txn_abort(txn);
+		return OTP_OK;
+	}
+	res->enrolled = 1;
+	if (rc == OTP_OK && is_locked(&u, who->now)) {
+		res->locked_until = u.locked_until;
+		otp_audit_from(&ev, who, "locked", NULL, "attempt refused while locked");
+		rc = otp_audit_commit(st, cfg, txn, &ev, 1);
+		return rc == OTP_OK ? OTP_ELOCKED : rc;
+	}
+	if (rc == OTP_OK) {
+		charge(&u, cfg, who->now);
+		rc = otp_user_save(st, txn, who->user, &u);
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	return otp_txn_commit(txn);
+}
+
+int otp_device_try(const struct otp_config *cfg, struct otp_device_rec *d,
+		   const uint8_t *secret, size_t n, const char *code, uint64_t now)
+{
+	uint64_t matched = 0;
+	int rc;
+
+	if (d->type == OTP_HOTP) {
+		rc = otp_hotp_verify(secret, n, d->alg, d->digits, d->counter, cfg->hotp.window,
+				     code, &matched);
+		if (rc == OTP_OK)
+			d->counter = matched + 1;
+	} else {
+		rc = otp_totp_verify(secret, n, d->alg, d->digits, d->period, 0, now,
+				     cfg->totp.window, d->last_step, code, &matched);
+		if (rc == OTP_OK)
+			d->last_step = matched;
+	}
+	if (rc == OTP_OK)
+		d->last_used = now;
+	return rc;
+}
+
+int otp_device_check(const struct otp_seal_key *key, const struct otp_config *cfg,
+		     const char *user, struct otp_device_rec *d, const char *code, uint64_t now)
+{
+	uint8_t secret[OTP_SECRET_MAX];
+	size_t n = 0;
+	int rc;
+
+	rc = otp_unseal(key, user, d->id, d->sealed, d->sealed_len, secret, sizeof(secret), &n);
+	if (rc == OTP_OK)
+		rc = otp_device_try(cfg, d, secret, n, code, now);
+	otp_wipe(secret, sizeof(secret));
+	return rc;
+}
+
+/* Try every active device; *hit gets the index of the one that matched. */
+static int try_devices(const struct otp_seal_key *key, const struct otp_config *cfg,
+		       const struct otp_login *who, struct otp_device_rec *devs, unsigned n,
+		       const char *code, unsigned *hit, unsigned *active)
+{
+	int rc = OTP_EBADCODE, one;
+
+	*active = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (devs[i].state != OTP_ACTIVE)
+			continue;
+		(*active)++;
+		one = otp_device_check(key, cfg, who->user, &devs[i], code, who->now);
+		if (one == OTP_OK) {
+			*hit = i;
+			return OTP_OK;
+		}
+		if (one == OTP_EREPLAY)
+			rc = OTP_EREPLAY;
+		else if (one != OTP_EBADCODE)
+			return one;
+	}
+	return rc;
+}
+
+int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			  const struct otp_login *who, const char *event, const char *device,
+			  const char *detail)
+{
+	struct otp_user_rec u;
+	struct otp_audit_ev ev;
+	int rc = otp_user_load(st, txn, who->user, &u);
+
+	if (rc == OTP_OK) {
+		clear_failures(&u);
+		u.last_login = who->now;
+		rc = otp_user_save(st, txn, who->user, &u);
+	} else if (rc == OTP_ENOTFOUND) {
+		rc = OTP_OK;
+	}
+	/* A host name or no host is simply not remembered. */
+	if (rc == OTP_OK && who->remember > 0 && who->rhost != NULL &&
+	    otp_host_put(st, txn, who->user, who->rhost, who->now, who->now + who->remember) ==
+	    OTP_ESTORE)
+		rc = OTP_ESTORE;
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	otp_audit_from(&ev, who, event, device, detail);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}
+
+int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
+		  const struct otp_config *cfg, const struct otp_login *who,
+		  const char *code, struct otp_auth_result *res)
+{
+	struct otp_device_rec *devs;
+	MDB_txn *txn = NULL;
+	unsigned n = 0, hit = 0;
+	int rc;
+
+	devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	if (devs == NULL)
+		return OTP_ENOMEM;
+	rc = otp_txn_begin(st, 1, &txn);
+	if (rc == OTP_OK)
+		rc = otp_device_list(st, txn, who->user, devs, &n);
+	if (rc == OTP_OK)
+		rc = try_devices(key, cfg, who, devs, n, code, &hit, &res->active);
+	if (rc == OTP_OK) {
+		res->device = devs[hit].id;
+		snprintf(res->device_name, sizeof(res->device_name), "%s", devs[hit].name);
+		rc = otp_device_save(st, txn, who->user, &devs[hit]);
+		if (rc == OTP_OK) {
+			rc = otp_auth_record_success(st, cfg, txn, who,
+						     who->event ? who->event : "auth_success", devs[hit].name,
+					    devs[hit].type == OTP_HOTP ? "hotp" : "totp");
+			txn = NULL;  /* record_success committed or aborted it */
+		}
+	}
+	otp_txn_abort(txn);
+	otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
+	free(devs);
+	return rc;
+}
+
+int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
+		       const struct otp_login *who, const char *event, const char *detail)
+{
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	if (rc != OTP_OK)
+		return rc;
+	return otp_auth_record_success(st, cfg, txn, who, event, NULL, detail);
+}
+
+int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
+		    const struct otp_login *who, const char *event, const char *detail)
+{
+	struct otp_user_rec u;
+	struct otp_audit_ev ev[2];
+	unsigned nev = 1;
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	if (rc != OTP_OK)
+		return rc;
+	otp_audit_from(&ev[0], who, event, NULL, detail);
+	rc = otp_user_load(st, txn, who->user, &u);
+	if (rc == OTP_OK && !who->exempt && cfg->lockout.deny > 0 &&
+	    is_locked(&u, who->now) && !(u.flags & LOCK_ANNOUNCED)) {
+		char d[96];
+
+		u.flags |= LOCK_ANNOUNCED;
+		rc = otp_user_save(st, txn, who->user, &u);
+		snprintf(d, sizeof(d), "%u failures", u.failures);
+		otp_audit_from(&ev[nev++], who, "lockout", NULL, d);
+	} else if (rc == OTP_ENOTFOUND) {
+		rc = OTP_OK;
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	return otp_audit_commit(st, cfg, txn, ev, nev);
+}
+
+int otp_auth_active(struct otp_store *st, const char *user, unsigned *active)
+{
+	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	MDB_txn *txn = NULL;
+	unsigned n = 0;
+	int rc;
+
+	*active = 0;
+	if (devs == NULL)
+		return OTP_ENOMEM;
+	rc = otp_txn_begin(st, 0, &txn);
+	if (rc == OTP_OK)
+		rc = otp_device_list(st, txn, user, devs, &n);
+	otp_txn_abort(txn);
+	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
+		*active += devs[i].state == OTP_ACTIVE;
+	otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
+	free(devs);
+	return rc;
+}
+
+int otp_unlock(struct otp_store *st, const struct otp_config *cfg, const struct otp_login *who)
+{
+	struct otp_user_rec u;
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	char detail[64];
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	if (rc == OTP_OK)
+		rc = otp_user_load(st, txn, who->user, &u);
+	if (rc == OTP_ENOTFOUND)
+		otp_seterr(rc, "user %s is not enrolled", who->user);
+	if (rc == OTP_OK) {
+		snprintf(detail, sizeof(detail), "%u failures cleared%s", u.failures,
+			 is_locked(&u, who->now) ? ", was locked" : "");
+		clear_failures(&u);
+		rc = otp_user_save(st, txn, who->user, &u);
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	otp_audit_from(&ev, who, "unlock", NULL, detail);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}

@@ -1,0 +1,149 @@
+/*
+ * auth.h - the login's store transactions, shared by pam_otp.so and
+ * `otpctl verify`.
+ *
+ * A login is at most three short write transactions, each exact under
+ * concurrency because LMDB admits one writer at a time:
+ *   1. otp_auth_charge: refuse a locked user, else count this attempt as a
+ *      failure *before* any factor is checked (charge first);
+ *   2. otp_auth_code: verify the code against every active device and, in
+ *      the same transaction, advance the HOTP counter / TOTP replay mark,
+ *      refund the charge and audit the success;
+ *   3. otp_auth_failed: audit a failure (the charge already counted it).
+ * Slow work (password hashing, recovery-code hashing) happens between
+ * transactions, never inside one.
+ */
+#ifndef OTP_AUTH_H
+#define OTP_AUTH_H
+
+#include "config.h"
+#include "seal.h"
+#include "store.h"
+
+#include <stdint.h>
+
+/* Who is logging in, from where; copied into audit records. */
+struct otp_login {
+	const char *user;
+	const char *service;  /* PAM_SERVICE, may be NULL */
+	const char *rhost;    /* PAM_RHOST, may be NULL */
+	const char *tty;      /* PAM_TTY, may be NULL */
+	uint64_t now;         /* seconds since epoch */
+	int exempt;           /* nonzero: never charged or locked (root) */
+	uint64_t remember;    /* seconds to remember rhost on success; 0 never */
+	const char *event;    /* success event; NULL: "auth_success" */
+};
+
+struct otp_auth_result {
+	int enrolled;            /* user has a store record */
+	unsigned active;         /* active devices */
+	uint32_t device;         /* the device that matched */
+	char device_name[OTP_NAME_MAX + 1];
+	uint64_t locked_until;   /* when OTP_ELOCKED: seconds since epoch, or
+				    OTP_LOCKED_FOREVER */
+};
+
+/*
+ * otp_auth_charge - lock check and charge, one write transaction.
+ * If the user is locked: audits `locked` and returns OTP_ELOCKED with
+ * res->locked_until set. Otherwise, for an enrolled, non-exempt user with
+ * lockout.deny > 0, counts one failure (starting a new fail_interval when
+ * the last one ran out) and, on reaching deny, sets the lock that a
+ * success will lift. A user with no record is not charged (no records are
+ * made for names an attacker types).
+ * Returns OTP_OK, OTP_ELOCKED, or a store error.
+ */
+int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
+		    const struct otp_login *who, struct otp_auth_result *res);
+
+/*
+ * otp_auth_code - verify code against every active device of who->user.
+ * On a match: moves the HOTP counter past it or records the TOTP step,
+ * sets last_used/last_login, clears the user's failures and lock, audits
+ * `auth_success`, and commits; returns OTP_OK with res->device set.
+ * On no match returns OTP_EBADCODE or OTP_EREPLAY (the code matched only
+ * an already-used step) and writes nothing: the caller then tries a
+ * recovery code or calls otp_auth_failed.
+ * res->active tells how many active devices there were (0: none).
+ * Returns also OTP_ECRYPTO (a secret did not unseal: wrong seal key) or a
+ * store error; the code itself is never logged or stored.
+ */
+int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
+		  const struct otp_config *cfg, const struct otp_login *who,
+		  const char *code, struct otp_auth_result *res);
+
+/*
+ * otp_auth_succeeded - record a success that needed no code (trusted
+ * network, remembered host, nullok): clears failures and the lock, sets
+ * last_login, audits event (e.g. "trusted_network") with detail.
+ * Returns OTP_OK or a store error.
+ */
+int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
+		       const struct otp_login *who, const char *event, const char *detail);
+
+/*
+ * otp_auth_record_success - inside the write transaction txn: clear the
+ * user's failures and lock, set last_login, remember who->rhost when
+ * who->remember is set, audit event with device and detail, and commit.
+ * txn is gone afterwards whatever happens.
+ * Returns OTP_OK or a store error.
+ */
+int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			    const struct otp_login *who, const char *event, const char *device,
+			    const char *detail);
+
+/*
+ * otp_auth_active - how many active devices user has (read transaction,
+ * never waits for a writer). Returns OTP_OK or a store error.
+ */
+int otp_auth_active(struct otp_store *st, const char *user, unsigned *active);
+
+/*
+ * otp_auth_failed - audit a failed attempt (event "auth_failure" or
+ * "replay", detail e.g. "password" or "code"), plus a `lockout` record the
+ * first time the user's failures have reached lockout.deny.
+ * Returns OTP_OK or a store error.
+ */
+int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
+		    const struct otp_login *who, const char *event, const char *detail);
+
+/*
+ * otp_device_try - check code against one device whose secret is already
+ * unsealed (secret, n bytes), and on success update d in memory (counter,
+ * last_step, last_used) for the caller to save in its transaction.
+ * Returns OTP_OK, OTP_EBADCODE, OTP_EREPLAY or OTP_EINVAL/OTP_ECRYPTO.
+ */
+int otp_device_try(const struct otp_config *cfg, struct otp_device_rec *d,
+		   const uint8_t *secret, size_t n, const char *code, uint64_t now);
+
+/*
+ * otp_device_check - unseal d's secret and run otp_device_try.
+ * Returns as otp_device_try, plus OTP_ECRYPTO when the seal does not open.
+ */
+int otp_device_check(const struct otp_seal_key *key, const struct otp_config *cfg,
+		     const char *user, struct otp_device_rec *d, const char *code, uint64_t now);
+
+/*
+ * otp_audit_from - fill ev for who (user, service, rhost, tty, time) with
+ * event, device and detail (either may be NULL).
+ */
+struct otp_audit_ev;
+void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const char *event,
+		    const char *device, const char *detail);
+
+/*
+ * otp_audit_commit - append nev records to the write transaction txn,
+ * commit it, and (if audit.syslog) send each committed record to syslog.
+ * txn is gone afterwards whatever happens.
+ * Returns OTP_OK, OTP_EFULL or OTP_ESTORE.
+ */
+int otp_audit_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+		     struct otp_audit_ev *evs, unsigned nev);
+
+/*
+ * otp_unlock - clear who->user's failures and lock, audited as `unlock`.
+ * Returns OTP_OK, OTP_ENOTFOUND (not enrolled) or a store error.
+ */
+int otp_unlock(struct otp_store *st, const struct otp_config *cfg, const struct otp_login *who);
+
+#endif

@@ -1,0 +1,352 @@
+#include "config.h"
+#include "err.h"
+#include "fileck.h"
+#include "util.h"
+
+#include <confuse.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The name errors are reported against: a file, or "module argument ...". */
+static __thread char cur_source[PATH_MAX + 64];
+static __thread int had_error;
+
+struct range { const char *name; long min, max; };
+
+/* Every integer key, with its bounds; section keys as "section|key". */
+static const struct range ranges[] = {
+	{ "map_size_mb", 1, 1048576 },
+	{ "digits", OTP_DIGITS_MIN, OTP_DIGITS_MAX },
+	{ "period", OTP_PERIOD_MIN, OTP_PERIOD_MAX },
+	{ "window", 0, 1000 },
+	{ "deny", 0, 1000 },
+	{ "fail_interval", 1, 31536000 },
+	{ "unlock_time", 0, 31536000 },
+	{ "remember_host", 0, 31536000 },
+	{ "count", 1, 100 },
+	{ "retention_days", 1, 36500 },
+};
+
+static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[384];
+
+	if (had_error)
+		return;  /* keep the first, which is the cause */
+	had_error = 1;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (cfg != NULL && cfg->line > 0)
+		otp_seterr(OTP_ECONFIG, "%s:%d: %s", cur_source, cfg->line, msg);
+	else
+		otp_seterr(OTP_ECONFIG, "%s: %s", cur_source, msg);
+}
+
+static int check_int(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	long v = *(long *)value;
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		if (strcmp(ranges[i].name, opt->name) != 0)
+			continue;
+		if (v < ranges[i].min || v > ranges[i].max) {
+			cfg_error(cfg, "%s = %ld is out of range %ld..%ld", opt->name, v,
+				  ranges[i].min, ranges[i].max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_alg(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	enum otp_alg a;
+
+	if (otp_alg_parse(*(const char **)value, &a) != OTP_OK) {
+		cfg_error(cfg, "%s = \"%.16s\": use SHA1, SHA256 or SHA512", opt->name,
+			  *(const char **)value);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_password(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	const char *v = *(const char **)value;
+
+	if (strcmp(v, "system") && strcmp(v, "forward") && strcmp(v, "none")) {
+		cfg_error(cfg, "%s = \"%.16s\": use system, forward or none", opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	const char *v = *(const char **)value;
+
+	if (v[0] != '/' || strlen(v) >= PATH_MAX) {
+		cfg_error(cfg, "%s must be an absolute path", opt->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_issuer(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	const char *v = *(const char **)value;
+
+	if (strlen(v) > 128 || strchr(v, ':') != NULL) {
+		cfg_error(cfg, "%s must be at most 128 bytes without ':'", opt->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_cidr(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	struct otp_cidr c;
+
+	if (otp_cidr_parse(*(const char **)value, &c) != OTP_OK) {
+		cfg_error(cfg, "%s: %s", opt->name, otp_errdetail());
+		return -1;
+	}
+	return 0;
+}
+
+static cfg_opt_t totp_opts[] = {
+	CFG_STR("algorithm", "SHA1", CFGF_NONE),
+	CFG_INT("digits", 6, CFGF_NONE),
+	CFG_INT("period", 30, CFGF_NONE),
+	CFG_INT("window", 1, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t hotp_opts[] = {
+	CFG_STR("algorithm", "SHA1", CFGF_NONE),
+	CFG_INT("digits", 6, CFGF_NONE),
+	CFG_INT("window", 10, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t lockout_opts[] = {
+	CFG_INT("deny", 5, CFGF_NONE),
+	CFG_INT("fail_interval", 900, CFGF_NONE),
+	CFG_INT("unlock_time", 900, CFGF_NONE),
+	CFG_BOOL("even_deny_root", cfg_false, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t recovery_opts[] = {
+	CFG_INT("count", 10, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t audit_opts[] = {
+	CFG_INT("retention_days", 365, CFGF_NONE),
+	CFG_BOOL("syslog", cfg_true, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t top_opts[] = {
+	CFG_STR("store", "/var/lib/pam_otp", CFGF_NONE),
+	CFG_STR("seal_key", "/etc/pam_otp/seal.key", CFGF_NONE),
+	CFG_STR("issuer", "", CFGF_NONE),
+	CFG_STR("password", "system", CFGF_NONE),
+	CFG_BOOL("nullok", cfg_false, CFGF_NONE),
+	CFG_INT("map_size_mb", 1024, CFGF_NONE),
+	CFG_SEC("totp", totp_opts, CFGF_NONE),
+	CFG_SEC("hotp", hotp_opts, CFGF_NONE),
+	CFG_SEC("lockout", lockout_opts, CFGF_NONE),
+	CFG_STR_LIST("trusted_networks", "{}", CFGF_NONE),
+	CFG_INT("remember_host", 0, CFGF_NONE),
+	CFG_SEC("recovery", recovery_opts, CFGF_NONE),
+	CFG_SEC("audit", audit_opts, CFGF_NONE),
+	CFG_END()
+};
+
+static void set_validators(cfg_t *cfg)
+{
+	static const char *const ints[] = {
+		"map_size_mb", "remember_host", "totp|digits", "totp|period", "totp|window",
+		"hotp|digits", "hotp|window", "lockout|deny", "lockout|fail_interval",
+		"lockout|unlock_time", "recovery|count", "audit|retention_days",
+	};
+
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		cfg_set_validate_func2(cfg, ints[i], check_int);
+	cfg_set_validate_func2(cfg, "totp|algorithm", check_alg);
+	cfg_set_validate_func2(cfg, "hotp|algorithm", check_alg);
+	cfg_set_validate_func2(cfg, "password", check_password);
+	cfg_set_validate_func2(cfg, "store", check_path);
+	cfg_set_validate_func2(cfg, "seal_key", check_path);
+	cfg_set_validate_func2(cfg, "issuer", check_issuer);
+	cfg_set_validate_func2(cfg, "trusted_networks", check_cidr);
+}
+
+static cfg_t *new_cfg(const char *source)
+{
+	cfg_t *cfg = cfg_init(top_opts, CFGF_NONE);
+
+	if (cfg == NULL)
+		return NULL;
+	snprintf(cur_source, sizeof(cur_source), "%s", source);
+	had_error = 0;
+	cfg_set_error_function(cfg, on_error);
+	set_validators(cfg);
+	return cfg;
+}
+
+void otp_config_defaults(struct otp_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", OTP_DEFAULT_CONFIG);
+	snprintf(c->store, sizeof(c->store), "/var/lib/pam_otp");
+	snprintf(c->seal_key, sizeof(c->seal_key), "/etc/pam_otp/seal.key");
+	c->map_size_mb = 1024;
+	c->totp.alg = OTP_ALG_SHA1;
+	c->totp.digits = 6;
+	c->totp.period = 30;
+	c->totp.window = 1;
+	c->hotp.alg = OTP_ALG_SHA1;
+	c->hotp.digits = 6;
+	c->hotp.window = 10;
+	c->lockout.deny = 5;
+	c->lockout.fail_interval = 900;
+	c->lockout.unlock_time = 900;
+	c->recovery_count = 10;
+	c->audit_retention_days = 365;
+	c->audit_syslog = 1;
+}
+
+const char *otp_pwmode_name(enum otp_pwmode m)
+{
+	return m == OTP_PW_FORWARD ? "forward" : m == OTP_PW_NONE ? "none" : "system";
+}
+
+/* Copy the parsed, already validated values into the plain struct. */
+static void extract(cfg_t *cfg, struct otp_config *c)
+{
+	cfg_t *t = cfg_getsec(cfg, "totp"), *h = cfg_getsec(cfg, "hotp");
+	cfg_t *l = cfg_getsec(cfg, "lockout");
+	const char *pw = cfg_getstr(cfg, "password");
+
+	snprintf(c->store, sizeof(c->store), "%s", cfg_getstr(cfg, "store"));
+	snprintf(c->seal_key, sizeof(c->seal_key), "%s", cfg_getstr(cfg, "seal_key"));
+	snprintf(c->issuer, sizeof(c->issuer), "%s", cfg_getstr(cfg, "issuer"));
+	c->password = !strcmp(pw, "forward") ? OTP_PW_FORWARD :
+		      !strcmp(pw, "none") ? OTP_PW_NONE : OTP_PW_SYSTEM;
+	c->nullok = cfg_getbool(cfg, "nullok") ? 1 : 0;
+	c->map_size_mb = (unsigned)cfg_getint(cfg, "map_size_mb");
+	otp_alg_parse(cfg_getstr(t, "algorithm"), &c->totp.alg);
+	c->totp.digits = (unsigned)cfg_getint(t, "digits");
+	c->totp.period = (unsigned)cfg_getint(t, "period");
+	c->totp.window = (unsigned)cfg_getint(t, "window");
+	otp_alg_parse(cfg_getstr(h, "algorithm"), &c->hotp.alg);
+	c->hotp.digits = (unsigned)cfg_getint(h, "digits");
+	c->hotp.window = (unsigned)cfg_getint(h, "window");
+	c->lockout.deny = (unsigned)cfg_getint(l, "deny");
+	c->lockout.fail_interval = (uint64_t)cfg_getint(l, "fail_interval");
+	c->lockout.unlock_time = (uint64_t)cfg_getint(l, "unlock_time");
+	c->lockout.even_deny_root = cfg_getbool(l, "even_deny_root") ? 1 : 0;
+	c->ntrusted = cfg_size(cfg, "trusted_networks");
+	for (unsigned i = 0; i < c->ntrusted; i++)
+		otp_cidr_parse(cfg_getnstr(cfg, "trusted_networks", i), &c->trusted[i]);
+	c->remember_host = (uint64_t)cfg_getint(cfg, "remember_host");
+	c->recovery_count = (unsigned)cfg_getint(cfg_getsec(cfg, "recovery"), "count");
+	c->audit_retention_days = (unsigned)cfg_getint(cfg_getsec(cfg, "audit"), "retention_days");
+	c->audit_syslog = cfg_getbool(cfg_getsec(cfg, "audit"), "syslog") ? 1 : 0;
+}
+
+static int too_many_networks(cfg_t *cfg)
+{
+	if (cfg_size(cfg, "trusted_networks") <= OTP_TRUSTED_MAX)
+		return 0;
+	otp_seterr(OTP_ECONFIG, "%s: trusted_networks has more than %d entries",
+		   cur_source, OTP_TRUSTED_MAX);
+	return 1;
+}
+
+/* Apply one "key=value" or "section.key=value" module argument. */
+static int apply_override(cfg_t *cfg, const char *arg)
+{
+	char key[64], *dot;
+	const char *eq = strchr(arg, '=');
+	cfg_t *sec = cfg;
+	cfg_opt_t *opt;
+
+	snprintf(cur_source, sizeof(cur_source), "module argument '%.64s'", arg);
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(key))
+		return otp_seterr(OTP_ECONFIG, "%s: expected key=value", cur_source);
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
+	dot = strchr(key, '.');
+	if (dot != NULL) {
+		*dot = '\0';
+		sec = cfg_getopt(cfg, key) && cfg_getopt(cfg, key)->type == CFGT_SEC ?
+		      cfg_getsec(cfg, key) : NULL;
+	}
+	opt = sec ? cfg_getopt(sec, dot ? dot + 1 : key) : NULL;
+	if (opt == NULL || opt->type == CFGT_SEC || (opt->flags & CFGF_LIST))
+		return otp_seterr(OTP_ECONFIG, "%s: no such setting", cur_source);
+	if (cfg_setopt(sec, opt, eq + 1) == NULL || had_error)
+		return had_error ? OTP_ECONFIG :
+		       otp_seterr(OTP_ECONFIG, "%s: bad value", cur_source);
+	return OTP_OK;
+}
+
+static int finish(cfg_t *cfg, int parse_rc, const char *const *ov, unsigned nov,
+		  struct otp_config *c)
+{
+	int rc = OTP_OK;
+
+	if (parse_rc != CFG_SUCCESS)
+		rc = had_error ? OTP_ECONFIG : otp_seterr(OTP_ECONFIG, "%s: cannot parse", cur_source);
+	for (unsigned i = 0; rc == OTP_OK && i < nov; i++)
+		rc = apply_override(cfg, ov[i]);
+	if (rc == OTP_OK && too_many_networks(cfg))
+		rc = OTP_ECONFIG;
+	if (rc == OTP_OK)
+		extract(cfg, c);
+	cfg_free(cfg);
+	return rc;
+}
+
+int otp_config_parse_text(const char *text, const char *name, struct otp_config *c)
+{
+	cfg_t *cfg = new_cfg(name);
+
+	otp_config_defaults(c);
+	if (cfg == NULL)
+		return otp_seterr(OTP_ENOMEM, "out of memory");
+	return finish(cfg, cfg_parse_buf(cfg, text), NULL, 0, c);
+}
+
+int otp_config_load(const char *path, const char *const *overrides,
+		    unsigned noverrides, struct otp_config *c)
+{
+	cfg_t *cfg;
+	FILE *fp;
+	int fd, rc;
+
+	otp_config_defaults(c);
+	rc = otp_open_checked(path, O_RDONLY, OTP_FORBID_CONFIG, &fd);
+	if (rc != OTP_OK)
+		return rc;
+	fp = fdopen(fd, "r");
+	cfg = fp ? new_cfg(path) : NULL;
+	if (cfg == NULL) {
+		if (fp)
+			fclose(fp);
+		else
+			close(fd);
+		return otp_seterr(OTP_ENOMEM, "out of memory");
+	}
+	rc = cfg_parse_fp(cfg, fp);
+	fclose(fp);
+	rc = finish(cfg, rc, overrides, noverrides, c);
+	if (rc == OTP_OK)
+		snprintf(c->path, sizeof(c->path), "%s", path);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * config.h - /etc/pam_otp.conf (libconfuse syntax), every key of the
+ * design's configuration section, with ranges checked as they are read.
+ */
+#ifndef OTP_CONFIG_H
+#define OTP_CONFIG_H
+
+#include "net.h"
+#include "otp.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+#define OTP_DEFAULT_CONFIG "/etc/pam_otp.conf"
+#define OTP_TRUSTED_MAX 64   /* entries in trusted_networks */
+
+enum otp_pwmode { OTP_PW_SYSTEM = 0, OTP_PW_FORWARD = 1, OTP_PW_NONE = 2 };
+
+struct otp_config {
+	char path[PATH_MAX];        /* the file this came from */
+	char store[PATH_MAX];       /* LMDB environment directory */
+	char seal_key[PATH_MAX];
+	char issuer[129];           /* empty: the host name */
+	enum otp_pwmode password;
+	int nullok;
+	unsigned map_size_mb;       /* 1..1048576 */
+	struct { enum otp_alg alg; unsigned digits, period, window; } totp;
+	struct { enum otp_alg alg; unsigned digits, window; } hotp;
+	struct {
+		unsigned deny;            /* 0 disables lockout */
+		uint64_t fail_interval;   /* seconds */
+		uint64_t unlock_time;     /* seconds; 0 until otpctl unlock */
+		int even_deny_root;
+	} lockout;
+	struct otp_cidr trusted[OTP_TRUSTED_MAX];
+	unsigned ntrusted;
+	uint64_t remember_host;     /* seconds; 0 off */
+	unsigned recovery_count;    /* codes per set, 1..100 */
+	unsigned audit_retention_days;
+	int audit_syslog;
+};
+
+/*
+ * otp_config_defaults - fill c with the documented defaults.
+ */
+void otp_config_defaults(struct otp_config *c);
+
+/*
+ * otp_config_load - read the file at path into c, then apply overrides.
+ * path:      the config file; opened without following symlinks, and
+ *            refused unless owned by root (or the effective user) and not
+ *            writable by group/other.
+ * overrides: noverrides strings "key=value" (module arguments), where key
+ *            is a top-level key or "section.key" (e.g. "totp.window=2");
+ *            they win over the file.
+ * Returns OTP_OK; OTP_ENOTFOUND (no file); OTP_EPERM (unsafe file);
+ * OTP_ECONFIG for a syntax error, an unknown key or an out-of-range value,
+ * with a detail of the form "FILE:LINE: problem" (or "module argument
+ * 'k=v': problem"); OTP_ENOMEM; OTP_EIO.
+ */
+int otp_config_load(const char *path, const char *const *overrides,
+		    unsigned noverrides, struct otp_config *c);
+
+/*
+ * otp_config_parse_text - the same rules on text in memory; name is used
+ * in messages in place of a file name. For tests and fuzzing.
+ */
+int otp_config_parse_text(const char *text, const char *name, struct otp_config *c);
+
+/* otp_pwmode_name - "system", "forward" or "none". */
+const char *otp_pwmode_name(enum otp_pwmode m);
+
+#endif

@@ -1,0 +1,203 @@
+#include "devices.h"
+#include "audit.h"
+#include "err.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *otp_state_name(unsigned state)
+{
+	return state == OTP_ACTIVE ? "active" : state == OTP_REVOKED ? "revoked" : "pending";
+}
+
+/* OTP_EEXIST when a live device other than except_id is called name. */
+static int name_taken(struct otp_store *st, MDB_txn *txn, const char *user, const char *name,
+		      uint32_t except_id, unsigned *count)
+{
+	struct otp_device_rec *all = calloc(OTP_DEVICES_MAX, sizeof(*all));
+	unsigned n = 0;
+	int rc;
+
+	if (all == NULL)
+		return OTP_ENOMEM;
+	rc = otp_device_list(st, txn, user, all, &n);
+	for (unsigned i = 0; rc == OTP_OK && i < n; i++) {
+		if (all[i].id != except_id && all[i].state != OTP_REVOKED &&
+		    strcmp(all[i].name, name) == 0)
+			rc = otp_seterr(OTP_EEXIST, "user %s already has a device named '%s'",
+					user, name);
+	}
+	if (count != NULL)
+		*count = n;
+	otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));
+	free(all);
+	return rc;
+}
+
+static int check_request(const struct otp_enroll_req *req, size_t n)
+{
+	if (req->type > OTP_HOTP || (unsigned)req->alg > OTP_ALG_SHA512 ||
+	    req->digits < OTP_DIGITS_MIN || req->digits > OTP_DIGITS_MAX ||
+	    (req->type == OTP_TOTP &&
+	     (req->period < OTP_PERIOD_MIN || req->period > OTP_PERIOD_MAX)))
+		return otp_seterr(OTP_EINVAL, "bad device parameters");
+	if (n < OTP_SECRET_MIN || n > OTP_SECRET_MAX)
+		return otp_seterr(OTP_EINVAL, "secret must be %d..%d bytes", OTP_SECRET_MIN,
+				  OTP_SECRET_MAX);
+	if (req->name[0] != '\0')
+		return otp_valid_name(req->name);
+	return OTP_OK;
+}
+
+static int new_device(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+		      const struct otp_login *who, const struct otp_enroll_req *req,
+		      const uint8_t *secret, size_t n, struct otp_device_rec *d)
+{
+	struct otp_user_rec u;
+	unsigned count = 0;
+	int rc = otp_user_load(st, txn, who->user, &u);
+
+	if (rc == OTP_ENOTFOUND) {
+		memset(&u, 0, sizeof(u));
+		u.created = who->now;
+		u.next_device = 1;
+		rc = OTP_OK;
+	}
+	if (rc != OTP_OK)
+		return rc;
+	memset(d, 0, sizeof(*d));
+	d->id = u.next_device++;
+	if (req->name[0] != '\0')
+		snprintf(d->name, sizeof(d->name), "%s", req->name);
+	else
+		snprintf(d->name, sizeof(d->name), "device%u", d->id);
+	rc = name_taken(st, txn, who->user, d->name, 0, &count);
+	if (rc == OTP_OK && count >= OTP_DEVICES_MAX)
+		rc = otp_seterr(OTP_EINVAL, "user %s already has %d devices", who->user,
+				OTP_DEVICES_MAX);
+	if (rc != OTP_OK)
+		return rc;
+	d->type = (uint8_t)req->type;
+	d->alg = (uint8_t)req->alg;
+	d->digits = (uint8_t)req->digits;
+	d->period = req->type == OTP_TOTP ? req->period : 0;
+	d->counter = req->counter;
+	d->state = req->active ? OTP_ACTIVE : OTP_PENDING;
+	d->created = who->now;
+	rc = otp_seal(key, who->user, d->id, secret, n, d->sealed, sizeof(d->sealed), &d->sealed_len);
+	if (rc == OTP_OK)
+		rc = otp_device_save(st, txn, who->user, d);
+	if (rc == OTP_OK)
+		rc = otp_user_save(st, txn, who->user, &u);
+	return rc;
+}
+
+int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
+	       const struct otp_config *cfg, const struct otp_login *who,
+	       const struct otp_enroll_req *req, const uint8_t *secret, size_t n,
+	       struct otp_device_rec *d)
+{
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	char detail[96];
+	int rc;
+
+	rc = otp_valid_user(who->user);
+	if (rc == OTP_OK)
+		rc = check_request(req, n);
+	if (rc == OTP_OK)
+		rc = otp_txn_begin(st, 1, &txn);
+	if (rc == OTP_OK)
+		rc = new_device(st, txn, key, who, req, secret, n, d);
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	snprintf(detail, sizeof(detail), "%s %s %u digits%s", req->type == OTP_HOTP ? "hotp" : "totp",
+		 otp_alg_name(req->alg), req->digits, req->active ? "" : ", pending");
+	otp_audit_from(&ev, who, "enroll", d->name, detail);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}
+
+int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
+		const struct otp_config *cfg, const struct otp_login *who,
+		const char *ref, const char *code, struct otp_device_rec *d)
+{
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	if (rc == OTP_OK)
+		rc = otp_device_find(st, txn, who->user, ref, d);
+	if (rc == OTP_OK && d->state != OTP_PENDING)
+		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is %s, not pending", d->name,
+				who->user, otp_state_name(d->state));
+	if (rc == OTP_OK)
+		rc = otp_device_check(key, cfg, who->user, d, code, who->now);
+	if (rc == OTP_OK) {
+		d->state = OTP_ACTIVE;
+		rc = otp_device_save(st, txn, who->user, d);
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	otp_audit_from(&ev, who, "confirm", d->name, NULL);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}
+
+int otp_rename(struct otp_store *st, const struct otp_config *cfg,
+	       const struct otp_login *who, const char *ref, const char *name)
+{
+	struct otp_device_rec d;
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	char detail[OTP_NAME_MAX * 2 + 16];
+	int rc = otp_valid_name(name);
+
+	if (rc == OTP_OK)
+		rc = otp_txn_begin(st, 1, &txn);
+	if (rc == OTP_OK)
+		rc = otp_device_find(st, txn, who->user, ref, &d);
+	if (rc == OTP_OK)
+		rc = name_taken(st, txn, who->user, name, d.id, NULL);
+	if (rc == OTP_OK) {
+		snprintf(detail, sizeof(detail), "from '%s' to '%s'", d.name, name);
+		snprintf(d.name, sizeof(d.name), "%s", name);
+		rc = otp_device_save(st, txn, who->user, &d);
+	}
+	otp_wipe(&d, sizeof(d));
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	otp_audit_from(&ev, who, "rename", name, detail);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}
+
+int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
+	       const struct otp_login *who, const char *ref, struct otp_device_rec *d)
+{
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	if (rc == OTP_OK)
+		rc = otp_device_find(st, txn, who->user, ref, d);
+	if (rc == OTP_OK && d->state == OTP_REVOKED)
+		rc = otp_seterr(OTP_EINVAL, "device %u of %s is already revoked", d->id, who->user);
+	if (rc == OTP_OK) {
+		d->state = OTP_REVOKED;
+		otp_wipe(d->sealed, sizeof(d->sealed));
+		d->sealed_len = 0;
+		rc = otp_device_save(st, txn, who->user, d);
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	otp_audit_from(&ev, who, "revoke", d->name, NULL);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}

@@ -1,0 +1,64 @@
+/*
+ * devices.h - administrative changes to a user's devices, each one write
+ * transaction with its audit record (event names from the design:
+ * enroll, confirm, rename, revoke).
+ */
+#ifndef OTP_DEVICES_H
+#define OTP_DEVICES_H
+
+#include "auth.h"
+
+/* What a new device is. */
+struct otp_enroll_req {
+	char name[OTP_NAME_MAX + 1];  /* empty: "device<id>" */
+	enum otp_dev_type type;
+	enum otp_alg alg;
+	unsigned digits;              /* 6..8 */
+	unsigned period;              /* seconds, TOTP */
+	uint64_t counter;             /* first HOTP counter */
+	int active;                   /* nonzero: active at once (--no-confirm) */
+};
+
+/*
+ * otp_enroll - add a device for who->user with secret (n bytes,
+ * OTP_SECRET_MIN..OTP_SECRET_MAX), sealed under key for (user, new id).
+ * Creates the user record when needed. Names must be unique among the
+ * user's devices that are not revoked.
+ * d: receives the stored record (its id, name, state).
+ * Returns OTP_OK; OTP_EEXIST (name taken); OTP_EINVAL (bad request, or
+ * OTP_DEVICES_MAX reached); OTP_ECRYPTO; store errors.
+ */
+int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
+	       const struct otp_config *cfg, const struct otp_login *who,
+	       const struct otp_enroll_req *req, const uint8_t *secret, size_t n,
+	       struct otp_device_rec *d);
+
+/*
+ * otp_confirm - activate the pending device ref (id or name) when code
+ * verifies against it; the code is then used up like a login's.
+ * Returns OTP_OK; OTP_ENOTFOUND; OTP_EINVAL (not pending); OTP_EBADCODE;
+ * OTP_EREPLAY; OTP_ECRYPTO; store errors.
+ */
+int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
+		const struct otp_config *cfg, const struct otp_login *who,
+		const char *ref, const char *code, struct otp_device_rec *d);
+
+/*
+ * otp_rename - give device ref a new name (unique among live devices).
+ * Returns OTP_OK, OTP_ENOTFOUND, OTP_EEXIST, OTP_EINVAL or store errors.
+ */
+int otp_rename(struct otp_store *st, const struct otp_config *cfg,
+	       const struct otp_login *who, const char *ref, const char *name);
+
+/*
+ * otp_revoke - mark device ref revoked and wipe its sealed secret; it can
+ * never verify a code again. Revoking a revoked device is OTP_EINVAL.
+ * Returns OTP_OK, OTP_ENOTFOUND, OTP_EINVAL or store errors.
+ */
+int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
+	       const struct otp_login *who, const char *ref, struct otp_device_rec *d);
+
+/* otp_state_name - "pending", "active" or "revoked". */
+const char *otp_state_name(unsigned state);
+
+#endif

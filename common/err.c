@@ -1,0 +1,50 @@
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static __thread char detail[512];
+
+const char *otp_strerror(int err)
+{
+	switch (err) {
+	case OTP_OK: return "success";
+	case OTP_EINVAL: return "invalid argument";
+	case OTP_ENOMEM: return "out of memory";
+	case OTP_ENOTFOUND: return "not found";
+	case OTP_EEXIST: return "already exists";
+	case OTP_ECRYPTO: return "cryptographic failure";
+	case OTP_ESTORE: return "store error";
+	case OTP_ECORRUPT: return "corrupt record";
+	case OTP_EVERSION: return "newer schema version";
+	case OTP_EFULL: return "store is full";
+	case OTP_EPERM: return "unsafe file ownership or mode";
+	case OTP_EIO: return "I/O error";
+	case OTP_ECONFIG: return "configuration error";
+	case OTP_EBADCODE: return "invalid code";
+	case OTP_EREPLAY: return "code already used";
+	case OTP_ELOCKED: return "user is locked out";
+	case OTP_ETOOLONG: return "input too long";
+	default: return "unknown error";
+	}
+}
+
+const char *otp_errdetail(void)
+{
+	return detail;
+}
+
+int otp_seterr(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void otp_clearerr(void)
+{
+	detail[0] = '\0';
+}

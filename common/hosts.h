@@ -1,0 +1,47 @@
+/*
+ * hosts.h - remembered hosts (remember_host): after a successful code from
+ * a numeric PAM_RHOST, that (user, host) skips the code until it expires.
+ */
+#ifndef OTP_HOSTS_H
+#define OTP_HOSTS_H
+
+#include "auth.h"
+
+#define OTP_HOST_MAX 63  /* bytes: the longest numeric IPv6 text is 45 */
+
+/*
+ * otp_host_put - inside txn, remember host for user until `until`
+ * (seconds since epoch). host must be a numeric address: anything else
+ * is OTP_EINVAL and nothing is stored. Returns OTP_OK or store errors.
+ */
+int otp_host_put(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
+		 uint64_t now, uint64_t until);
+
+/*
+ * otp_host_remembered - whether (user, host) is remembered at time now
+ * (read transaction). A host name never is.
+ * Returns 1, 0, or a negative otp_err negated on a store error.
+ */
+int otp_host_remembered(struct otp_store *st, const char *user, const char *host, uint64_t now);
+
+struct otp_host_entry {
+	char host[OTP_HOST_MAX + 1];
+	struct otp_host_rec rec;
+};
+
+/*
+ * otp_host_list - up to max of user's remembered hosts (expired ones too;
+ * the caller shows them as such). *n gets the count.
+ */
+int otp_host_list(struct otp_store *st, const char *user, struct otp_host_entry *out,
+		  unsigned max, unsigned *n);
+
+/*
+ * otp_host_revoke - forget host (NULL: every host) of who->user in one
+ * write transaction audited as `host_revoked`. *count gets how many went.
+ * Returns OTP_OK, OTP_ENOTFOUND (no such host) or store errors.
+ */
+int otp_host_revoke(struct otp_store *st, const struct otp_config *cfg,
+		    const struct otp_login *who, const char *host, unsigned *count);
+
+#endif

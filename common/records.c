@@ -1,0 +1,203 @@
+#include "records.h"
+#include "codec.h"
+#include "err.h"
+
+#include <string.h>
+
+#define WBUF(out) { (out), OTP_REC_MAX, 0, OTP_OK }
+
+static int finish(const struct otp_wbuf *w, size_t *n)
+{
+	*n = w->len;
+	return w->err;
+}
+
+static int check_version(struct otp_rbuf *r)
+{
+	uint8_t v = otp_get_u8(r);
+
+	if (r->err != OTP_OK)
+		return OTP_ECORRUPT;
+	if (v > OTP_REC_VERSION)
+		return OTP_EVERSION;
+	return v == OTP_REC_VERSION ? OTP_OK : OTP_ECORRUPT;
+}
+
+int otp_user_encode(const struct otp_user_rec *u, uint8_t *out, size_t *n)
+{
+	struct otp_wbuf w = WBUF(out);
+
+	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_u32(&w, u->failures);
+	otp_put_u64(&w, u->first_fail);
+	otp_put_u64(&w, u->locked_until);
+	otp_put_u64(&w, u->created);
+	otp_put_u64(&w, u->last_login);
+	otp_put_u32(&w, u->next_device);
+	otp_put_u32(&w, u->flags);
+	return finish(&w, n);
+}
+
+int otp_user_decode(const uint8_t *in, size_t n, struct otp_user_rec *u)
+{
+	struct otp_rbuf r = { in, n, 0, OTP_OK };
+	int rc = check_version(&r);
+
+	if (rc != OTP_OK)
+		return rc;
+	u->failures = otp_get_u32(&r);
+	u->first_fail = otp_get_u64(&r);
+	u->locked_until = otp_get_u64(&r);
+	u->created = otp_get_u64(&r);
+	u->last_login = otp_get_u64(&r);
+	u->next_device = otp_get_u32(&r);
+	u->flags = otp_get_u32(&r);
+	return otp_get_end(&r);
+}
+
+int otp_device_encode(const struct otp_device_rec *d, uint8_t *out, size_t *n)
+{
+	struct otp_wbuf w = WBUF(out);
+
+	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_str(&w, d->name);
+	otp_put_u8(&w, d->type);
+	otp_put_u8(&w, d->alg);
+	otp_put_u8(&w, d->digits);
+	otp_put_u8(&w, d->state);
+	otp_put_u32(&w, d->period);
+	otp_put_u64(&w, d->counter);
+	otp_put_u64(&w, d->last_step);
+	otp_put_u64(&w, d->created);
+	otp_put_u64(&w, d->last_used);
+	otp_put_blob(&w, d->sealed, d->sealed_len);
+	return finish(&w, n);
+}
+
+static int device_in_range(const struct otp_device_rec *d)
+{
+	return d->type <= OTP_HOTP && d->alg <= OTP_ALG_SHA512 &&
+	       d->digits >= OTP_DIGITS_MIN && d->digits <= OTP_DIGITS_MAX &&
+	       d->state <= OTP_REVOKED &&
+	       (d->type == OTP_HOTP ||
+		(d->period >= OTP_PERIOD_MIN && d->period <= OTP_PERIOD_MAX));
+}
+
+int otp_device_decode(const uint8_t *in, size_t n, struct otp_device_rec *d)
+{
+	struct otp_rbuf r = { in, n, 0, OTP_OK };
+	uint32_t id = d->id;
+	int rc = check_version(&r);
+
+	if (rc != OTP_OK)
+		return rc;
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	otp_get_str(&r, d->name, OTP_NAME_MAX);
+	d->type = otp_get_u8(&r);
+	d->alg = otp_get_u8(&r);
+	d->digits = otp_get_u8(&r);
+	d->state = otp_get_u8(&r);
+	d->period = otp_get_u32(&r);
+	d->counter = otp_get_u64(&r);
+	d->last_step = otp_get_u64(&r);
+	d->created = otp_get_u64(&r);
+	d->last_used = otp_get_u64(&r);
+	otp_get_blob(&r, d->sealed, sizeof(d->sealed), &d->sealed_len);
+	rc = otp_get_end(&r);
+	if (rc == OTP_OK && !device_in_range(d))
+		rc = OTP_ECORRUPT;
+	return rc;
+}
+
+int otp_recovery_encode(const struct otp_recovery_rec *rr, uint8_t *out, size_t *n)
+{
+	struct otp_wbuf w = WBUF(out);
+
+	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_blob(&w, rr->salt, OTP_RC_SALT);
+	otp_put_blob(&w, rr->hash, OTP_RC_HASH);
+	otp_put_u8(&w, rr->log2n);
+	otp_put_u8(&w, rr->r);
+	otp_put_u8(&w, rr->p);
+	otp_put_u64(&w, rr->used);
+	return finish(&w, n);
+}
+
+int otp_recovery_decode(const uint8_t *in, size_t n, struct otp_recovery_rec *rr)
+{
+	struct otp_rbuf r = { in, n, 0, OTP_OK };
+	size_t sl = 0, hl = 0;
+	int rc = check_version(&r);
+
+	if (rc != OTP_OK)
+		return rc;
+	otp_get_blob(&r, rr->salt, OTP_RC_SALT, &sl);
+	otp_get_blob(&r, rr->hash, OTP_RC_HASH, &hl);
+	rr->log2n = otp_get_u8(&r);
+	rr->r = otp_get_u8(&r);
+	rr->p = otp_get_u8(&r);
+	rr->used = otp_get_u64(&r);
+	rc = otp_get_end(&r);
+	if (rc == OTP_OK && (sl != OTP_RC_SALT || hl != OTP_RC_HASH ||
+			     rr->log2n < 10 || rr->log2n > 20 || rr->r == 0 || rr->p == 0))
+		rc = OTP_ECORRUPT;
+	return rc;
+}
+
+int otp_host_encode(const struct otp_host_rec *h, uint8_t *out, size_t *n)
+{
+	struct otp_wbuf w = WBUF(out);
+
+	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_u64(&w, h->until);
+	otp_put_u64(&w, h->created);
+	return finish(&w, n);
+}
+
+int otp_host_decode(const uint8_t *in, size_t n, struct otp_host_rec *h)
+{
+	struct otp_rbuf r = { in, n, 0, OTP_OK };
+	int rc = check_version(&r);
+
+	if (rc != OTP_OK)
+		return rc;
+	h->until = otp_get_u64(&r);
+	h->created = otp_get_u64(&r);
+	return otp_get_end(&r);
+}
+
+int otp_key_user(const char *user, uint8_t *out, size_t *n)
+{
+	size_t ul = strnlen(user, OTP_USER_MAX + 1);
+
+	if (ul > OTP_USER_MAX)
+		return OTP_ETOOLONG;
+	memcpy(out, user, ul);
+	*n = ul;
+	return OTP_OK;
+}
+
+int otp_key_sub(const char *user, uint32_t id, uint8_t *out, size_t *n)
+{
+	size_t ul;
+
+	if (otp_key_user(user, out, &ul) != OTP_OK)
+		return OTP_ETOOLONG;
+	out[ul] = '\0';
+	otp_be32(out + ul + 1, id);
+	*n = ul + 5;
+	return OTP_OK;
+}
+
+int otp_key_host(const char *user, const char *host, uint8_t *out, size_t *n)
+{
+	size_t ul, hl = strnlen(host, 64);
+
+	if (otp_key_user(user, out, &ul) != OTP_OK || hl >= 64)
+		return OTP_ETOOLONG;
+	out[ul] = '\0';
+	memcpy(out + ul + 1, host, hl);
+	*n = ul + 1 + hl;
+	return OTP_OK;
+}

@@ -1,0 +1,232 @@
+#include "uri.h"
+#include "err.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Append s percent-encoded at out+*o; fails when it would not fit. */
+static int put_enc(char *out, size_t outsz, size_t *o, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*o + 4 > outsz)
+			return OTP_ETOOLONG;
+		if (unreserved(*p)) {
+			out[(*o)++] = (char)*p;
+		} else {
+			out[(*o)++] = '%';
+			out[(*o)++] = hex[*p >> 4];
+			out[(*o)++] = hex[*p & 15];
+		}
+	}
+	out[*o] = '\0';
+	return OTP_OK;
+}
+
+static int put_raw(char *out, size_t outsz, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*o + n + 1 > outsz)
+		return OTP_ETOOLONG;
+	memcpy(out + *o, s, n + 1);
+	*o += n;
+	return OTP_OK;
+}
+
+int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz)
+{
+	char tail[96];
+	size_t o = 0;
+	int rc;
+
+	rc = put_raw(out, outsz, &o, u->hotp ? "otpauth://hotp/" : "otpauth://totp/");
+	if (rc == OTP_OK && u->issuer[0]) {
+		rc = put_enc(out, outsz, &o, u->issuer);
+		if (rc == OTP_OK)
+			rc = put_raw(out, outsz, &o, ":");
+	}
+	if (rc == OTP_OK)
+		rc = put_enc(out, outsz, &o, u->user);
+	if (rc == OTP_OK)
+		rc = put_raw(out, outsz, &o, "?secret=");
+	if (rc == OTP_OK)
+		rc = put_raw(out, outsz, &o, u->secret);
+	if (rc == OTP_OK && u->issuer[0]) {
+		rc = put_raw(out, outsz, &o, "&issuer=");
+		if (rc == OTP_OK)
+			rc = put_enc(out, outsz, &o, u->issuer);
+	}
+	if (u->hotp)
+		snprintf(tail, sizeof(tail), "&algorithm=%s&digits=%u&counter=%llu",
+			 otp_alg_name(u->alg), u->digits, (unsigned long long)u->counter);
+	else
+		snprintf(tail, sizeof(tail), "&algorithm=%s&digits=%u&period=%u",
+			 otp_alg_name(u->alg), u->digits, u->period);
+	if (rc == OTP_OK)
+		rc = put_raw(out, outsz, &o, tail);
+	if (rc != OTP_OK)
+		return otp_seterr(OTP_ETOOLONG, "otpauth URI longer than %zu bytes", outsz - 1);
+	return OTP_OK;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode n bytes of s into out (outsz bytes with NUL); no NULs. */
+static int pct_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				return OTP_EINVAL;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return OTP_EINVAL;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == 0 || o + 1 >= outsz)
+			return OTP_EINVAL;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return OTP_OK;
+}
+
+static int parse_uint(const char *v, size_t n, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char buf[24];
+
+	if (n == 0 || n >= sizeof(buf))
+		return OTP_EINVAL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return otp_parse_u64(buf, min, max, out);
+}
+
+static int parse_param(struct otp_uri *u, const char *k, size_t kn, const char *v, size_t vn,
+		       int *have_secret)
+{
+	uint64_t x;
+	char alg[16];
+
+#define KEY(s) (kn == sizeof(s) - 1 && strncasecmp(k, s, kn) == 0)
+	if (KEY("secret")) {
+		*have_secret = 1;
+		return pct_decode(v, vn, u->secret, sizeof(u->secret));
+	}
+	if (KEY("issuer"))
+		return pct_decode(v, vn, u->issuer, sizeof(u->issuer));
+	if (KEY("algorithm")) {
+		if (pct_decode(v, vn, alg, sizeof(alg)) != OTP_OK)
+			return OTP_EINVAL;
+		return otp_alg_parse(alg, &u->alg);
+	}
+	if (KEY("digits")) {
+		if (parse_uint(v, vn, OTP_DIGITS_MIN, OTP_DIGITS_MAX, &x) != OTP_OK)
+			return OTP_EINVAL;
+		u->digits = (unsigned)x;
+	} else if (KEY("period")) {
+		if (parse_uint(v, vn, OTP_PERIOD_MIN, OTP_PERIOD_MAX, &x) != OTP_OK)
+			return OTP_EINVAL;
+		u->period = (unsigned)x;
+	} else if (KEY("counter")) {
+		if (parse_uint(v, vn, 0, UINT64_MAX, &x) != OTP_OK)
+			return OTP_EINVAL;
+		u->counter = x;
+	}
+#undef KEY
+	return OTP_OK;
+}
+
+static int parse_label(struct otp_uri *u, const char *s, size_t n)
+{
+	char label[OTP_ISSUER_MAX + 260];
+	char *colon;
+
+	if (pct_decode(s, n, label, sizeof(label)) != OTP_OK || label[0] == '\0')
+		return otp_seterr(OTP_EINVAL, "otpauth URI has a bad label");
+	colon = strchr(label, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		if (strlen(label) > OTP_ISSUER_MAX)
+			return otp_seterr(OTP_EINVAL, "otpauth URI issuer too long");
+		memcpy(u->issuer, label, strlen(label) + 1);
+		s = colon + 1;
+		while (*s == ' ')
+			s++;
+	} else {
+		s = label;
+	}
+	if (strlen(s) >= sizeof(u->user) || *s == '\0')
+		return otp_seterr(OTP_EINVAL, "otpauth URI has a bad account name");
+	memcpy(u->user, s, strlen(s) + 1);
+	return OTP_OK;
+}
+
+int otp_uri_parse(const char *text, struct otp_uri *u)
+{
+	const char *p, *q, *end;
+	int have_secret = 0;
+
+	memset(u, 0, sizeof(*u));
+	u->alg = OTP_ALG_SHA1;
+	u->digits = 6;
+	u->period = 30;
+	if (strnlen(text, OTP_URI_MAX + 1) > OTP_URI_MAX)
+		return otp_seterr(OTP_ETOOLONG, "otpauth URI longer than %d bytes", OTP_URI_MAX);
+	if (strncasecmp(text, "otpauth://totp/", 15) == 0)
+		u->hotp = 0;
+	else if (strncasecmp(text, "otpauth://hotp/", 15) == 0)
+		u->hotp = 1;
+	else
+		return otp_seterr(OTP_EINVAL, "not an otpauth://totp/ or otpauth://hotp/ URI");
+	p = text + 15;
+	q = strchr(p, '?');
+	if (q == NULL)
+		return otp_seterr(OTP_EINVAL, "otpauth URI has no parameters");
+	if (parse_label(u, p, (size_t)(q - p)) != OTP_OK)
+		return OTP_EINVAL;
+	for (p = q + 1; *p; p = *end ? end + 1 : end) {
+		const char *eq;
+
+		end = p + strcspn(p, "&");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL)
+			continue;
+		if (parse_param(u, p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1),
+				&have_secret) != OTP_OK)
+			return otp_seterr(OTP_EINVAL, "otpauth URI has a bad '%.*s' parameter",
+					  (int)((eq - p) > 16 ? 16 : (eq - p)), p);
+	}
+	if (!have_secret || u->secret[0] == '\0')
+		return otp_seterr(OTP_EINVAL, "otpauth URI has no secret");
+	return OTP_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * uri.h - otpauth:// URIs in the Key Uri Format that Google Authenticator,
+ * FreeOTP and Aegis read:
+ *   otpauth://totp/ISSUER:USER?secret=B32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
+ *   otpauth://hotp/ISSUER:USER?secret=B32&issuer=ISSUER&algorithm=SHA1&digits=6&counter=0
+ * Label parts and the issuer value are percent-encoded (RFC 3986 section
+ * 2.1); only unreserved characters are left as they are.
+ */
+#ifndef OTP_URI_H
+#define OTP_URI_H
+
+#include "otp.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OTP_URI_MAX 2048      /* bytes, longest URI built or parsed */
+#define OTP_ISSUER_MAX 128    /* bytes */
+#define OTP_URI_SECRET_MAX 128 /* base32 characters */
+
+struct otp_uri {
+	int hotp;                          /* 0: totp, 1: hotp */
+	char issuer[OTP_ISSUER_MAX + 1];   /* decoded; may be empty */
+	char user[257];                    /* decoded account name */
+	char secret[OTP_URI_SECRET_MAX + 1]; /* base32, as in the URI */
+	enum otp_alg alg;
+	unsigned digits;
+	unsigned period;                   /* seconds, TOTP */
+	uint64_t counter;                  /* HOTP */
+};
+
+/*
+ * otp_uri_build - write the URI for u into out (outsz bytes, NUL included).
+ * Returns OTP_OK, or OTP_ETOOLONG when it does not fit.
+ */
+int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz);
+
+/*
+ * otp_uri_parse - parse text into *u. Unknown parameters are ignored (apps
+ * add their own, e.g. image=); missing ones take the Key Uri Format
+ * defaults (SHA1, 6 digits, 30 s). The secret is required.
+ * Returns OTP_OK, OTP_ETOOLONG or OTP_EINVAL (the detail says which part).
+ * u may hold a secret afterwards, even on error: the caller wipes it.
+ */
+int otp_uri_parse(const char *text, struct otp_uri *u);
+
+#endif

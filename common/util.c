@@ -1,0 +1,89 @@
+#include "util.h"
+#include "err.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+#include <time.h>
+
+int otp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0')
+		return otp_seterr(OTP_EINVAL, "empty number");
+	for (const char *p = s; *p; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9')
+			return otp_seterr(OTP_EINVAL, "'%.32s' is not a whole number", s);
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return otp_seterr(OTP_EINVAL, "'%.32s' is too large", s);
+		v = v * 10 + d;
+	}
+	if (v < min || v > max)
+		return otp_seterr(OTP_EINVAL, "%.32s is outside %llu..%llu", s,
+				  (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return OTP_OK;
+}
+
+int otp_valid_user(const char *user)
+{
+	size_t n;
+
+	if (user == NULL || *user == '\0')
+		return otp_seterr(OTP_EINVAL, "empty user name");
+	n = strnlen(user, OTP_USER_MAX + 1);
+	if (n > OTP_USER_MAX)
+		return otp_seterr(OTP_ETOOLONG, "user name longer than %d bytes", OTP_USER_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)user[i];
+
+		if (c <= ' ' || c >= 0x7f || c == ':' || c == '/')
+			return otp_seterr(OTP_EINVAL, "user name has a forbidden character");
+	}
+	return OTP_OK;
+}
+
+int otp_valid_name(const char *name)
+{
+	size_t n;
+	int digits_only = 1;
+
+	if (name == NULL || *name == '\0')
+		return otp_seterr(OTP_EINVAL, "empty device name");
+	n = strnlen(name, OTP_NAME_MAX + 1);
+	if (n > OTP_NAME_MAX)
+		return otp_seterr(OTP_ETOOLONG, "device name longer than %d bytes", OTP_NAME_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < ' ' || c == 0x7f)
+			return otp_seterr(OTP_EINVAL, "device name has a control character");
+		if (c < '0' || c > '9')
+			digits_only = 0;
+	}
+	if (digits_only)
+		return otp_seterr(OTP_EINVAL, "device name must not be all digits");
+	return OTP_OK;
+}
+
+void otp_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		OPENSSL_cleanse(p, len);
+}
+
+void otp_wipe_str(char *s)
+{
+	if (s != NULL)
+		otp_wipe(s, strlen(s));
+}
+
+uint64_t otp_now(void)
+{
+	time_t t = time(NULL);
+
+	return t < 0 ? 0 : (uint64_t)t;
+}

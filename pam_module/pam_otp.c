@@ -1,0 +1,303 @@
+/*
+ * pam_otp.c - the PAM entry points and the login flow.
+ *
+ * Flow: lock check and charge -> password (per password=) -> trusted
+ * network / remembered host -> "Verification code: " -> every active
+ * device, then recovery codes -> outcome recorded. Both prompts are shown
+ * whichever factor is wrong, and one generic failure is returned; syslog
+ * (through the audit trail) says which factor failed, never its value.
+ */
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+
+#include "args.h"
+#include "auth.h"
+#include "err.h"
+#include "hosts.h"
+#include "passwd.h"
+#include "recovery.h"
+#include "util.h"
+
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+/* Everything is hidden (-fvisibility=hidden) but the PAM entry points. */
+#define PAM_OTP_EXPORT __attribute__((visibility("default")))
+
+#define CODE_INPUT_MAX 64         /* bytes; anything longer is refused */
+#define FAIL_DELAY_USEC 2000000u  /* as pam_unix: slows a guessing loop */
+
+struct login_ctx {
+	pam_handle_t *pamh;
+	struct module_args args;
+	struct otp_config cfg;
+	struct otp_seal_key key;
+	struct otp_store *st;
+	struct otp_login who;
+	int user_ok;                 /* the name is one the store can hold */
+};
+
+static int is_root(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	       res->pw_uid == 0;
+}
+
+static const char *item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+/* Configuration, seal key and store: any problem fails closed. */
+static int setup(struct login_ctx *c)
+{
+	int rc;
+
+	rc = otp_config_load(c->args.config, c->args.overrides, c->args.noverrides, &c->cfg);
+	if (rc == OTP_OK)
+		rc = otp_seal_key_load(c->cfg.seal_key, &c->key);
+	if (rc == OTP_OK)
+		rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
+	if (rc != OTP_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s (%s)", otp_errdetail(),
+			   otp_strerror(rc));
+		return PAM_ABORT;
+	}
+	return PAM_SUCCESS;
+}
+
+static void tell_locked(struct login_ctx *c, uint64_t until)
+{
+	if (until == OTP_LOCKED_FOREVER) {
+		pam_error(c->pamh, "Account locked after too many failed attempts; "
+			  "ask an administrator to unlock it.");
+	} else {
+		uint64_t left = until > c->who.now ? until - c->who.now : 0;
+
+		pam_error(c->pamh, "Account locked after too many failed attempts; "
+			  "try again in %llu minute%s.", (unsigned long long)(left + 59) / 60,
+			  left > 60 ? "s" : "");
+	}
+}
+
+/*
+ * The password factor. Returns 1 when it passes (or is not ours to
+ * check), 0 when it fails, or a negative PAM code negated on a
+ * conversation error.
+ */
+static int password_step(struct login_ctx *c)
+{
+	const char *pw = NULL;
+	int rc;
+
+	if (c->cfg.password == OTP_PW_NONE)
+		return 1;
+	/* pam_get_authtok honours use_first_pass/try_first_pass and sets
+	 * PAM_AUTHTOK, which is what password=forward hands on. */
+	rc = pam_get_authtok(c->pamh, PAM_AUTHTOK, &pw, NULL);
+	if (rc != PAM_SUCCESS || pw == NULL)
+		return c->args.use_first_pass ? 0 : -(rc == PAM_SUCCESS ? PAM_CONV_ERR : rc);
+	if (c->cfg.password == OTP_PW_FORWARD)
+		return 1;
+	if (!c->user_ok) {
+		(void)otp_password_check(c->who.user, pw);  /* same work, then refuse */
+		return 0;
+	}
+	return otp_password_check(c->who.user, pw) == OTP_OK;
+}
+
+/* Which rule lets this login skip the code, if any. */
+static const char *skip_reason(struct login_ctx *c)
+{
+	const char *rhost = c->who.rhost;
+
+	if (rhost == NULL || *rhost == '\0')
+		return NULL;
+	for (unsigned i = 0; i < c->cfg.ntrusted; i++) {
+		if (otp_cidr_match(&c->cfg.trusted[i], rhost))
+			return "trusted_network";
+	}
+	if (c->cfg.remember_host > 0 && c->user_ok &&
+	    otp_host_remembered(c->st, c->who.user, rhost, c->who.now) == 1)
+		return "trusted_host";
+	return NULL;
+}
+
+/* Ask for the code; *code is NULL when the answer was unusable. */
+static int prompt_code(struct login_ctx *c, char **code)
+{
+	char *resp = NULL;
+	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "Verification code: ");
+
+	*code = NULL;
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (resp != NULL && strnlen(resp, CODE_INPUT_MAX + 1) <= CODE_INPUT_MAX)
+		*code = resp;
+	else if (resp != NULL) {
+		otp_wipe_str(resp);
+		free(resp);
+	}
+	return PAM_SUCCESS;
+}
+
+static int failed(struct login_ctx *c, const char *event, const char *detail)
+{
+	int rc = otp_auth_failed(c->st, &c->cfg, &c->who, event, detail);
+
+	if (rc != OTP_OK)
+		pam_syslog(c->pamh, LOG_ERR, "cannot record failure of %s: %s", c->who.user,
+			   otp_errdetail());
+	return PAM_AUTH_ERR;
+}
+
+static int succeeded(struct login_ctx *c, const char *event, const char *detail)
+{
+	int rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, event, detail);
+
+	if (rc != OTP_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot record login of %s: %s", c->who.user,
+			   otp_errdetail());
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* The code step, once the password step has run. */
+static int code_step(struct login_ctx *c, int pw_ok, const char *code)
+{
+	struct otp_auth_result res;
+	unsigned left = 0;
+	int rc;
+
+	if (!pw_ok)
+		return failed(c, "auth_failure", "password");
+	if (code == NULL || !c->user_ok)
+		return failed(c, "auth_failure", "code");
+	memset(&res, 0, sizeof(res));
+	rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, &res);
+	if (rc == OTP_OK)
+		return PAM_SUCCESS;
+	if (rc != OTP_EBADCODE && rc != OTP_EREPLAY) {
+		pam_syslog(c->pamh, LOG_ERR, "refusing login of %s: %s (%s)", c->who.user,
+			   otp_errdetail(), otp_strerror(rc));
+		return PAM_AUTH_ERR;
+	}
+	if (otp_recovery_use(c->st, &c->cfg, &c->who, code, &left) == OTP_OK) {
+		pam_info(c->pamh, "Recovery code accepted; %u left.", left);
+		return PAM_SUCCESS;
+	}
+	return failed(c, rc == OTP_EREPLAY ? "replay" : "auth_failure", "code");
+}
+
+static int login(struct login_ctx *c)
+{
+	struct otp_auth_result res;
+	const char *skip;
+	char *code = NULL;
+	unsigned active = 0;
+	int pw_ok, rc;
+
+	rc = c->user_ok ? otp_auth_charge(c->st, &c->cfg, &c->who, &res) : OTP_OK;
+	if (rc == OTP_ELOCKED) {
+		tell_locked(c, res.locked_until);
+		return PAM_AUTH_ERR;
+	}
+	if (rc == OTP_OK && c->user_ok)
+		rc = otp_auth_active(c->st, c->who.user, &active);
+	if (rc != OTP_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
+		return PAM_ABORT;
+	}
+	if (c->args.authfail)
+		return failed(c, "auth_failure", "authfail");
+	pw_ok = password_step(c);
+	if (pw_ok < 0)
+		return -pw_ok;
+	skip = skip_reason(c);
+	if (skip == NULL && active == 0 && c->cfg.nullok && c->user_ok)
+		skip = "nullok";
+	if (skip != NULL)
+		return pw_ok ? succeeded(c, strcmp(skip, "nullok") ? skip : "auth_success", skip) :
+			       failed(c, "auth_failure", "password");
+	rc = prompt_code(c, &code);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	rc = code_step(c, pw_ok, code);
+	if (code != NULL) {
+		otp_wipe_str(code);
+		free(code);
+	}
+	return rc;
+}
+
+PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct login_ctx c;
+	const char *user = NULL;
+	int rc = PAM_AUTH_ERR;
+
+	(void)flags;
+	memset(&c, 0, sizeof(c));
+	c.pamh = pamh;
+	pam_fail_delay(pamh, FAIL_DELAY_USEC);
+	if (parse_args(argc, argv, &c.args) != 0) {
+		pam_syslog(pamh, LOG_ERR, "refusing login: unknown module argument '%.64s'",
+			   c.args.bad);
+		rc = PAM_ABORT;
+		goto out;
+	}
+	rc = pam_get_user(pamh, &user, NULL);
+	if (rc != PAM_SUCCESS || user == NULL) {
+		rc = rc == PAM_SUCCESS ? PAM_USER_UNKNOWN : rc;
+		goto out;
+	}
+	rc = setup(&c);
+	if (rc != PAM_SUCCESS)
+		goto out;
+	c.user_ok = otp_valid_user(user) == OTP_OK;
+	c.who.user = c.user_ok ? user : "(invalid)";
+	c.who.service = item(pamh, PAM_SERVICE);
+	c.who.rhost = item(pamh, PAM_RHOST);
+	c.who.tty = item(pamh, PAM_TTY);
+	c.who.now = otp_now();
+	c.who.exempt = !c.cfg.lockout.even_deny_root && c.user_ok && is_root(user);
+	c.who.remember = c.cfg.remember_host;
+	rc = login(&c);
+	if (c.args.debug)
+		pam_syslog(pamh, LOG_DEBUG, "user %s: %s", c.who.user, pam_strerror(pamh, rc));
+out:
+	otp_seal_key_wipe(&c.key);
+	otp_store_close(c.st);
+	return rc;
+}
+
+PAM_OTP_EXPORT PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
+
+PAM_OTP_EXPORT PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}

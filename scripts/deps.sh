@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install the Debian packages a target needs, when any is missing.
+# Usage: scripts/deps.sh build|test|e2e ...
+set -eu
+build="make gcc pkg-config libpam0g-dev libssl-dev libqrencode-dev libconfuse-dev
+liblmdb-dev libcrypt-dev libpng-dev libjansson-dev"
+test="libcmocka-dev libpam-wrapper libpamtest0-dev pamtester oathtool zbar-tools
+faketime lmdb-utils python3"
+e2e="openssh-server openssh-client sudo expect"
+want=""
+for set in "$@"; do
+	case "$set" in
+	build) want="$want $build" ;;
+	test) want="$want $test" ;;
+	e2e) want="$want $e2e" ;;
+	*) echo "deps.sh: unknown set '$set'" >&2; exit 1 ;;
+	esac
+done
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
