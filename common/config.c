@@ -43,9 +43,9 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 		otp_seterr(OTP_ECONFIG, "%s: %s", cur_source, msg);
 }
 
-static int check_int(cfg_t *cfg, cfg_opt_t *opt, void *value)
+static int check_int(cfg_t *cfg, cfg_opt_t *opt)
 {
-	long v = *(long *)value;
+	long v = cfg_opt_getnint(opt, 0);
 
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
 		if (strcmp(ranges[i].name, opt->name) != 0)
@@ -59,58 +59,62 @@ static int check_int(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
-static int check_alg(cfg_t *cfg, cfg_opt_t *opt, void *value)
+static int check_alg(cfg_t *cfg, cfg_opt_t *opt)
 {
 	enum otp_alg a;
 
-	if (otp_alg_parse(*(const char **)value, &a) != OTP_OK) {
-		cfg_error(cfg, "%s = \"%.16s\": use SHA1, SHA256 or SHA512", opt->name,
-			  *(const char **)value);
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v == NULL || otp_alg_parse(v, &a) != OTP_OK) {
+		cfg_error(cfg, "%s = \"%.16s\": use SHA1, SHA256 or SHA512", opt->name, v ? v : "");
 		return -1;
 	}
 	return 0;
 }
 
-static int check_password(cfg_t *cfg, cfg_opt_t *opt, void *value)
+static int check_password(cfg_t *cfg, cfg_opt_t *opt)
 {
-	const char *v = *(const char **)value;
+	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (strcmp(v, "system") && strcmp(v, "forward") && strcmp(v, "none")) {
-		cfg_error(cfg, "%s = \"%.16s\": use system, forward or none", opt->name, v);
+	if (v == NULL || (strcmp(v, "system") && strcmp(v, "forward") && strcmp(v, "none"))) {
+		cfg_error(cfg, "%s = \"%.16s\": use system, forward or none", opt->name,
+			  v ? v : "");
 		return -1;
 	}
 	return 0;
 }
 
-static int check_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
+static int check_path(cfg_t *cfg, cfg_opt_t *opt)
 {
-	const char *v = *(const char **)value;
+	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (v[0] != '/' || strlen(v) >= PATH_MAX) {
+	if (v == NULL || v[0] != '/' || strlen(v) >= PATH_MAX) {
 		cfg_error(cfg, "%s must be an absolute path", opt->name);
 		return -1;
 	}
 	return 0;
 }
 
-static int check_issuer(cfg_t *cfg, cfg_opt_t *opt, void *value)
+static int check_issuer(cfg_t *cfg, cfg_opt_t *opt)
 {
-	const char *v = *(const char **)value;
+	const char *v = cfg_opt_getnstr(opt, 0);
 
-	if (strlen(v) > 128 || strchr(v, ':') != NULL) {
+	if (v == NULL || strlen(v) > 128 || strchr(v, ':') != NULL) {
 		cfg_error(cfg, "%s must be at most 128 bytes without ':'", opt->name);
 		return -1;
 	}
 	return 0;
 }
 
-static int check_cidr(cfg_t *cfg, cfg_opt_t *opt, void *value)
+static int check_cidr(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct otp_cidr c;
 
-	if (otp_cidr_parse(*(const char **)value, &c) != OTP_OK) {
-		cfg_error(cfg, "%s: %s", opt->name, otp_errdetail());
-		return -1;
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		if (otp_cidr_parse(cfg_opt_getnstr(opt, i), &c) != OTP_OK) {
+			cfg_error(cfg, "%s: %s", opt->name, otp_errdetail());
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -166,23 +170,39 @@ static cfg_opt_t top_opts[] = {
 	CFG_END()
 };
 
+/* Every checked option, as "key" or "section|key", with its check. */
+static const struct { const char *path; cfg_validate_callback_t check; } checks[] = {
+	{ "map_size_mb", check_int }, { "remember_host", check_int },
+	{ "totp|digits", check_int }, { "totp|period", check_int }, { "totp|window", check_int },
+	{ "hotp|digits", check_int }, { "hotp|window", check_int },
+	{ "lockout|deny", check_int }, { "lockout|fail_interval", check_int },
+	{ "lockout|unlock_time", check_int }, { "recovery|count", check_int },
+	{ "audit|retention_days", check_int },
+	{ "totp|algorithm", check_alg }, { "hotp|algorithm", check_alg },
+	{ "password", check_password }, { "store", check_path }, { "seal_key", check_path },
+	{ "issuer", check_issuer }, { "trusted_networks", check_cidr },
+};
+
 static void set_validators(cfg_t *cfg)
 {
-	static const char *const ints[] = {
-		"map_size_mb", "remember_host", "totp|digits", "totp|period", "totp|window",
-		"hotp|digits", "hotp|window", "lockout|deny", "lockout|fail_interval",
-		"lockout|unlock_time", "recovery|count", "audit|retention_days",
-	};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		cfg_set_validate_func(cfg, checks[i].path, checks[i].check);
+}
 
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		cfg_set_validate_func2(cfg, ints[i], check_int);
-	cfg_set_validate_func2(cfg, "totp|algorithm", check_alg);
-	cfg_set_validate_func2(cfg, "hotp|algorithm", check_alg);
-	cfg_set_validate_func2(cfg, "password", check_password);
-	cfg_set_validate_func2(cfg, "store", check_path);
-	cfg_set_validate_func2(cfg, "seal_key", check_path);
-	cfg_set_validate_func2(cfg, "issuer", check_issuer);
-	cfg_set_validate_func2(cfg, "trusted_networks", check_cidr);
+/* Run the check of section|key on a value set from a module argument. */
+static int check_override(cfg_t *sec, cfg_opt_t *opt, const char *section, const char *key)
+{
+	char path[80];
+
+	if (section != NULL)
+		snprintf(path, sizeof(path), "%s|%s", section, key);
+	else
+		snprintf(path, sizeof(path), "%s", key);
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (strcmp(checks[i].path, path) == 0)
+			return checks[i].check(sec, opt);
+	}
+	return 0;
 }
 
 static cfg_t *new_cfg(const char *source)
@@ -290,7 +310,8 @@ static int apply_override(cfg_t *cfg, const char *arg)
 	opt = sec ? cfg_getopt(sec, dot ? dot + 1 : key) : NULL;
 	if (opt == NULL || opt->type == CFGT_SEC || (opt->flags & CFGF_LIST))
 		return otp_seterr(OTP_ECONFIG, "%s: no such setting", cur_source);
-	if (cfg_setopt(sec, opt, eq + 1) == NULL || had_error)
+	if (cfg_setopt(sec, opt, eq + 1) == NULL ||
+	    check_override(sec, opt, dot ? key : NULL, dot ? dot + 1 : key) != 0 || had_error)
 		return had_error ? OTP_ECONFIG :
 		       otp_seterr(OTP_ECONFIG, "%s: bad value", cur_source);
 	return OTP_OK;

@@ -27,15 +27,21 @@ int otp_check_fd(int fd, const char *path, int want_dir, mode_t forbid)
 
 int otp_open_checked(const char *path, int flags, mode_t forbid, int *fd)
 {
+	struct stat st;
 	int f, rc;
 
 	f = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (f < 0) {
-		if (errno == ENOENT)
+		int e = errno;
+
+		if (e == ENOENT)
 			return otp_seterr(OTP_ENOTFOUND, "%s: no such file", path);
-		if (errno == ELOOP)
+		/* O_DIRECTORY on a symlink says ENOTDIR, not ELOOP */
+		if (e == ELOOP || (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
 			return otp_seterr(OTP_EPERM, "%s: is a symlink", path);
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		if (e == ENOTDIR)
+			return otp_seterr(OTP_EPERM, "%s: not a directory", path);
+		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(e));
 	}
 	rc = otp_check_fd(f, path, (flags & O_DIRECTORY) != 0, forbid);
 	if (rc != OTP_OK) {

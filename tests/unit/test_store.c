@@ -1,0 +1,536 @@
+/*
+ * The store and the login transactions at library level, with the clock
+ * passed in: sealing, enrollment, replay, counters, lockout, recovery
+ * codes, remembered hosts, the audit trail and schema checks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "devices.h"
+#include "err.h"
+#include "hosts.h"
+#include "recovery.h"
+#include "seal.h"
+#include "util.h"
+
+static const uint8_t rfc_key[] = "12345678901234567890";
+#define T0 1700000000ull  /* a fixed "now" */
+
+struct fx {
+	char dir[64], store[96], keypath[96];
+	struct otp_config cfg;
+	struct otp_seal_key key;
+	struct otp_store *st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/otp-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
+	snprintf(f->keypath, sizeof(f->keypath), "%s/seal.key", f->dir);
+	otp_config_defaults(&f->cfg);
+	f->cfg.audit_syslog = 0;
+	f->cfg.lockout.deny = 3;
+	f->cfg.lockout.fail_interval = 600;
+	f->cfg.lockout.unlock_time = 300;
+	assert_int_equal(otp_seal_key_create(f->keypath), OTP_OK);
+	assert_int_equal(otp_seal_key_load(f->keypath, &f->key), OTP_OK);
+	assert_int_equal(otp_store_open(f->store, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	otp_store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct otp_login who_at(const char *user, uint64_t now)
+{
+	struct otp_login w;
+
+	memset(&w, 0, sizeof(w));
+	w.user = user;
+	w.service = "test";
+	w.rhost = "192.0.2.10";
+	w.now = now;
+	return w;
+}
+
+static uint32_t enroll(struct fx *f, const char *user, enum otp_dev_type type, int active)
+{
+	struct otp_enroll_req req;
+	struct otp_device_rec d;
+	struct otp_login w = who_at(user, T0);
+
+	memset(&req, 0, sizeof(req));
+	req.type = type;
+	req.alg = OTP_ALG_SHA1;
+	req.digits = 6;
+	req.period = 30;
+	req.active = active;
+	assert_int_equal(otp_enroll(f->st, &f->key, &f->cfg, &w, &req, rfc_key, 20, &d), OTP_OK);
+	return d.id;
+}
+
+static void code_at(uint64_t counter, char *code)
+{
+	assert_int_equal(otp_hotp(rfc_key, 20, OTP_ALG_SHA1, counter, 6, code), OTP_OK);
+}
+
+static int login(struct fx *f, const char *user, uint64_t now, const char *code)
+{
+	struct otp_auth_result res;
+	struct otp_login w = who_at(user, now);
+	int rc = otp_auth_charge(f->st, &f->cfg, &w, &res);
+
+	if (rc != OTP_OK)
+		return rc;
+	rc = otp_auth_code(f->st, &f->key, &f->cfg, &w, code, &res);
+	if (rc != OTP_OK)
+		otp_auth_failed(f->st, &f->cfg, &w, "auth_failure", "code");
+	return rc;
+}
+
+static void seal_binds_user_and_device(void **state)
+{
+	struct fx *f = *state;
+	uint8_t sealed[OTP_SEALED_MAX], out[OTP_SECRET_MAX];
+	struct otp_seal_key other;
+	size_t n, m;
+
+	assert_int_equal(otp_seal(&f->key, "alice", 1, rfc_key, 20, sealed, sizeof(sealed), &n),
+			 OTP_OK);
+	assert_int_equal(n, 20 + OTP_SEAL_OVERHEAD);
+	assert_int_equal(otp_unseal(&f->key, "alice", 1, sealed, n, out, sizeof(out), &m), OTP_OK);
+	assert_int_equal(m, 20);
+	assert_memory_equal(out, rfc_key, 20);
+	assert_int_equal(otp_unseal(&f->key, "alice", 2, sealed, n, out, sizeof(out), &m),
+			 OTP_ECRYPTO);
+	assert_int_equal(otp_unseal(&f->key, "alicf", 1, sealed, n, out, sizeof(out), &m),
+			 OTP_ECRYPTO);
+	memset(&other, 7, sizeof(other));
+	assert_int_equal(otp_unseal(&other, "alice", 1, sealed, n, out, sizeof(out), &m),
+			 OTP_ECRYPTO);
+	sealed[n - 1] ^= 1;
+	assert_int_equal(otp_unseal(&f->key, "alice", 1, sealed, n, out, sizeof(out), &m),
+			 OTP_ECRYPTO);
+}
+
+static void seal_key_file_rules(void **state)
+{
+	struct fx *f = *state;
+	struct otp_seal_key k;
+	char path[128];
+	int fd;
+
+	assert_int_equal(otp_seal_key_create(f->keypath), OTP_EEXIST);
+	chmod(f->keypath, 0440);
+	assert_int_equal(otp_seal_key_load(f->keypath, &k), OTP_EPERM);
+	chmod(f->keypath, 0400);
+	snprintf(path, sizeof(path), "%s/short.key", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0400);
+	assert_int_equal(write(fd, "short", 5), 5);
+	close(fd);
+	assert_int_equal(otp_seal_key_load(path, &k), OTP_EINVAL);
+	snprintf(path, sizeof(path), "%s/link.key", f->dir);
+	assert_int_equal(symlink(f->keypath, path), 0);
+	assert_int_equal(otp_seal_key_load(path, &k), OTP_EPERM);
+	snprintf(path, sizeof(path), "%s/none.key", f->dir);
+	assert_int_equal(otp_seal_key_load(path, &k), OTP_ENOTFOUND);
+}
+
+static void store_dir_rules(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/absent", f->dir);
+	assert_int_equal(otp_store_open(path, 16, 0, &st), OTP_ENOTFOUND);
+	chmod(f->store, 0750);
+	assert_int_equal(otp_store_open(f->store, 16, 0, &st), OTP_EPERM);
+	chmod(f->store, 0700);
+	snprintf(path, sizeof(path), "%s/link", f->dir);
+	assert_int_equal(symlink(f->store, path), 0);
+	assert_int_equal(otp_store_open(path, 16, 0, &st), OTP_EPERM);
+	assert_int_equal(otp_store_open(f->store, 16, 0, &st), OTP_OK);
+	otp_store_close(st);
+}
+
+static void newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st = NULL;
+	MDB_txn *txn;
+	MDB_val k = { 6, "schema" }, v;
+	uint8_t two[4] = { 0, 0, 0, 2 };
+
+	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
+	v.mv_size = 4;
+	v.mv_data = two;
+	assert_int_equal(mdb_put(txn, f->st->meta, &k, &v, 0), 0);
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	assert_int_equal(otp_store_open(f->store, 16, 0, &st), OTP_EVERSION);
+}
+
+static void secret_never_in_clear(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	uint8_t *buf = malloc(1 << 20);
+	ssize_t n;
+	int fd;
+
+	enroll(f, "alice", OTP_TOTP, 1);
+	snprintf(path, sizeof(path), "%s/data.mdb", f->store);
+	fd = open(path, O_RDONLY);
+	n = read(fd, buf, 1 << 20);
+	close(fd);
+	assert_true(n > 0);
+	assert_null(memmem(buf, (size_t)n, rfc_key, 20));
+	assert_null(memmem(buf, (size_t)n, "GEZDGNBVGY3TQOJQ", 16));
+	free(buf);
+}
+
+static void totp_login_and_replay(void **state)
+{
+	struct fx *f = *state;
+	char code[OTP_CODE_BUF];
+	uint64_t now = T0 + 1000;
+
+	enroll(f, "alice", OTP_TOTP, 1);
+	code_at(now / 30, code);
+	assert_int_equal(login(f, "alice", now, code), OTP_OK);
+	assert_int_equal(login(f, "alice", now, code), OTP_EREPLAY);
+	/* the previous step's code is inside the window but older than the mark */
+	code_at(now / 30 - 1, code);
+	assert_int_equal(login(f, "alice", now, code), OTP_EREPLAY);
+	code_at(now / 30 + 1, code);
+	assert_int_equal(login(f, "alice", now, code), OTP_OK);
+	code_at(now / 30 + 3, code);
+	assert_int_equal(login(f, "alice", now, code), OTP_EBADCODE);
+}
+
+static void hotp_counter_moves_forward_only(void **state)
+{
+	struct fx *f = *state;
+	char code[OTP_CODE_BUF];
+	struct otp_device_rec d;
+	MDB_txn *txn;
+
+	uint32_t id = enroll(f, "bob", OTP_HOTP, 1);
+	code_at(0, code);
+	assert_int_equal(login(f, "bob", T0, code), OTP_OK);
+	assert_int_equal(login(f, "bob", T0, code), OTP_EBADCODE);
+	code_at(6, code);  /* look-ahead */
+	assert_int_equal(login(f, "bob", T0, code), OTP_OK);
+	code_at(3, code);  /* behind the counter now */
+	assert_int_equal(login(f, "bob", T0, code), OTP_EBADCODE);
+	code_at(18, code); /* beyond the window of 10 from 7 */
+	assert_int_equal(login(f, "bob", T0, code), OTP_EBADCODE);
+	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+	assert_int_equal(otp_device_load(f->st, txn, "bob", id, &d), OTP_OK);
+	otp_txn_abort(txn);
+	assert_int_equal(d.counter, 7);
+}
+
+static void pending_and_revoked_refused(void **state)
+{
+	struct fx *f = *state;
+	struct otp_device_rec d;
+	struct otp_login w = who_at("carol", T0);
+	char code[OTP_CODE_BUF];
+	uint32_t id = enroll(f, "carol", OTP_HOTP, 0);
+	char ref[16];
+
+	code_at(0, code);
+	assert_int_equal(login(f, "carol", T0, code), OTP_EBADCODE);
+	snprintf(ref, sizeof(ref), "%u", id);
+	code_at(1, code);
+	assert_int_equal(otp_confirm(f->st, &f->key, &f->cfg, &w, ref, "000000", &d), OTP_EBADCODE);
+	assert_int_equal(otp_confirm(f->st, &f->key, &f->cfg, &w, ref, code, &d), OTP_OK);
+	assert_int_equal(d.state, OTP_ACTIVE);
+	assert_int_equal(otp_confirm(f->st, &f->key, &f->cfg, &w, ref, code, &d), OTP_EINVAL);
+	code_at(2, code);
+	assert_int_equal(login(f, "carol", T0, code), OTP_OK);
+	assert_int_equal(otp_revoke(f->st, &f->cfg, &w, "device1", &d), OTP_OK);
+	assert_int_equal(d.sealed_len, 0);
+	code_at(3, code);
+	assert_int_equal(login(f, "carol", T0, code), OTP_EBADCODE);
+	assert_int_equal(otp_revoke(f->st, &f->cfg, &w, ref, &d), OTP_EINVAL);
+}
+
+static void rename_and_names(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = who_at("dave", T0);
+	struct otp_device_rec d;
+	MDB_txn *txn;
+
+	enroll(f, "dave", OTP_TOTP, 1);
+	enroll(f, "dave", OTP_TOTP, 1);
+	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "1", "phone"), OTP_OK);
+	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "2", "phone"), OTP_EEXIST);
+	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "2", "123"), OTP_EINVAL);
+	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "9", "x"), OTP_ENOTFOUND);
+	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+	assert_int_equal(otp_device_find(f->st, txn, "dave", "phone", &d), OTP_OK);
+	otp_txn_abort(txn);
+	assert_int_equal(d.id, 1);
+}
+
+static void lockout_charges_first(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("erin", T0);
+	char code[OTP_CODE_BUF];
+
+	enroll(f, "erin", OTP_HOTP, 1);
+	/* three charged attempts that never finish still count */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_OK);
+	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_ELOCKED);
+	assert_int_equal(res.locked_until, T0 + 300);
+	code_at(0, code);
+	assert_int_equal(login(f, "erin", T0 + 299, code), OTP_ELOCKED);
+	/* expired: the right code works and clears the count */
+	assert_int_equal(login(f, "erin", T0 + 300, code), OTP_OK);
+	assert_int_equal(login(f, "erin", T0 + 301, "000000"), OTP_EBADCODE);
+	assert_int_equal(login(f, "erin", T0 + 302, "000000"), OTP_EBADCODE);
+	code_at(1, code);
+	assert_int_equal(login(f, "erin", T0 + 303, code), OTP_OK);  /* refund: not locked */
+	assert_int_equal(login(f, "erin", T0 + 304, "000000"), OTP_EBADCODE);
+	assert_int_equal(login(f, "erin", T0 + 305, "000000"), OTP_EBADCODE);
+	assert_int_equal(login(f, "erin", T0 + 306, "000000"), OTP_EBADCODE);
+	code_at(2, code);
+	assert_int_equal(login(f, "erin", T0 + 307, code), OTP_ELOCKED);
+}
+
+static void failures_outside_interval_reset(void **state)
+{
+	struct fx *f = *state;
+	char code[OTP_CODE_BUF];
+
+	enroll(f, "fred", OTP_HOTP, 1);
+	assert_int_equal(login(f, "fred", T0, "000000"), OTP_EBADCODE);
+	assert_int_equal(login(f, "fred", T0 + 1, "000000"), OTP_EBADCODE);
+	/* fail_interval (600 s) ran out: the count starts again */
+	assert_int_equal(login(f, "fred", T0 + 700, "000000"), OTP_EBADCODE);
+	code_at(0, code);
+	assert_int_equal(login(f, "fred", T0 + 701, code), OTP_OK);
+}
+
+static void lock_forever_until_unlock(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = who_at("gina", T0);
+	char code[OTP_CODE_BUF];
+
+	f->cfg.lockout.unlock_time = 0;
+	enroll(f, "gina", OTP_HOTP, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(login(f, "gina", T0, "000000"), OTP_EBADCODE);
+	code_at(0, code);
+	assert_int_equal(login(f, "gina", T0 + 86400 * 365, code), OTP_ELOCKED);
+	assert_int_equal(otp_unlock(f->st, &f->cfg, &w), OTP_OK);
+	assert_int_equal(login(f, "gina", T0 + 1, code), OTP_OK);
+}
+
+static void exempt_user_never_locked(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("root", T0);
+
+	w.exempt = 1;
+	enroll(f, "root", OTP_HOTP, 1);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_OK);
+}
+
+static void recovery_codes_single_use(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = who_at("hank", T0);
+	char codes[3][OTP_RC_TEXT], old[OTP_RC_TEXT], lower[OTP_RC_TEXT];
+	unsigned left = 0, total = 0;
+
+	assert_int_equal(otp_recovery_generate(f->st, &f->cfg, &w, 3, codes), OTP_ENOTFOUND);
+	enroll(f, "hank", OTP_TOTP, 1);
+	assert_int_equal(otp_recovery_generate(f->st, &f->cfg, &w, 3, codes), OTP_OK);
+	assert_int_equal(strlen(codes[0]), 14);
+	assert_int_equal(codes[0][4], '-');
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, codes[1], &left), OTP_OK);
+	assert_int_equal(left, 2);
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, codes[1], &left), OTP_EBADCODE);
+	/* typed in lower case without dashes */
+	for (size_t i = 0, o = 0; i <= strlen(codes[2]); i++)
+		if (codes[2][i] != '-')
+			lower[o++] = (char)(codes[2][i] >= 'A' && codes[2][i] <= 'Z' ?
+					    codes[2][i] + 32 : codes[2][i]);
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, lower, &left), OTP_OK);
+	assert_int_equal(left, 1);
+	assert_int_equal(otp_recovery_count(f->st, "hank", &left, &total), OTP_OK);
+	assert_int_equal(left, 1);
+	assert_int_equal(total, 3);
+	strcpy(old, codes[0]);
+	assert_int_equal(otp_recovery_generate(f->st, &f->cfg, &w, 2, codes), OTP_OK);
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, old, &left), OTP_EBADCODE);
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, codes[0], &left), OTP_OK);
+	assert_int_equal(left, 1);
+}
+
+static void remembered_hosts(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("ivan", T0);
+	struct otp_host_entry hosts[4];
+	char code[OTP_CODE_BUF];
+	unsigned n = 0;
+
+	enroll(f, "ivan", OTP_HOTP, 1);
+	w.remember = 3600;
+	code_at(0, code);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, &res), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.10", T0 + 3599), 1);
+	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.10", T0 + 3600), 0);
+	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.11", T0), 0);
+	assert_int_equal(otp_host_list(f->st, "ivan", hosts, 4, &n), OTP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(hosts[0].host, "192.0.2.10");
+	/* a host name is never remembered */
+	w.rhost = "evil.example";
+	code_at(1, code);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, &res), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "ivan", "evil.example", T0), 0);
+	assert_int_equal(otp_host_revoke(f->st, &f->cfg, &w, "192.0.2.10", &n), OTP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.10", T0), 0);
+	assert_int_equal(otp_host_revoke(f->st, &f->cfg, &w, "192.0.2.10", &n), OTP_ENOTFOUND);
+}
+
+static unsigned count_events(struct fx *f, const char *event)
+{
+	struct otp_audit_ev ev;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned n = 0;
+
+	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+	assert_int_equal(mdb_cursor_open(txn, f->st->audit, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
+				 OTP_OK);
+		n += event == NULL || strcmp(ev.event, event) == 0;
+	}
+	mdb_cursor_close(cur);
+	otp_txn_abort(txn);
+	return n;
+}
+
+static void audit_trail_records_outcomes(void **state)
+{
+	struct fx *f = *state;
+	char code[OTP_CODE_BUF];
+
+	enroll(f, "judy", OTP_HOTP, 1);
+	code_at(0, code);
+	assert_int_equal(login(f, "judy", T0, code), OTP_OK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(login(f, "judy", T0, "000000"), OTP_EBADCODE);
+	assert_int_equal(login(f, "judy", T0, "000000"), OTP_ELOCKED);
+	assert_int_equal(count_events(f, "enroll"), 1);
+	assert_int_equal(count_events(f, "auth_success"), 1);
+	assert_int_equal(count_events(f, "auth_failure"), 3);
+	assert_int_equal(count_events(f, "lockout"), 1);
+	assert_int_equal(count_events(f, "locked"), 1);
+}
+
+static void audit_prunes_old_records(void **state)
+{
+	struct fx *f = *state;
+	struct otp_audit_ev ev;
+	MDB_txn *txn;
+
+	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
+	for (int i = 0; i < 10; i++) {
+		otp_audit_set(&ev, T0 + (uint64_t)i, "verify", "kim", NULL, NULL);
+		assert_int_equal(otp_audit_append(f->st, txn, &ev, 365), OTP_OK);
+	}
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	assert_int_equal(count_events(f, NULL), 10);
+	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
+	otp_audit_set(&ev, T0 + 2 * 86400, "verify", "kim", NULL, NULL);
+	assert_int_equal(otp_audit_append(f->st, txn, &ev, 1), OTP_OK);
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	assert_int_equal(count_events(f, NULL), 1);
+}
+
+static void audit_same_second_keeps_order(void **state)
+{
+	struct fx *f = *state;
+	struct otp_audit_ev ev;
+	MDB_txn *txn;
+
+	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
+	for (uint32_t i = 0; i < 5; i++) {
+		otp_audit_set(&ev, T0, "verify", "lee", NULL, NULL);
+		assert_int_equal(otp_audit_append(f->st, txn, &ev, 365), OTP_OK);
+		assert_int_equal(ev.seq, i);
+	}
+	otp_audit_set(&ev, T0 - 5, "verify", "lee", NULL, NULL);
+	assert_int_equal(otp_audit_append(f->st, txn, &ev, 365), OTP_OK);
+	assert_int_equal(ev.seq, 0);
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(seal_binds_user_and_device),
+		T(seal_key_file_rules),
+		T(store_dir_rules),
+		T(newer_schema_refused),
+		T(secret_never_in_clear),
+		T(totp_login_and_replay),
+		T(hotp_counter_moves_forward_only),
+		T(pending_and_revoked_refused),
+		T(rename_and_names),
+		T(lockout_charges_first),
+		T(failures_outside_interval_reset),
+		T(lock_forever_until_unlock),
+		T(exempt_user_never_locked),
+		T(recovery_codes_single_use),
+		T(remembered_hosts),
+		T(audit_trail_records_outcomes),
+		T(audit_prunes_old_records),
+		T(audit_same_second_keeps_order),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

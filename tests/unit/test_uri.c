@@ -1,0 +1,117 @@
+/* otpauth:// URIs: the Key Uri Format, built and parsed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "err.h"
+#include "uri.h"
+
+static void builds_totp(void **state)
+{
+	struct otp_uri u;
+	char out[OTP_URI_MAX + 1];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	strcpy(u.issuer, "Acme Co");
+	strcpy(u.user, "alice@example.com");
+	strcpy(u.secret, "JBSWY3DPEHPK3PXP");
+	u.alg = OTP_ALG_SHA256;
+	u.digits = 8;
+	u.period = 60;
+	assert_int_equal(otp_uri_build(&u, out, sizeof(out)), OTP_OK);
+	assert_string_equal(out, "otpauth://totp/Acme%20Co:alice%40example.com?secret=JBSWY3DPEHPK3PXP"
+				 "&issuer=Acme%20Co&algorithm=SHA256&digits=8&period=60");
+}
+
+static void builds_hotp_without_issuer(void **state)
+{
+	struct otp_uri u;
+	char out[OTP_URI_MAX + 1];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	strcpy(u.user, "bob");
+	strcpy(u.secret, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+	u.hotp = 1;
+	u.alg = OTP_ALG_SHA1;
+	u.digits = 6;
+	u.counter = 42;
+	assert_int_equal(otp_uri_build(&u, out, sizeof(out)), OTP_OK);
+	assert_string_equal(out, "otpauth://hotp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+				 "&algorithm=SHA1&digits=6&counter=42");
+}
+
+static void round_trip(void **state)
+{
+	struct otp_uri u, p;
+	char out[OTP_URI_MAX + 1];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	strcpy(u.issuer, "host-1 & co");
+	strcpy(u.user, "j.doe+ops");
+	strcpy(u.secret, "MZXW6YTBOI");
+	u.alg = OTP_ALG_SHA512;
+	u.digits = 7;
+	u.period = 45;
+	assert_int_equal(otp_uri_build(&u, out, sizeof(out)), OTP_OK);
+	assert_int_equal(otp_uri_parse(out, &p), OTP_OK);
+	assert_string_equal(p.issuer, u.issuer);
+	assert_string_equal(p.user, u.user);
+	assert_string_equal(p.secret, u.secret);
+	assert_int_equal(p.alg, OTP_ALG_SHA512);
+	assert_int_equal(p.digits, 7);
+	assert_int_equal(p.period, 45);
+	assert_int_equal(p.hotp, 0);
+}
+
+static void parse_defaults_and_unknown_params(void **state)
+{
+	struct otp_uri p;
+
+	(void)state;
+	assert_int_equal(otp_uri_parse("otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP"
+				       "&image=https%3A%2F%2Fx", &p), OTP_OK);
+	assert_string_equal(p.issuer, "Example");
+	assert_string_equal(p.user, "alice");
+	assert_int_equal(p.alg, OTP_ALG_SHA1);
+	assert_int_equal(p.digits, 6);
+	assert_int_equal(p.period, 30);
+}
+
+static void parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"http://totp/a?secret=AA",
+		"otpauth://totp/alice",
+		"otpauth://totp/alice?issuer=x",
+		"otpauth://totp/?secret=JBSWY3DP",
+		"otpauth://totp/alice?secret=JBSWY3DP&digits=9",
+		"otpauth://totp/alice?secret=JBSWY3DP&period=0",
+		"otpauth://totp/alice?secret=JBSWY3DP&algorithm=MD5",
+		"otpauth://totp/al%2",
+		"otpauth://totp/al%00ice?secret=JBSWY3DP",
+		"otpauth://hotp/alice?secret=JBSWY3DP&counter=-1",
+	};
+	struct otp_uri p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(otp_uri_parse(bad[i], &p), OTP_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(builds_totp),
+		cmocka_unit_test(builds_hotp_without_issuer),
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(parse_defaults_and_unknown_params),
+		cmocka_unit_test(parse_rejects),
+	};
+
+	return cmocka_run_group_tests_name("uri", tests, NULL, NULL);
+}
