@@ -310,6 +310,7 @@ static int apply_override(cfg_t *cfg, const char *arg)
 	opt = sec ? cfg_getopt(sec, dot ? dot + 1 : key) : NULL;
 	if (opt == NULL || opt->type == CFGT_SEC || (opt->flags & CFGF_LIST))
 		return otp_seterr(OTP_ECONFIG, "%s: no such setting", cur_source);
+	cfg_set_error_function(sec, on_error);  /* sections made by parsing lack it */
 	if (cfg_setopt(sec, opt, eq + 1) == NULL ||
 	    check_override(sec, opt, dot ? key : NULL, dot ? dot + 1 : key) != 0 || had_error)
 		return had_error ? OTP_ECONFIG :

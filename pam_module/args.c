@@ -31,6 +31,8 @@ int parse_args(int argc, const char **argv, struct module_args *a)
 			a->use_first_pass = 1;
 		else if (strcmp(s, "try_first_pass") == 0)
 			a->try_first_pass = 1;
+		else if (strcmp(s, "nodelay") == 0)
+			a->nodelay = 1;
 		else if (strchr(s, '=') != NULL)
 			rc = add_override(a, s);
 		else

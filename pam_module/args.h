@@ -14,6 +14,7 @@ struct module_args {
 	int debug;
 	int use_first_pass;  /* take PAM_AUTHTOK, never prompt for the password */
 	int try_first_pass;  /* take PAM_AUTHTOK when set, else prompt */
+	int nodelay;         /* no pam_fail_delay (as pam_unix's nodelay) */
 	const char *bad;     /* the first argument not understood, if any */
 };
 

@@ -252,13 +252,14 @@ PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags,
 	(void)flags;
 	memset(&c, 0, sizeof(c));
 	c.pamh = pamh;
-	pam_fail_delay(pamh, FAIL_DELAY_USEC);
 	if (parse_args(argc, argv, &c.args) != 0) {
 		pam_syslog(pamh, LOG_ERR, "refusing login: unknown module argument '%.64s'",
 			   c.args.bad);
 		rc = PAM_ABORT;
 		goto out;
 	}
+	if (!c.args.nodelay)
+		pam_fail_delay(pamh, FAIL_DELAY_USEC);
 	rc = pam_get_user(pamh, &user, NULL);
 	if (rc != PAM_SUCCESS || user == NULL) {
 		rc = rc == PAM_SUCCESS ? PAM_USER_UNKNOWN : rc;

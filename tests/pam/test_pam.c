@@ -1,0 +1,674 @@
+/*
+ * Login flows through a real Linux-PAM stack (pam_wrapper + libpamtest),
+ * with codes computed by oathtool. Run by tests/run_all.sh, which sets
+ * LD_PRELOAD=libpam_wrapper.so, PAM_WRAPPER=1 and PAM_OTP_MODULE.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <libpamtest.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base32.h"
+#include "devices.h"
+#include "err.h"
+#include "hosts.h"
+#include "recovery.h"
+#include "util.h"
+
+#define RFC_HEX "3132333435363738393031323334353637383930"
+#define B32_20 "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"   /* "12345678901234567890" */
+#define B32_32 B32_20 "GEZDGNBVGY3TQOJQGEZA"
+#define B32_64 B32_20 B32_20 "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA"
+
+/* pam_wrapper copies the service files once, at its first use: every
+ * service is written up front and names one config path, and each test
+ * starts from a fresh store, key and config at that same path. */
+static char work[64];
+
+/* The services and the module arguments each one passes. */
+static const struct { const char *name, *args; } services[] = {
+	{ "otp", "" },
+	{ "otp_nullok", "nullok" },
+	{ "otp_bogus", "nullok bogus_flag" },
+	{ "otp_badov", "nullok totp.window=99999" },
+	{ "otp_forward", "password=forward" },
+	{ "otp_system", "password=system" },
+	{ "otp_remember", "remember_host=3600" },
+	{ "otp_authfail", "authfail" },
+};
+
+struct fx {
+	char dir[96], conf[128];
+	struct otp_config cfg;
+	struct otp_seal_key key;
+};
+
+/* What one conversation saw. */
+struct talk {
+	const char *answers[4];
+	unsigned next;
+	char prompts[4][128];
+	unsigned nprompts;
+	char info[256], error[256];
+};
+
+static const char *module(void)
+{
+	const char *m = getenv("PAM_OTP_MODULE");
+
+	assert_non_null(m);
+	return m;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+}
+
+static void write_conf(struct fx *f, const char *extra)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "store = \"%s/store\"\nseal_key = \"%s/seal.key\"\nissuer = \"Test\"\n"
+		 "password = \"none\"\naudit { syslog = false }\n%s\n", f->dir, f->dir, extra);
+	write_file(f->conf, text, 0644);
+	assert_int_equal(otp_config_load(f->conf, NULL, 0, &f->cfg), OTP_OK);
+}
+
+/* Each service: pam_set_items (PAM_RHOST etc. from the environment),
+ * pam_otp with its arguments, then pam_get_items (items into the env). */
+static void write_services(void)
+{
+	char path[256], text[2048];
+
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		snprintf(path, sizeof(path), "%s/svc/%s", work, services[i].name);
+		snprintf(text, sizeof(text),
+			 "auth required %s/pam_set_items.so\n"
+			 "auth required %s config=%s/pam_otp.conf nodelay %s\n"
+			 "auth required %s/pam_get_items.so\n"
+			 "account required %s\n",
+			 getenv("PAM_WRAPPER_MODULES"), module(), work, services[i].args,
+			 getenv("PAM_WRAPPER_MODULES"), module());
+		write_file(path, text, 0644);
+	}
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct otp_store *st = NULL;
+	char path[128];
+
+	snprintf(f->dir, sizeof(f->dir), "%s/t", work);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	snprintf(f->conf, sizeof(f->conf), "%s/pam_otp.conf", work);
+	snprintf(path, sizeof(path), "%s/seal.key", f->dir);
+	assert_int_equal(otp_seal_key_create(path), OTP_OK);
+	assert_int_equal(otp_seal_key_load(path, &f->key), OTP_OK);
+	snprintf(path, sizeof(path), "%s/store", f->dir);
+	assert_int_equal(otp_store_open(path, 16, OTP_STORE_CREATE, &st), OTP_OK);
+	otp_store_close(st);
+	write_conf(f, "");
+	unsetenv("PAM_RHOST");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->dir, f->conf);
+	assert_int_equal(system(cmd), 0);
+	otp_seal_key_wipe(&f->key);
+	free(f);
+	return 0;
+}
+
+static struct otp_store *open_store(struct fx *f)
+{
+	struct otp_store *st = NULL;
+
+	assert_int_equal(otp_store_open(f->cfg.store, 16, 0, &st), OTP_OK);
+	return st;
+}
+
+/* Enroll user with a base32 secret; returns the device id. */
+static uint32_t enroll(struct fx *f, const char *user, const char *b32, enum otp_dev_type type,
+		       enum otp_alg alg, unsigned digits, unsigned period, int active)
+{
+	struct otp_store *st = open_store(f);
+	struct otp_enroll_req req;
+	struct otp_device_rec d;
+	struct otp_login who;
+	uint8_t secret[64];
+	size_t n;
+
+	assert_int_equal(otp_base32_decode(b32, secret, sizeof(secret), &n), OTP_OK);
+	memset(&req, 0, sizeof(req));
+	req.type = type;
+	req.alg = alg;
+	req.digits = digits;
+	req.period = period;
+	req.active = active;
+	memset(&who, 0, sizeof(who));
+	who.user = user;
+	who.now = otp_now();
+	assert_int_equal(otp_enroll(st, &f->key, &f->cfg, &who, &req, secret, n, &d), OTP_OK);
+	otp_store_close(st);
+	return d.id;
+}
+
+/* A code from oathtool, the independent implementation. */
+static void oath(char *out, const char *fmt, ...)
+{
+	char args[256], cmd[320];
+	va_list ap;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "oathtool %s", args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, 16, p));
+	out[strcspn(out, "\n")] = '\0';
+	assert_int_equal(pclose(p), 0);
+}
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct talk *t = data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	for (int i = 0; i < n; i++) {
+		const struct pam_message *m = msg[i];
+
+		if (m->msg_style == PAM_TEXT_INFO) {
+			snprintf(t->info, sizeof(t->info), "%s", m->msg);
+		} else if (m->msg_style == PAM_ERROR_MSG) {
+			snprintf(t->error, sizeof(t->error), "%s", m->msg);
+		} else {
+			if (t->nprompts < 4)
+				snprintf(t->prompts[t->nprompts++], 128, "%s", m->msg);
+			if (t->answers[t->next] == NULL) {
+				free(r);
+				return PAM_CONV_ERR;
+			}
+			r[i].resp = strdup(t->answers[t->next++]);
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/* Authenticate user through service, answering the prompts in order;
+ * returns PAM's result. */
+static int auth_svc(const char *service, const char *user, struct talk *t)
+{
+	struct pam_testcase tests[] = { pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS) };
+
+	/* the header's run_pamtest_conv macro lacks a parenthesis: call it plainly */
+	_pamtest_conv(service, user, conv, t, tests, 1, NULL);
+	return tests[0].op_rv;
+}
+
+static int auth_talk(const char *user, struct talk *t)
+{
+	return auth_svc("otp", user, t);
+}
+
+static int auth_in(const char *service, const char *user, const char *a1, const char *a2)
+{
+	struct talk t;
+
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = a1;
+	t.answers[1] = a2;
+	return auth_svc(service, user, &t);
+}
+
+static int auth1(const char *user, const char *a1)
+{
+	struct talk t;
+
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = a1;
+	return auth_talk(user, &t);
+}
+
+static void totp_with_oathtool(void **state)
+{
+	struct fx *f = *state;
+	struct talk t;
+	char code[16];
+
+	enroll(f, "alice", B32_20, OTP_TOTP, OTP_ALG_SHA1, 6, 30, 1);
+	oath(code, "--totp -b %s", B32_20);
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = code;
+	assert_int_equal(auth_talk("alice", &t), PAM_SUCCESS);
+	assert_int_equal(t.nprompts, 1);
+	assert_string_equal(t.prompts[0], "Verification code: ");
+	/* the same code again is a replay */
+	assert_int_equal(auth1("alice", code), PAM_AUTH_ERR);
+}
+
+static void totp_algorithms_digits_periods(void **state)
+{
+	static const struct { const char *user, *b32, *alg; enum otp_alg a; unsigned d, p; } v[] = {
+		{ "s1d6", B32_20, "sha1", OTP_ALG_SHA1, 6, 30 },
+		{ "s1d8", B32_20, "sha1", OTP_ALG_SHA1, 8, 60 },
+		{ "s256d6", B32_32, "sha256", OTP_ALG_SHA256, 6, 60 },
+		{ "s256d8", B32_32, "sha256", OTP_ALG_SHA256, 8, 30 },
+		{ "s512d6", B32_64, "sha512", OTP_ALG_SHA512, 6, 30 },
+		{ "s512d8", B32_64, "sha512", OTP_ALG_SHA512, 8, 60 },
+	};
+	struct fx *f = *state;
+	char code[16];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		enroll(f, v[i].user, v[i].b32, OTP_TOTP, v[i].a, v[i].d, v[i].p, 1);
+		oath(code, "--totp=%s -d %u -s %us -b %s", v[i].alg, v[i].d, v[i].p, v[i].b32);
+		assert_int_equal(auth1(v[i].user, code), PAM_SUCCESS);
+		assert_int_equal(auth1(v[i].user, code), PAM_AUTH_ERR);
+	}
+}
+
+static void hotp_rfc4226_key(void **state)
+{
+	struct fx *f = *state;
+	char code[16];
+
+	enroll(f, "bob", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	oath(code, "--hotp -c 0 %s", RFC_HEX);
+	assert_string_equal(code, "755224");
+	assert_int_equal(auth1("bob", code), PAM_SUCCESS);
+	assert_int_equal(auth1("bob", code), PAM_AUTH_ERR);
+	oath(code, "--hotp -c 5 %s", RFC_HEX);  /* inside the look-ahead window */
+	assert_int_equal(auth1("bob", code), PAM_SUCCESS);
+	oath(code, "--hotp -c 3 %s", RFC_HEX);  /* the counter never goes back */
+	assert_int_equal(auth1("bob", code), PAM_AUTH_ERR);
+	oath(code, "--hotp -c 17 %s", RFC_HEX); /* beyond 6 + 10 */
+	assert_int_equal(auth1("bob", code), PAM_AUTH_ERR);
+	oath(code, "--hotp -c 6 %s", RFC_HEX);
+	assert_int_equal(auth1("bob", code), PAM_SUCCESS);
+}
+
+static void bad_codes_refused(void **state)
+{
+	struct fx *f = *state;
+	char *huge = malloc(100001);
+
+	write_conf(f, "lockout { deny = 0 }");
+	enroll(f, "carol", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	memset(huge, '7', 100000);
+	huge[100000] = '\0';
+	assert_int_equal(auth1("carol", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("carol", ""), PAM_AUTH_ERR);
+	assert_int_equal(auth1("carol", "75522"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("carol", "7552244"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("carol", "75522a"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("carol", huge), PAM_AUTH_ERR);
+	/* none of that moved the counter: the first code still works */
+	assert_int_equal(auth1("carol", "755224"), PAM_SUCCESS);
+	free(huge);
+}
+
+static void pending_and_revoked_refused(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_device_rec d;
+	struct otp_login who;
+
+	enroll(f, "dave", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 0);
+	assert_int_equal(auth1("dave", "755224"), PAM_AUTH_ERR);
+	enroll(f, "erin", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	st = open_store(f);
+	memset(&who, 0, sizeof(who));
+	who.user = "erin";
+	assert_int_equal(otp_revoke(st, &f->cfg, &who, "1", &d), OTP_OK);
+	otp_store_close(st);
+	assert_int_equal(auth1("erin", "755224"), PAM_AUTH_ERR);
+}
+
+static void no_device_needs_nullok(void **state)
+{
+	struct fx *f = *state;
+	struct talk t;
+
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "123456";
+	assert_int_equal(auth_talk("nobody-enrolled", &t), PAM_AUTH_ERR);
+	assert_int_equal(t.nprompts, 1);  /* same prompt as an enrolled user */
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(auth_svc("otp_nullok", "nobody-enrolled", &t), PAM_SUCCESS);
+	assert_int_equal(t.nprompts, 0);
+	/* nullok does not excuse a user who has a device */
+	enroll(f, "fred", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(auth_in("otp_nullok", "fred", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_nullok", "fred", "755224", NULL), PAM_SUCCESS);
+}
+
+static void fails_closed_on_bad_setup(void **state)
+{
+	struct fx *f = *state;
+	char path[160], cmd[640];
+
+	enroll(f, "gina", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	write_file(f->conf, "windw = 1\n", 0644);          /* unknown key */
+	assert_int_equal(auth_in("otp_nullok", "gina", "755224", NULL), PAM_ABORT);
+	write_conf(f, "");
+	chmod(f->conf, 0666);                               /* world-writable */
+	assert_int_equal(auth_in("otp_nullok", "gina", "755224", NULL), PAM_ABORT);
+	chmod(f->conf, 0644);
+	/* unknown argument; bad override */
+	assert_int_equal(auth_in("otp_bogus", "gina", "755224", NULL), PAM_ABORT);
+	assert_int_equal(auth_in("otp_badov", "gina", "755224", NULL), PAM_ABORT);
+	snprintf(path, sizeof(path), "%s/seal.key", f->dir);
+	snprintf(cmd, sizeof(cmd), "mv %s %s.away", path, path);
+	assert_int_equal(system(cmd), 0);                   /* missing key */
+	assert_int_equal(auth1("gina", "755224"), PAM_ABORT);
+	snprintf(cmd, sizeof(cmd), "head -c 32 /dev/urandom > %s && chmod 400 %s", path, path);
+	assert_int_equal(system(cmd), 0);                   /* wrong key */
+	assert_int_equal(auth1("gina", "755224"), PAM_AUTH_ERR);
+	snprintf(cmd, sizeof(cmd), "rm -f %s && mv %s.away %s && mv %s/store %s/store.real && "
+		 "ln -s %s/store.real %s/store", path, path, path, f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(system(cmd), 0);                   /* store behind a symlink */
+	assert_int_equal(auth1("gina", "755224"), PAM_ABORT);
+	snprintf(cmd, sizeof(cmd), "rm %s/store && mv %s/store.real %s/store", f->dir, f->dir,
+		 f->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(auth1("gina", "755224"), PAM_SUCCESS);
+}
+
+
+/* --- the full login (password modes, lockout, trusted hosts, recovery) --- */
+
+#define TUSER "otp_test_user"
+#define TPASS "Corr3ct horse battery"
+/* system tools must not run inside the PAM test harness */
+#define NOWRAP "env -u LD_PRELOAD -u PAM_WRAPPER -u PAM_WRAPPER_SERVICE_DIR "
+
+/* A local user with a known password; needs root (skipped otherwise). */
+static void make_local_user(void)
+{
+	if (geteuid() != 0)
+		skip();
+	(void)!system(NOWRAP "userdel " TUSER " >/dev/null 2>&1");
+	assert_int_equal(system(NOWRAP "useradd -M -s /usr/sbin/nologin " TUSER), 0);
+	assert_int_equal(system("echo '" TUSER ":" TPASS "' | " NOWRAP "chpasswd"), 0);
+}
+
+static void drop_local_user(void)
+{
+	(void)!system(NOWRAP "userdel " TUSER " >/dev/null 2>&1");
+}
+
+static void password_system(void **state)
+{
+	struct fx *f = *state;
+	struct talk t;
+
+	make_local_user();
+	enroll(f, TUSER, B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = TPASS;
+	t.answers[1] = "755224";
+	assert_int_equal(auth_svc("otp_system", TUSER, &t), PAM_SUCCESS);
+	assert_int_equal(t.nprompts, 2);
+	assert_string_equal(t.prompts[0], "Password: ");
+	assert_string_equal(t.prompts[1], "Verification code: ");
+	/* wrong password, right code: both prompts, one generic failure */
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "wrong";
+	t.answers[1] = "287082";
+	assert_int_equal(auth_svc("otp_system", TUSER, &t), PAM_AUTH_ERR);
+	assert_int_equal(t.nprompts, 2);
+	assert_string_equal(t.error, "");
+	/* the code was not used up by the failed login */
+	assert_int_equal(auth_in("otp_system", TUSER, TPASS, "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_system", TUSER, TPASS, "287082"), PAM_SUCCESS);
+	/* an unknown user sees the same two prompts */
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = TPASS;
+	t.answers[1] = "123456";
+	assert_int_equal(auth_svc("otp_system", "otp_no_such_user", &t), PAM_AUTH_ERR);
+	assert_int_equal(t.nprompts, 2);
+	drop_local_user();
+}
+
+static void password_forward_sets_authtok(void **state)
+{
+	struct fx *f = *state;
+	struct talk t;
+	struct pam_testcase tests[] = {
+		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+		pam_test(PAMTEST_GETENVLIST, PAM_SUCCESS),
+	};
+	int found = 0;
+
+	enroll(f, "kate", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "any password";
+	t.answers[1] = "755224";
+	assert_int_equal(_pamtest_conv("otp_forward", "kate", conv, &t, tests, 2, NULL),
+			 PAMTEST_ERR_OK);
+	for (char **e = tests[1].case_out.envlist; e && *e; e++)
+		found |= strcmp(*e, "PAM_AUTHTOK=any password") == 0;
+	pamtest_free_env(tests[1].case_out.envlist);
+	assert_true(found);
+	assert_int_equal(t.nprompts, 2);
+}
+
+static void lockout_after_deny(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_login who;
+	struct talk t;
+
+	write_conf(f, "lockout { deny = 3 fail_interval = 600 unlock_time = 600 }");
+	enroll(f, "liam", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(auth1("liam", "000000"), PAM_AUTH_ERR);
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "755224";
+	assert_int_equal(auth_talk("liam", &t), PAM_AUTH_ERR);
+	assert_int_equal(t.nprompts, 0);  /* refused before any factor */
+	assert_non_null(strstr(t.error, "locked"));
+	assert_non_null(strstr(t.error, "10 minutes"));
+	st = open_store(f);
+	memset(&who, 0, sizeof(who));
+	who.user = "liam";
+	who.now = otp_now();
+	assert_int_equal(otp_unlock(st, &f->cfg, &who), OTP_OK);
+	otp_store_close(st);
+	assert_int_equal(auth1("liam", "755224"), PAM_SUCCESS);
+}
+
+static void root_exempt_unless_even_deny_root(void **state)
+{
+	struct fx *f = *state;
+
+	write_conf(f, "lockout { deny = 2 }");
+	enroll(f, "root", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(auth1("root", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("root", "755224"), PAM_SUCCESS);
+	write_conf(f, "lockout { deny = 2 even_deny_root = true }");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(auth1("root", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("root", "287082"), PAM_AUTH_ERR);
+}
+
+static int prompts_for(const char *service, const char *user, const char *rhost,
+		       const char *a1, int *rv)
+{
+	struct talk t;
+
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = a1;
+	if (rhost)
+		setenv("PAM_RHOST", rhost, 1);
+	else
+		unsetenv("PAM_RHOST");
+	*rv = auth_svc(service, user, &t);
+	unsetenv("PAM_RHOST");
+	return (int)t.nprompts;
+}
+
+static void trusted_networks_skip_code(void **state)
+{
+	struct fx *f = *state;
+	int rv;
+
+	write_conf(f, "trusted_networks = {\"127.0.0.0/8\", \"2001:db8::/32\"}");
+	enroll(f, "mia", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(prompts_for("otp", "mia", "127.0.0.1", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(prompts_for("otp", "mia", "2001:db8::7", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	/* host names never match, nor addresses outside the networks */
+	assert_int_equal(prompts_for("otp", "mia", "localhost", "000000", &rv), 1);
+	assert_int_equal(rv, PAM_AUTH_ERR);
+	assert_int_equal(prompts_for("otp", "mia", "10.0.0.1", "755224", &rv), 1);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(prompts_for("otp", "mia", "2001:db9::1", "000000", &rv), 1);
+	assert_int_equal(rv, PAM_AUTH_ERR);
+}
+
+static void trusted_network_still_checks_password(void **state)
+{
+	struct fx *f = *state;
+	int rv;
+
+	make_local_user();
+	write_conf(f, "trusted_networks = {\"127.0.0.0/8\"}");
+	enroll(f, TUSER, B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(prompts_for("otp_system", TUSER, "127.0.0.1", "wrong", &rv), 1);
+	assert_int_equal(rv, PAM_AUTH_ERR);
+	assert_int_equal(prompts_for("otp_system", TUSER, "127.0.0.1", TPASS, &rv), 1);
+	assert_int_equal(rv, PAM_SUCCESS);
+	drop_local_user();
+}
+
+static void remembered_host_then_revoked(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_login who;
+	unsigned n;
+	int rv;
+
+	enroll(f, "noah", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(prompts_for("otp_remember", "noah", "192.0.2.5", "755224", &rv), 1);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(prompts_for("otp_remember", "noah", "192.0.2.5", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(prompts_for("otp_remember", "noah", "192.0.2.6", "000000", &rv), 1);
+	assert_int_equal(rv, PAM_AUTH_ERR);
+	st = open_store(f);
+	memset(&who, 0, sizeof(who));
+	who.user = "noah";
+	who.now = otp_now();
+	assert_int_equal(otp_host_revoke(st, &f->cfg, &who, "192.0.2.5", &n), OTP_OK);
+	otp_store_close(st);
+	assert_int_equal(prompts_for("otp_remember", "noah", "192.0.2.5", "287082", &rv), 1);
+	assert_int_equal(rv, PAM_SUCCESS);
+}
+
+static void recovery_code_once(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_login who;
+	char codes[3][OTP_RC_TEXT], old[OTP_RC_TEXT];
+	struct talk t;
+
+	enroll(f, "olga", B32_20, OTP_TOTP, OTP_ALG_SHA1, 6, 30, 1);
+	st = open_store(f);
+	memset(&who, 0, sizeof(who));
+	who.user = "olga";
+	who.now = otp_now();
+	assert_int_equal(otp_recovery_generate(st, &f->cfg, &who, 3, codes), OTP_OK);
+	otp_store_close(st);
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = codes[0];
+	assert_int_equal(auth_talk("olga", &t), PAM_SUCCESS);
+	assert_string_equal(t.info, "Recovery code accepted; 2 left.");
+	assert_int_equal(auth1("olga", codes[0]), PAM_AUTH_ERR);
+	strcpy(old, codes[1]);
+	st = open_store(f);
+	assert_int_equal(otp_recovery_generate(st, &f->cfg, &who, 3, codes), OTP_OK);
+	otp_store_close(st);
+	assert_int_equal(auth1("olga", old), PAM_AUTH_ERR);
+	assert_int_equal(auth1("olga", codes[2]), PAM_SUCCESS);
+}
+
+static void authfail_counts_failures(void **state)
+{
+	struct fx *f = *state;
+
+	write_conf(f, "lockout { deny = 2 }");
+	enroll(f, "pete", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(auth_in("otp_authfail", "pete", NULL, NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_authfail", "pete", NULL, NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth1("pete", "755224"), PAM_AUTH_ERR);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(totp_with_oathtool),
+		T(totp_algorithms_digits_periods),
+		T(hotp_rfc4226_key),
+		T(bad_codes_refused),
+		T(pending_and_revoked_refused),
+		T(no_device_needs_nullok),
+		T(fails_closed_on_bad_setup),
+		T(password_system),
+		T(password_forward_sets_authtok),
+		T(lockout_after_deny),
+		T(root_exempt_unless_even_deny_root),
+		T(trusted_networks_skip_code),
+		T(trusted_network_still_checks_password),
+		T(remembered_host_then_revoked),
+		T(recovery_code_once),
+		T(authfail_counts_failures),
+	};
+
+	char cmd[96];
+	int rc;
+
+	strcpy(work, "/tmp/otp-pam-XXXXXX");
+	if (mkdtemp(work) == NULL)
+		return 1;
+	snprintf(cmd, sizeof(cmd), "%s/svc", work);
+	mkdir(cmd, 0755);
+	setenv("PAM_WRAPPER_SERVICE_DIR", cmd, 1);
+	write_services();
+	rc = cmocka_run_group_tests_name("pam", tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
+	if (system(cmd) != 0)
+		rc = 1;
+	return rc;
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Runs every suite and closes with one line "N passed, N failed".
+# usage: tests/run_all.sh BUILD_DIR "SANITIZER_ENV"
+set -u
+build=$1
+san_env=${2:-}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+passed=0
+failed=0
+log=$(mktemp /tmp/otp-check-XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+# Count a cmocka run's results from its summary lines.
+count_cmocka() {
+	local p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	# a crash leaves no summary: count it as a failure
+	[ -n "$p$f" ] || failed=$((failed + 1))
+}
+
+count_shell() {
+	local line p f
+	line=$(grep -E '^# .*: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed/\1/')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-1}))
+}
+
+run() {  # run KIND NAME COMMAND...
+	local kind=$1 name=$2 rc; shift 2
+	echo "== $name"
+	env $san_env "$@" >"$log" 2>&1
+	rc=$?
+	grep -vE '^PWRAP_ERROR.*(no default config other|SYSLOG\(3\))' "$log" |
+		grep -E '^(not ok|\[  (FAILED|ERROR|SKIPPED)|\[   LINE|#|==|ERROR|Summary|SUMMARY)' | sed 's/^/  /'
+	if [ "$kind" = cmocka ]; then count_cmocka; else count_shell; fi
+	[ $rc -eq 0 ] || echo "  ($name exited $rc)"
+}
+
+export TEST_PRELOAD
+wrap="LD_PRELOAD=$TEST_PRELOAD PAM_WRAPPER=1 PAM_WRAPPER_MODULES=$(pkg-config --variable=modules pam_wrapper) PAM_OTP_MODULE=$top/pam_module/pam_otp.so"
+
+for t in "$build"/tests/run_*; do
+	run cmocka "unit: ${t##*/run_}" "$t"
+done
+run cmocka "pam: login flows (pam_wrapper + libpamtest)" env $wrap "$build/tests/pam_flow"
+for t in tests/pam/test_*.sh tests/cli/test_*.sh; do
+	run shell "${t#tests/}" bash "$t"
+done
+if [ -d tests/e2e ] && [ "${OTP_SKIP_E2E:-0}" != 1 ]; then
+	for t in tests/e2e/test_*.sh; do
+		[ -e "$t" ] && run shell "${t#tests/}" bash "$t"
+	done
+fi
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
