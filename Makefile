@@ -43,6 +43,11 @@ LIBOTP     := $(BUILD)/libotp.a
 MODULE := pam_module/pam_otp.so
 CLI    := cli/otpctl
 
+# The module and otpctl sit at fixed paths whatever the flavour: relink them
+# when SANITIZE changes, so a plain build never keeps sanitized binaries.
+FLAVOR := build/.flavor
+$(shell mkdir -p build; [ "$$(cat $(FLAVOR) 2>/dev/null)" = "$(BUILD)" ] || echo $(BUILD) > $(FLAVOR))
+
 .PHONY: all deps deps-test check check-unit check-cli check-pam demo install clean
 all: $(MODULE) $(CLI)
 
@@ -61,12 +66,12 @@ $(LIBOTP): $(COMMON_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(MODULE): $(MODULE_OBJ) $(LIBOTP) pam_module/pam_otp.map
+$(MODULE): $(MODULE_OBJ) $(LIBOTP) pam_module/pam_otp.map $(FLAVOR)
 	@echo "  LD      $@"
 	@$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--version-script=pam_module/pam_otp.map \
 		-o $@ $(MODULE_OBJ) $(LIBOTP) $(PKG_LIBS)
 
-$(CLI): $(CLI_OBJ) $(LIBOTP)
+$(CLI): $(CLI_OBJ) $(LIBOTP) $(FLAVOR)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBOTP) $(PKG_LIBS)
 

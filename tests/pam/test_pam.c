@@ -22,6 +22,9 @@
 #include "recovery.h"
 #include "util.h"
 
+/* Other programs must not run inside the PAM test harness (preloads). */
+#define NOWRAP "env -u LD_PRELOAD -u PAM_WRAPPER -u PAM_WRAPPER_SERVICE_DIR "
+
 #define RFC_HEX "3132333435363738393031323334353637383930"
 #define B32_20 "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"   /* "12345678901234567890" */
 #define B32_32 B32_20 "GEZDGNBVGY3TQOJQGEZA"
@@ -184,7 +187,7 @@ static void oath(char *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "oathtool %s", args);
+	snprintf(cmd, sizeof(cmd), NOWRAP "oathtool %s", args);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	assert_non_null(fgets(out, 16, p));
@@ -404,8 +407,6 @@ static void fails_closed_on_bad_setup(void **state)
 
 #define TUSER "otp_test_user"
 #define TPASS "Corr3ct horse battery"
-/* system tools must not run inside the PAM test harness */
-#define NOWRAP "env -u LD_PRELOAD -u PAM_WRAPPER -u PAM_WRAPPER_SERVICE_DIR "
 
 /* A local user with a known password; needs root (skipped otherwise). */
 static void make_local_user(void)
