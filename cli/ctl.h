@@ -85,5 +85,11 @@ int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_unlock(struct ctl *c, int argc, char **argv);
 int cmd_hosts(struct ctl *c, int argc, char **argv);
 int cmd_verify(struct ctl *c, int argc, char **argv);
+int cmd_audit(struct ctl *c, int argc, char **argv);
+int cmd_users(struct ctl *c, int argc, char **argv);
+int cmd_remove(struct ctl *c, int argc, char **argv);
+int cmd_resync(struct ctl *c, int argc, char **argv);
+int cmd_backup(struct ctl *c, int argc, char **argv);
+int cmd_import(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -30,6 +30,18 @@ static const struct verb verbs[] = {
 	{ "hosts", 1, cmd_hosts, "USER [--revoke HOST|--all]", "list or forget remembered hosts" },
 	{ "verify", 1, cmd_verify, "USER CODE",
 	  "check a code as the module would (uses it up; audited)" },
+	{ "resync", 1, cmd_resync, "USER DEVICE CODE1 CODE2",
+	  "HOTP: find two consecutive codes in a wide window and move the counter past them" },
+	{ "users", 0, cmd_users, "", "every enrolled user: devices, recovery codes, lock, last login" },
+	{ "remove", 1, cmd_remove, "USER", "delete all of a user's records" },
+	{ "audit", 0, cmd_audit,
+	  "[--user U] [--event E] [--since T] [--until T] [--limit N]\n"
+	  "       [--format text|json|csv] [--follow]",
+	  "dump the audit trail (T: RFC 3339, a date, or 90s, 15m, 1h, 7d, 2w ago)" },
+	{ "import", 1, cmd_import, "google-authenticator USER FILE | oath FILE",
+	  "migrate from ~/.google_authenticator files and pam_oath usersfiles" },
+	{ "backup", 0, cmd_backup, "FILE",
+	  "consistent compact copy of the store while logins go on (open it with mdb_stat -n)" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 

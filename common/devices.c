@@ -36,7 +36,7 @@ static int name_taken(struct otp_store *st, MDB_txn *txn, const char *user, cons
 	return rc;
 }
 
-static int check_request(const struct otp_enroll_req *req, size_t n)
+int otp_check_request(const struct otp_enroll_req *req, size_t n)
 {
 	if (req->type > OTP_HOTP || (unsigned)req->alg > OTP_ALG_SHA512 ||
 	    req->digits < OTP_DIGITS_MIN || req->digits > OTP_DIGITS_MAX ||
@@ -51,7 +51,7 @@ static int check_request(const struct otp_enroll_req *req, size_t n)
 	return OTP_OK;
 }
 
-static int new_device(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
 		      const struct otp_login *who, const struct otp_enroll_req *req,
 		      const uint8_t *secret, size_t n, struct otp_device_rec *d)
 {
@@ -84,6 +84,7 @@ static int new_device(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 	d->digits = (uint8_t)req->digits;
 	d->period = req->type == OTP_TOTP ? req->period : 0;
 	d->counter = req->counter;
+	d->last_step = req->last_step;
 	d->state = req->active ? OTP_ACTIVE : OTP_PENDING;
 	d->created = who->now;
 	rc = otp_seal(key, who->user, d->id, secret, n, d->sealed, sizeof(d->sealed), &d->sealed_len);
@@ -106,11 +107,11 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 
 	rc = otp_valid_user(who->user);
 	if (rc == OTP_OK)
-		rc = check_request(req, n);
+		rc = otp_check_request(req, n);
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = new_device(st, txn, key, who, req, secret, n, d);
+		rc = otp_device_create(st, txn, key, who, req, secret, n, d);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
@@ -199,5 +200,65 @@ int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
 		return rc;
 	}
 	otp_audit_from(&ev, who, "revoke", d->name, NULL);
+	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}
+
+/* The first counter c >= from with code1 at c and code2 at c + 1. */
+static int find_pair(const uint8_t *secret, size_t n, const struct otp_device_rec *d,
+		     const char *code1, const char *code2, uint64_t *next)
+{
+	uint64_t m1, m2;
+	int rc;
+
+	rc = otp_hotp_verify(secret, n, d->alg, d->digits, d->counter, OTP_RESYNC_WINDOW, code1, &m1);
+	while (rc == OTP_OK) {
+		if (otp_hotp_verify(secret, n, d->alg, d->digits, m1 + 1, 0, code2, &m2) == OTP_OK) {
+			*next = m1 + 2;
+			return OTP_OK;
+		}
+		if (m1 + 1 > d->counter + OTP_RESYNC_WINDOW)
+			break;
+		rc = otp_hotp_verify(secret, n, d->alg, d->digits, m1 + 1,
+				     (unsigned)(d->counter + OTP_RESYNC_WINDOW - m1 - 1), code1, &m1);
+	}
+	return rc == OTP_OK || rc == OTP_EBADCODE ? OTP_EBADCODE : rc;
+}
+
+int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
+	       const struct otp_config *cfg, const struct otp_login *who, const char *ref,
+	       const char *code1, const char *code2, struct otp_device_rec *d)
+{
+	uint8_t secret[OTP_SECRET_MAX];
+	struct otp_audit_ev ev;
+	MDB_txn *txn = NULL;
+	char detail[64];
+	uint64_t next = 0, old = 0;
+	size_t n = 0;
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	if (rc == OTP_OK)
+		rc = otp_device_find(st, txn, who->user, ref, d);
+	if (rc == OTP_OK && (d->type != OTP_HOTP || d->state != OTP_ACTIVE))
+		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is not an active HOTP device",
+				d->name, who->user);
+	if (rc == OTP_OK)
+		rc = otp_unseal(key, who->user, d->id, d->sealed, d->sealed_len, secret,
+				sizeof(secret), &n);
+	if (rc == OTP_OK)
+		rc = find_pair(secret, n, d, code1, code2, &next);
+	otp_wipe(secret, sizeof(secret));
+	if (rc == OTP_OK) {
+		old = d->counter;
+		d->counter = next;
+		d->last_used = who->now;
+		rc = otp_device_save(st, txn, who->user, d);
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	snprintf(detail, sizeof(detail), "counter %llu -> %llu", (unsigned long long)old,
+		 (unsigned long long)next);
+	otp_audit_from(&ev, who, "resync", d->name, detail);
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }

@@ -16,6 +16,7 @@ struct otp_enroll_req {
 	unsigned digits;              /* 6..8 */
 	unsigned period;              /* seconds, TOTP */
 	uint64_t counter;             /* first HOTP counter */
+	uint64_t last_step;           /* TOTP steps up to this one count as used */
 	int active;                   /* nonzero: active at once (--no-confirm) */
 };
 
@@ -57,6 +58,36 @@ int otp_rename(struct otp_store *st, const struct otp_config *cfg,
  */
 int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
 	       const struct otp_login *who, const char *ref, struct otp_device_rec *d);
+
+/*
+ * otp_device_create - the body of otp_enroll inside the caller's write
+ * transaction txn, without an audit record (import batches many). req must
+ * have passed otp_check_request. Returns as otp_enroll.
+ */
+int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+		      const struct otp_login *who, const struct otp_enroll_req *req,
+		      const uint8_t *secret, size_t n, struct otp_device_rec *d);
+
+/*
+ * otp_check_request - whether req and a secret of n bytes make a device.
+ * Returns OTP_OK or OTP_EINVAL (detail says what).
+ */
+int otp_check_request(const struct otp_enroll_req *req, size_t n);
+
+#define OTP_RESYNC_WINDOW 1000  /* counters searched ahead by otp_resync */
+
+/*
+ * otp_resync - bring an HOTP device's counter up to a token that ran
+ * ahead: find counters c, c + 1 (c within OTP_RESYNC_WINDOW of the stored
+ * counter) that give code1 then code2, and store c + 2 as the next counter.
+ * Audited as `resync`. Two consecutive codes make a chance match across the
+ * wide window negligible (RFC 4226 section 7.4).
+ * Returns OTP_OK; OTP_EBADCODE (no such pair); OTP_EINVAL (not an active
+ * HOTP device); OTP_ENOTFOUND; OTP_ECRYPTO; store errors.
+ */
+int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
+	       const struct otp_config *cfg, const struct otp_login *who, const char *ref,
+	       const char *code1, const char *code2, struct otp_device_rec *d);
 
 /* otp_state_name - "pending", "active" or "revoked". */
 const char *otp_state_name(unsigned state);

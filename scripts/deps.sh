@@ -5,7 +5,7 @@ set -eu
 build="make gcc pkg-config libpam0g-dev libssl-dev libqrencode-dev libconfuse-dev
 liblmdb-dev libcrypt-dev libpng-dev libjansson-dev"
 test="libcmocka-dev libpam-wrapper libpamtest0-dev pamtester oathtool zbar-tools
-faketime lmdb-utils python3"
+faketime lmdb-utils python3 libpam-google-authenticator"
 e2e="openssh-server openssh-client sudo expect"
 want=""
 for set in "$@"; do

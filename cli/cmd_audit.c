@@ -1,0 +1,247 @@
+#include "audit.h"
+#include "codec.h"
+#include "ctl.h"
+#include "err.h"
+#include "timeexpr.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIMIT_MAX 10000000u
+#define FOLLOW_POLL_USEC 500000
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV };
+
+struct filter {
+	const char *user, *event;
+	uint64_t since, until;
+	unsigned limit;       /* 0: all; else the newest N */
+	enum fmt fmt;
+	int follow;
+};
+
+static const char *const events[] = {
+	"auth_success", "auth_failure", "replay", "locked", "lockout", "unlock",
+	"trusted_network", "trusted_host", "recovery_used", "enroll", "confirm", "rename",
+	"revoke", "resync", "recovery_generated", "host_revoked", "user_removed", "import",
+	"verify",
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int known_event(const char *e)
+{
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		if (strcmp(events[i], e) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *dash(const char *s)
+{
+	return *s ? s : "-";
+}
+
+/* RFC 4180: quote a field holding a comma, quote, line break or edge space. */
+static void csv_field(const char *s, int last)
+{
+	size_t n = strlen(s);
+
+	if (strpbrk(s, ",\"\r\n") != NULL || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+	putchar(last ? '\n' : ',');
+}
+
+static void header(enum fmt fmt)
+{
+	if (fmt == FMT_TEXT)
+		printf("%-20s %-18s %-16s %-10s %-24s %-10s %-12s %s\n", "TIME", "EVENT", "USER",
+		       "SERVICE", "RHOST", "TTY", "DEVICE", "DETAIL");
+	else if (fmt == FMT_CSV)
+		printf("time,event,user,service,rhost,tty,device,detail\n");
+}
+
+static void print_ev(const struct otp_audit_ev *e, enum fmt fmt)
+{
+	char t[32];
+
+	ctl_time(e->time, t, sizeof(t));
+	if (fmt == FMT_JSON) {
+		ctl_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "time", t, "event",
+					 e->event, "user", e->user, "service", e->service, "rhost",
+					 e->rhost, "tty", e->tty, "device", e->device, "detail",
+					 e->detail));
+	} else if (fmt == FMT_CSV) {
+		const char *f[8] = { t, e->event, e->user, e->service, e->rhost, e->tty,
+				     e->device, e->detail };
+
+		for (int i = 0; i < 8; i++)
+			csv_field(f[i], i == 7);
+	} else {
+		printf("%-20s %-18s %-16s %-10s %-24s %-10s %-12s %s\n", t, e->event, dash(e->user),
+		       dash(e->service), dash(e->rhost), dash(e->tty), dash(e->device),
+		       dash(e->detail));
+	}
+}
+
+static int matches(const struct filter *f, const struct otp_audit_ev *e)
+{
+	return (f->user == NULL || strcmp(f->user, e->user) == 0) &&
+	       (f->event == NULL || strcmp(f->event, e->event) == 0) && e->time >= f->since &&
+	       e->time <= f->until;
+}
+
+/*
+ * Print matching records after key `from` (12 bytes; all when *have_from
+ * is 0) and remember the last key seen. With a limit, only the newest
+ * `limit` are printed, oldest first.
+ */
+static int scan(struct ctl *c, const struct filter *f, uint8_t from[12], int *have_from)
+{
+	struct otp_audit_ev *ring = NULL, e;
+	unsigned nring = 0, head = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t start[12];
+	int rc, mrc;
+
+	if (f->limit > 0 && (ring = calloc(f->limit, sizeof(*ring))) == NULL)
+		return ctl_fail(c, EX_STORE, "out of memory for --limit %u", f->limit);
+	otp_be64(start, *have_from ? 0 : f->since);
+	otp_be32(start + 8, 0);
+	k.mv_size = 12;
+	k.mv_data = *have_from ? from : start;
+	rc = otp_txn_begin(c->st, 0, &txn);
+	if (rc == OTP_OK && (mrc = mdb_cursor_open(txn, c->st->audit, &cur)) != 0)
+		rc = otp_lmdb_err(mrc, "audit");
+	mrc = rc == OTP_OK ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+	if (mrc == 0 && *have_from && k.mv_size == 12 && memcmp(k.mv_data, from, 12) == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &e) != OTP_OK)
+			continue;
+		memcpy(from, k.mv_data, 12);
+		*have_from = 1;
+		if (e.time > f->until)
+			break;
+		if (!matches(f, &e))
+			continue;
+		if (ring == NULL) {
+			print_ev(&e, f->fmt);
+			continue;
+		}
+		ring[head] = e;
+		head = (head + 1) % f->limit;
+		nring += nring < f->limit;
+	}
+	for (unsigned i = 0; i < nring; i++)
+		print_ev(&ring[(head + f->limit - nring + i) % f->limit], f->fmt);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	otp_txn_abort(txn);
+	free(ring);
+	fflush(stdout);
+	return rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
+}
+
+static int follow(struct ctl *c, struct filter *f, uint8_t from[12], int have_from)
+{
+	struct sigaction sa;
+	int rc = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	f->limit = 0;
+	while (!stop && rc == 0) {
+		usleep(FOLLOW_POLL_USEC);  /* LMDB has no change notification: poll */
+		rc = scan(c, f, from, &have_from);
+	}
+	return rc;
+}
+
+static int parse_opt(struct ctl *c, struct filter *f, int opt, const char *arg, uint64_t now)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'u': f->user = arg; return 0;
+	case 'e':
+		f->event = arg;
+		return known_event(arg) ? 0 : ctl_fail(c, EX_USAGE_, "--event: unknown event '%s'", arg);
+	case 's': case 'U':
+		if (otp_time_parse(arg, now, opt == 's' ? &f->since : &f->until) != OTP_OK)
+			return ctl_fail(c, EX_USAGE_, "%s: %s", opt == 's' ? "--since" : "--until",
+					otp_errdetail());
+		return 0;
+	case 'l':
+		if (otp_parse_u64(arg, 1, LIMIT_MAX, &v) != OTP_OK)
+			return ctl_fail(c, EX_USAGE_, "--limit: %s", otp_errdetail());
+		f->limit = (unsigned)v;
+		return 0;
+	case 'f':
+		if (!strcmp(arg, "text") || !strcmp(arg, "json") || !strcmp(arg, "csv")) {
+			f->fmt = arg[0] == 't' ? FMT_TEXT : arg[0] == 'j' ? FMT_JSON : FMT_CSV;
+			return 0;
+		}
+		return ctl_fail(c, EX_USAGE_, "--format must be text, json or csv");
+	case 'F': f->follow = 1; return 0;
+	default: return ctl_usage(c, EX_USAGE_);
+	}
+}
+
+int cmd_audit(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "user", required_argument, NULL, 'u' }, { "event", required_argument, NULL, 'e' },
+		{ "since", required_argument, NULL, 's' }, { "until", required_argument, NULL, 'U' },
+		{ "limit", required_argument, NULL, 'l' }, { "format", required_argument, NULL, 'f' },
+		{ "follow", no_argument, NULL, 'F' }, { NULL, 0, NULL, 0 },
+	};
+	struct filter f = { NULL, NULL, 0, UINT64_MAX, 0, FMT_TEXT, 0 };
+	uint64_t now = otp_now();
+	uint8_t from[12];
+	int opt, rc, have_from = 0;
+
+	if (c->json)
+		f.fmt = FMT_JSON;
+	while ((opt = ctl_getopt(argc, argv, "", longopts)) != -1) {
+		rc = parse_opt(c, &f, opt, optarg, now);
+		if (rc != 0)
+			return rc;
+	}
+	if (optind != argc)
+		return ctl_usage(c, EX_USAGE_);
+	if (f.follow && f.until != UINT64_MAX)
+		return ctl_fail(c, EX_USAGE_, "--follow and --until exclude each other");
+	rc = ctl_open(c, 0);
+	if (rc != 0)
+		return rc;
+	header(f.fmt);
+	rc = scan(c, &f, from, &have_from);
+	if (rc == 0 && f.follow)
+		rc = follow(c, &f, from, have_from);
+	return rc;
+}

@@ -1,0 +1,30 @@
+#include "ctl.h"
+#include "devices.h"
+#include "err.h"
+
+#include <stdio.h>
+
+int cmd_resync(struct ctl *c, int argc, char **argv)
+{
+	struct otp_device_rec d;
+	struct otp_login who;
+	int rc;
+
+	if (argc != 5)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_check_user(c, argv[1]);
+	if (rc == 0)
+		rc = ctl_open(c, 1);
+	if (rc != 0)
+		return rc;
+	ctl_who(&who, argv[1]);
+	rc = otp_resync(c->st, &c->key, &c->cfg, &who, argv[2], argv[3], argv[4], &d);
+	if (rc != OTP_OK)
+		return ctl_err(c, rc, "resync");
+	if (c->json)
+		return ctl_json_print(json_pack("{s:s,s:I,s:I}", "user", argv[1], "device",
+						(json_int_t)d.id, "counter", (json_int_t)d.counter));
+	printf("device %u (%s) of %s resynchronised; next counter %llu\n", d.id, d.name, argv[1],
+	       (unsigned long long)d.counter);
+	return 0;
+}

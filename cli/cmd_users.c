@@ -1,0 +1,56 @@
+#include "ctl.h"
+#include "err.h"
+#include "users.h"
+
+#include <stdio.h>
+
+struct out { int json; json_t *arr; uint64_t now; };
+
+static int locked(const struct otp_user_rec *u, uint64_t now)
+{
+	return u->locked_until != 0 && (u->locked_until == OTP_LOCKED_FOREVER || now < u->locked_until);
+}
+
+static int one(const struct otp_user_summary *s, void *arg)
+{
+	struct out *o = arg;
+	char t1[32], t2[32];
+
+	if (o->json) {
+		json_array_append_new(o->arr, json_pack("{s:s,s:i,s:i,s:i,s:b,s:s,s:s}", "user",
+			s->user, "devices", (int)s->devices, "active", (int)s->active,
+			"recovery_left", (int)s->recovery_left, "locked", locked(&s->rec, o->now),
+			"locked_until", ctl_time(locked(&s->rec, o->now) ? s->rec.locked_until : 0, t1,
+			sizeof(t1)), "last_login", ctl_time(s->rec.last_login, t2, sizeof(t2))));
+		return 0;
+	}
+	printf("%-20s %3u/%-3u  %8u  %-6s %s\n", s->user, s->active, s->devices, s->recovery_left,
+	       locked(&s->rec, o->now) ? "yes" : "no", ctl_time(s->rec.last_login, t1, sizeof(t1)));
+	return 0;
+}
+
+int cmd_users(struct ctl *c, int argc, char **argv)
+{
+	struct out o = { c->json, NULL, otp_now() };
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_open(c, 0);
+	if (rc != 0)
+		return rc;
+	if (o.json)
+		o.arr = json_array();
+	else
+		printf("%-20s %-8s %8s  %-6s %s\n", "USER", "ACTIVE", "RECOVERY", "LOCKED",
+		       "LAST LOGIN");
+	rc = otp_users_each(c->st, one, &o);
+	if (rc != OTP_OK) {
+		json_decref(o.arr);
+		return ctl_err(c, rc, "users");
+	}
+	if (o.json)
+		ctl_json_print(json_pack("{s:o}", "users", o.arr));
+	return 0;
+}
