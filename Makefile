@@ -90,6 +90,9 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 man/pam_otp.8 man/otpctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/pam_otp.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 etc/bash_completion.d/otpctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/otpctl
 
 clean:
 	rm -rf build build-san $(MODULE) $(CLI) tests/unit/run_* tests/pam/pamtest_driver

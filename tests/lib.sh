@@ -25,17 +25,27 @@ EOC
 ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 
+# Each check runs its command with output to new files and only then makes
+# them $WORK/out and $WORK/err, so a command may read the previous ones.
+capture() {
+	"$@" >"$WORK/new.out" 2>"$WORK/new.err"
+	local rc=$?
+	mv "$WORK/new.out" "$WORK/out"
+	mv "$WORK/new.err" "$WORK/err"
+	return $rc
+}
+
 # check DESCRIPTION COMMAND...: passes when the command exits 0.
 check() {
 	local what=$1; shift
-	if "$@" >"$WORK/out" 2>"$WORK/err"; then ok "$what"; else
+	if capture "$@"; then ok "$what"; else
 		not_ok "$what"; sed 's/^/#   /' "$WORK/out" "$WORK/err" | head -20; fi
 }
 
 # check_exit DESCRIPTION CODE COMMAND...: passes when the command exits CODE.
 check_exit() {
 	local what=$1 want=$2 got; shift 2
-	"$@" >"$WORK/out" 2>"$WORK/err"; got=$?
+	capture "$@"; got=$?
 	if [ "$got" -eq "$want" ]; then ok "$what"; else
 		not_ok "$what (exit $got, want $want)"; sed 's/^/#   /' "$WORK/err" | head -5; fi
 }
