@@ -131,6 +131,8 @@ int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store
 		mrc = mdb_env_set_mapsize(st->env, (size_t)map_mb << 20);
 	if (mrc == 0)
 		mrc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600);
+	if (mrc == 0)  /* free the reader slots of processes that died (kill -9) */
+		mrc = mdb_reader_check(st->env, NULL);
 	rc = mrc ? otp_lmdb_err(mrc, dir) : open_dbis(st, flags & OTP_STORE_CREATE);
 	if (rc != OTP_OK) {
 		otp_store_close(st);

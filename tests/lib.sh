@@ -3,6 +3,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OTPCTL="$TOP/cli/otpctl"
+RACE="$TOP/${OTP_BUILD:-build}/tests/race"
 MODULE="$TOP/pam_module/pam_otp.so"
 WORK=$(mktemp -d /tmp/otp-test-XXXXXX)
 CONF="$WORK/pam_otp.conf"

@@ -43,13 +43,14 @@ run() {  # run KIND NAME COMMAND...
 }
 
 export TEST_PRELOAD
+export OTP_BUILD=$build
 wrap="LD_PRELOAD=$TEST_PRELOAD PAM_WRAPPER=1 PAM_WRAPPER_MODULES=$(pkg-config --variable=modules pam_wrapper) PAM_OTP_MODULE=$top/pam_module/pam_otp.so"
 
 for t in "$build"/tests/run_*; do
 	run cmocka "unit: ${t##*/run_}" "$t"
 done
 run cmocka "pam: login flows (pam_wrapper + libpamtest)" env $wrap "$build/tests/pam_flow"
-for t in tests/pam/test_*.sh tests/cli/test_*.sh; do
+for t in tests/pam/test_*.sh tests/cli/test_*.sh tests/concurrency/test_*.sh; do
 	run shell "${t#tests/}" bash "$t"
 done
 if [ -d tests/e2e ] && [ "${OTP_SKIP_E2E:-0}" != 1 ]; then

@@ -28,8 +28,18 @@ endif
 export TEST_PRELOAD := $(PRELOAD)
 
 check: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer
 	@tests/run_all.sh "$(BUILD)" "$(SAN_ENV)"
 
 check-unit: all $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+$(BUILD)/tests/race: tests/concurrency/race.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpam
+
+$(BUILD)/tests/hammer: tests/concurrency/hammer.c $(LIBOTP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)
