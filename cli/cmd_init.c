@@ -29,7 +29,7 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 		return ctl_usage(c, EX_USAGE_);
 	rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, OTP_STORE_CREATE, &c->st);
 	if (rc != OTP_OK)
-		return ctl_err(c, rc, "store");
+		return ctl_setup_err(c, rc, "store");
 	rc = make_key_dir(c);
 	if (rc != 0)
 		return rc;
@@ -40,7 +40,7 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 		c->key_loaded = rc == OTP_OK;
 	}
 	if (rc != OTP_OK)
-		return ctl_err(c, rc, "seal key");
+		return ctl_setup_err(c, rc, "seal key");
 	if (c->json) {
 		return ctl_json_print(json_pack("{s:s,s:s,s:b}", "store", c->cfg.store, "seal_key",
 						c->cfg.seal_key, "key_created", key_new));

@@ -36,6 +36,13 @@ int ctl_err(struct ctl *c, int rc, const char *what)
 	return ctl_fail(c, code, "%s: %s", what, otp_strerror(rc));
 }
 
+int ctl_setup_err(struct ctl *c, int rc, const char *what)
+{
+	/* whatever is wrong with the config, key or store, it is exit 4 */
+	return ctl_fail(c, EX_STORE, "%s: %s", what,
+			otp_errdetail()[0] ? otp_errdetail() : otp_strerror(rc));
+}
+
 int ctl_usage(struct ctl *c, int code)
 {
 	FILE *out = code == 0 ? stdout : stderr;
@@ -55,11 +62,11 @@ int ctl_open(struct ctl *c, int key)
 	int rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
 
 	if (rc != OTP_OK)
-		return ctl_err(c, rc, "store");
+		return ctl_setup_err(c, rc, "store");
 	if (key) {
 		rc = otp_seal_key_load(c->cfg.seal_key, &c->key);
 		if (rc != OTP_OK)
-			return ctl_err(c, rc, "seal key");
+			return ctl_setup_err(c, rc, "seal key");
 		c->key_loaded = 1;
 	}
 	return 0;

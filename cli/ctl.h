@@ -47,6 +47,9 @@ int ctl_fail(struct ctl *c, int code, const char *fmt, ...) __attribute__((forma
 /* Report a libotp error (with its detail) and return the matching exit code. */
 int ctl_err(struct ctl *c, int rc, const char *what);
 
+/* Report a config, seal key or store problem: always exit code 4. */
+int ctl_setup_err(struct ctl *c, int rc, const char *what);
+
 /* Print the verb's usage to stdout (for -h) or stderr; returns code. */
 int ctl_usage(struct ctl *c, int code);
 

@@ -82,7 +82,7 @@ static int run_verb(struct ctl *c, const struct verb *v, int argc, char **argv)
 	if (rc == OTP_ENOTFOUND && strcmp(v->name, "init") == 0)
 		otp_config_defaults(&c->cfg);
 	else if (rc != OTP_OK)
-		return ctl_err(c, rc, "configuration");
+		return ctl_setup_err(c, rc, "configuration");
 	return v->run(c, argc, argv);
 }
 

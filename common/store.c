@@ -109,6 +109,36 @@ static int open_dbis(struct otp_store *st, int create)
 	return mrc ? otp_lmdb_err(mrc, st->dir) : OTP_OK;
 }
 
+/*
+ * Grow the map when the data is three quarters of it, so a busy store does
+ * not run out of space mid-login. Safe here: no transaction is open in this
+ * process yet, and other processes adopt the new size (MDB_MAP_RESIZED).
+ */
+int otp_store_grow(struct otp_store *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(st->env, &info) != 0 || info.me_mapsize >= OTP_MAP_MAX ||
+	    mdb_env_set_mapsize(st->env, info.me_mapsize * 2 > OTP_MAP_MAX ? OTP_MAP_MAX :
+				info.me_mapsize * 2) != 0)
+		return otp_seterr(OTP_EFULL, "%s: cannot grow the map", st->dir);
+	return OTP_OK;
+}
+
+static int grow_if_needed(struct otp_store *st)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	size_t used;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &stat) != 0)
+		return OTP_OK;
+	used = (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+	if (used / 3 < info.me_mapsize / 4 || info.me_mapsize >= OTP_MAP_MAX)
+		return OTP_OK;
+	return otp_store_grow(st);
+}
+
 int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store **out)
 {
 	struct otp_store *st;
@@ -133,7 +163,9 @@ int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store
 		mrc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600);
 	if (mrc == 0)  /* free the reader slots of processes that died (kill -9) */
 		mrc = mdb_reader_check(st->env, NULL);
-	rc = mrc ? otp_lmdb_err(mrc, dir) : open_dbis(st, flags & OTP_STORE_CREATE);
+	rc = mrc ? otp_lmdb_err(mrc, dir) : grow_if_needed(st);
+	if (rc == OTP_OK)
+		rc = open_dbis(st, flags & OTP_STORE_CREATE);
 	if (rc != OTP_OK) {
 		otp_store_close(st);
 		return rc;
@@ -154,6 +186,12 @@ void otp_store_close(struct otp_store *st)
 int otp_txn_begin(struct otp_store *st, int write, MDB_txn **txn)
 {
 	int mrc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn);
+
+	if (mrc == MDB_MAP_RESIZED) {  /* another process grew the map: adopt it */
+		mrc = mdb_env_set_mapsize(st->env, 0);
+		if (mrc == 0)
+			mrc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn);
+	}
 
 	return mrc ? otp_lmdb_err(mrc, st->dir) : OTP_OK;
 }

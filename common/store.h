@@ -15,6 +15,7 @@
 #include <lmdb.h>
 
 #define OTP_SCHEMA_VERSION 1
+#define OTP_MAP_MAX ((size_t)1 << 40)  /* bytes: the map never grows past 1 TiB */
 
 struct otp_store {
 	MDB_env *env;
@@ -32,12 +33,21 @@ enum { OTP_STORE_CREATE = 1 };
  * The directory must not be a symlink, must be owned by root (or the
  * effective user) and have no group/other access; data.mdb and lock.mdb
  * must not be symlinks. Files are created 0600.
+ * When the data fill three quarters of the map, the map is doubled (up to
+ * OTP_MAP_MAX), so map_mb is a starting size rather than a hard limit.
  * *st: receives the handle; close it with otp_store_close.
  * Returns OTP_OK; OTP_ENOTFOUND (no store, or not initialised);
  * OTP_EPERM; OTP_EVERSION (a newer schema); OTP_ESTORE (LMDB error,
  * detail has its text, e.g. a corrupt file); OTP_ENOMEM; OTP_EIO.
  */
 int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store **st);
+
+/*
+ * otp_store_grow - double the map (up to OTP_MAP_MAX), for a writer that
+ * hit OTP_EFULL. Only with no transaction open in this process.
+ * Returns OTP_OK or OTP_EFULL.
+ */
+int otp_store_grow(struct otp_store *st);
 
 /* otp_store_close - close the environment; st may be NULL. */
 void otp_store_close(struct otp_store *st);

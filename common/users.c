@@ -166,9 +166,9 @@ static int import_one(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 	return rc;
 }
 
-int otp_import_batch(struct otp_store *st, const struct otp_seal_key *key,
-		     const struct otp_config *cfg, const struct otp_login *who_template,
-		     const struct otp_import_item *items, unsigned n)
+static int import_batch_once(struct otp_store *st, const struct otp_seal_key *key,
+			     const struct otp_config *cfg, const struct otp_login *who_template,
+			     const struct otp_import_item *items, unsigned n)
 {
 	struct otp_login who = *who_template;
 	struct otp_audit_ev *evs = calloc(n ? n : 1, sizeof(*evs));
@@ -188,5 +188,19 @@ int otp_import_batch(struct otp_store *st, const struct otp_seal_key *key,
 	for (unsigned i = 0; rc == OTP_OK && cfg->audit_syslog && i < n; i++)
 		otp_audit_syslog(&evs[i]);  /* only what was committed */
 	free(evs);
+	return rc;
+}
+
+int otp_import_batch(struct otp_store *st, const struct otp_seal_key *key,
+		     const struct otp_config *cfg, const struct otp_login *who_template,
+		     const struct otp_import_item *items, unsigned n)
+{
+	int rc = import_batch_once(st, key, cfg, who_template, items, n);
+
+	/* A long import outgrows the map it opened with: grow and redo. */
+	while (rc == OTP_EFULL && otp_store_grow(st) == OTP_OK) {
+		otp_clearerr();
+		rc = import_batch_once(st, key, cfg, who_template, items, n);
+	}
 	return rc;
 }

@@ -43,7 +43,8 @@ struct otp_import_item {
 /*
  * otp_import_batch - create n imported devices (each active, named
  * "imported", or "imported2"... when taken) in one write transaction, each
- * audited as `import`. All or nothing: any error aborts the batch.
+ * audited as `import`. All or nothing: any error aborts the batch. When
+ * the map is full it is grown and the batch redone.
  * Returns OTP_OK or as otp_enroll.
  */
 int otp_import_batch(struct otp_store *st, const struct otp_seal_key *key,

@@ -47,7 +47,20 @@ static int child(const char *service, char *pair, int gate)
 		return 3;
 	rc = pam_authenticate(h, 0);
 	pam_end(h, rc);
-	return rc == PAM_SUCCESS ? 0 : 1;
+	/* anything but a yes or a plain no means the run itself went wrong */
+	return rc == PAM_SUCCESS ? 0 : rc == PAM_AUTH_ERR ? 1 : 3;
+}
+
+/* pam_wrapper sets itself up on first use; doing that in the parent keeps
+ * twenty children from racing to create its directory. */
+static void warm_up(const char *service)
+{
+	struct pam_conv c = { conv, NULL };
+	pam_handle_t *h = NULL;
+
+	answer = "";
+	if (pam_start(service, "warm-up", &c, &h) == PAM_SUCCESS)
+		pam_end(h, PAM_SUCCESS);
 }
 
 int main(int argc, char **argv)
@@ -58,6 +71,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: race SERVICE USER:CODE...\n");
 		return 2;
 	}
+	warm_up(argv[1]);
 	for (int i = 2; i < argc; i++) {
 		pid_t pid = fork();
 
