@@ -76,6 +76,7 @@ $(CLI): $(CLI_OBJ) $(LIBOTP) $(FLAVOR)
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBOTP) $(PKG_LIBS)
 
 include tests/tests.mk
+include tests/fuzz.mk
 
 demo: deps-test
 	@$(MAKE) --no-print-directory all
@@ -96,3 +97,9 @@ install: all
 
 clean:
 	rm -rf build build-san $(MODULE) $(CLI) tests/unit/run_* tests/pam/pamtest_driver
+
+# Debian packages, built in a scratch copy; the results land in dist/.
+.PHONY: deb
+deb:
+	@scripts/deps.sh deb
+	@scripts/build-deb.sh

@@ -1,4 +1,5 @@
 #include "uri.h"
+#include "base32.h"
 #include "err.h"
 #include "util.h"
 
@@ -48,6 +49,10 @@ int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz)
 	char tail[96];
 	size_t o = 0;
 	int rc;
+
+	/* never build what otp_uri_parse would refuse */
+	if (outsz > OTP_URI_MAX + 1)
+		outsz = OTP_URI_MAX + 1;
 
 	rc = put_raw(out, outsz, &o, u->hotp ? "otpauth://hotp/" : "otpauth://totp/");
 	if (rc == OTP_OK && u->issuer[0]) {
@@ -191,6 +196,19 @@ static int parse_label(struct otp_uri *u, const char *s, size_t n)
 	return OTP_OK;
 }
 
+/* A secret in a URI is bare base32 (no spaces, no padding games). */
+static int secret_ok(const char *b32)
+{
+	uint8_t raw[OTP_SECRET_MAX];
+	size_t n = 0;
+	int ok = strspn(b32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567=") ==
+		 strlen(b32) &&
+		 otp_base32_decode(b32, raw, sizeof(raw), &n) == OTP_OK && n >= OTP_SECRET_MIN;
+
+	otp_wipe(raw, sizeof(raw));
+	return ok;
+}
+
 int otp_uri_parse(const char *text, struct otp_uri *u)
 {
 	const char *p, *q, *end;
@@ -228,5 +246,8 @@ int otp_uri_parse(const char *text, struct otp_uri *u)
 	}
 	if (!have_secret || u->secret[0] == '\0')
 		return otp_seterr(OTP_EINVAL, "otpauth URI has no secret");
+	if (!secret_ok(u->secret))
+		return otp_seterr(OTP_EINVAL, "otpauth URI secret is not base32 of %d..%d bytes",
+				  OTP_SECRET_MIN, OTP_SECRET_MAX);
 	return OTP_OK;
 }

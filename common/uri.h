@@ -31,6 +31,7 @@ struct otp_uri {
 
 /*
  * otp_uri_build - write the URI for u into out (outsz bytes, NUL included).
+ * Never writes more than OTP_URI_MAX characters, so what it builds parses.
  * Returns OTP_OK, or OTP_ETOOLONG when it does not fit.
  */
 int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz);
@@ -38,7 +39,8 @@ int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz);
 /*
  * otp_uri_parse - parse text into *u. Unknown parameters are ignored (apps
  * add their own, e.g. image=); missing ones take the Key Uri Format
- * defaults (SHA1, 6 digits, 30 s). The secret is required.
+ * defaults (SHA1, 6 digits, 30 s). The secret is required and must be
+ * base32 of OTP_SECRET_MIN..OTP_SECRET_MAX bytes.
  * Returns OTP_OK, OTP_ETOOLONG or OTP_EINVAL (the detail says which part).
  * u may hold a secret afterwards, even on error: the caller wipes it.
  */

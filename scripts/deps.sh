@@ -5,14 +5,16 @@ set -eu
 build="make gcc pkg-config libpam0g-dev libssl-dev libqrencode-dev libconfuse-dev
 liblmdb-dev libcrypt-dev libpng-dev libjansson-dev"
 test="libcmocka-dev libpam-wrapper libpamtest0-dev pamtester oathtool zbar-tools
-faketime lmdb-utils python3 libpam-google-authenticator"
+faketime lmdb-utils python3 libpam-google-authenticator clang libclang-rt-14-dev valgrind binutils"
 e2e="openssh-server openssh-client sudo expect"
+deb="debhelper dpkg-dev fakeroot lintian"
 want=""
 for set in "$@"; do
 	case "$set" in
 	build) want="$want $build" ;;
 	test) want="$want $test" ;;
 	e2e) want="$want $e2e" ;;
+	deb) want="$want $build $deb" ;;
 	*) echo "deps.sh: unknown set '$set'" >&2; exit 1 ;;
 	esac
 done

@@ -50,6 +50,8 @@ for t in "$build"/tests/run_*; do
 	run cmocka "unit: ${t##*/run_}" "$t"
 done
 run cmocka "pam: login flows (pam_wrapper + libpamtest)" env $wrap "$build/tests/pam_flow"
+run cmocka "pam: the module exports only pam_sm_*" env PAM_OTP_MODULE="$top/pam_module/pam_otp.so" \
+	"$build/tests/exports"
 for t in tests/pam/test_*.sh tests/cli/test_*.sh tests/concurrency/test_*.sh; do
 	run shell "${t#tests/}" bash "$t"
 done

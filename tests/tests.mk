@@ -28,7 +28,7 @@ endif
 export TEST_PRELOAD := $(PRELOAD)
 
 check: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer $(BUILD)/tests/exports
 	@tests/run_all.sh "$(BUILD)" "$(SAN_ENV)"
 
 check-unit: all $(UNIT_BINS)
@@ -43,3 +43,25 @@ $(BUILD)/tests/hammer: tests/concurrency/hammer.c $(LIBOTP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)
+
+$(BUILD)/tests/exports: tests/pam/test_exports.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) -ldl
+
+# valgrind memcheck over the PAM flows and the store tests: no errors, no
+# definite leaks (every pam_start/pam_end cycle cleans up after itself).
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no
+.PHONY: valgrind
+valgrind: all $(BUILD)/tests/pam_flow $(BUILD)/tests/run_store
+	@echo "== valgrind: store transactions"
+	@$(VALGRIND) $(BUILD)/tests/run_store >/tmp/otp-vg.log 2>&1 || { cat /tmp/otp-vg.log; exit 1; }
+	@tail -n 1 /tmp/otp-vg.log
+	@echo "== valgrind: PAM login flows"
+	@env LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+		PAM_WRAPPER_MODULES=$$(pkg-config --variable=modules pam_wrapper) \
+		PAM_OTP_MODULE=$(CURDIR)/$(MODULE) \
+		$(VALGRIND) $(BUILD)/tests/pam_flow >/tmp/otp-vg.log 2>&1 || \
+		{ grep -v PWRAP_ERROR /tmp/otp-vg.log; exit 1; }
+	@grep -E '^\[  (PASSED|FAILED)' /tmp/otp-vg.log

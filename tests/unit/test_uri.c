@@ -53,7 +53,7 @@ static void round_trip(void **state)
 	memset(&u, 0, sizeof(u));
 	strcpy(u.issuer, "host-1 & co");
 	strcpy(u.user, "j.doe+ops");
-	strcpy(u.secret, "MZXW6YTBOI");
+	strcpy(u.secret, "MZXW6YTBOIMZXW6YTBOI");
 	u.alg = OTP_ALG_SHA512;
 	u.digits = 7;
 	u.period = 45;
@@ -74,7 +74,7 @@ static void parse_defaults_and_unknown_params(void **state)
 
 	(void)state;
 	assert_int_equal(otp_uri_parse("otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP"
-				       "&image=https%3A%2F%2Fx", &p), OTP_OK);
+				       "&image=https%3A%2F%2Fx", &p), OTP_OK);  /* 80-bit seed */
 	assert_string_equal(p.issuer, "Example");
 	assert_string_equal(p.user, "alice");
 	assert_int_equal(p.alg, OTP_ALG_SHA1);
@@ -89,12 +89,15 @@ static void parse_rejects(void **state)
 		"otpauth://totp/alice",
 		"otpauth://totp/alice?issuer=x",
 		"otpauth://totp/?secret=JBSWY3DP",
-		"otpauth://totp/alice?secret=JBSWY3DP&digits=9",
-		"otpauth://totp/alice?secret=JBSWY3DP&period=0",
-		"otpauth://totp/alice?secret=JBSWY3DP&algorithm=MD5",
+		"otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&digits=9",
+		"otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&period=0",
+		"otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&algorithm=MD5",
 		"otpauth://totp/al%2",
-		"otpauth://totp/al%00ice?secret=JBSWY3DP",
-		"otpauth://hotp/alice?secret=JBSWY3DP&counter=-1",
+		"otpauth://totp/al%00ice?secret=JBSWY3DPEHPK3PXP",
+		"otpauth://hotp/alice?secret=JBSWY3DPEHPK3PXP&counter=-1",
+		"otpauth://totp/alice?secret=JBSWY3DPEHPK3PX%25",  /* found by fuzz_uri */
+		"otpauth://totp/alice?secret=JBSW%20Y3DPEHPK3PXP",
+		"otpauth://totp/alice?secret=MZXW6",                /* shorter than 80 bits */
 	};
 	struct otp_uri p;
 
