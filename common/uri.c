@@ -50,9 +50,12 @@ int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz)
 	size_t o = 0;
 	int rc;
 
-	/* never build what otp_uri_parse would refuse */
+	/* never build what otp_uri_parse would refuse or read differently: a
+	 * ':' in the issuer or user would move the label's split */
 	if (outsz > OTP_URI_MAX + 1)
 		outsz = OTP_URI_MAX + 1;
+	if (strchr(u->issuer, ':') != NULL || strchr(u->user, ':') != NULL)
+		return otp_seterr(OTP_EINVAL, "issuer and account name must not contain ':'");
 
 	rc = put_raw(out, outsz, &o, u->hotp ? "otpauth://hotp/" : "otpauth://totp/");
 	if (rc == OTP_OK && u->issuer[0]) {

@@ -32,7 +32,9 @@ struct otp_uri {
 /*
  * otp_uri_build - write the URI for u into out (outsz bytes, NUL included).
  * Never writes more than OTP_URI_MAX characters, so what it builds parses.
- * Returns OTP_OK, or OTP_ETOOLONG when it does not fit.
+ * Returns OTP_OK; OTP_EINVAL when the issuer or user holds a ':' (the
+ * label's separator, which may itself be percent-encoded); OTP_ETOOLONG
+ * when it does not fit.
  */
 int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz);
 

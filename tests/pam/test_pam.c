@@ -95,7 +95,7 @@ static void write_conf(struct fx *f, const char *extra)
  * pam_otp with its arguments, then pam_get_items (items into the env). */
 static void write_services(void)
 {
-	char path[256], text[2048];
+	char path[256], text[4096];
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
 		snprintf(path, sizeof(path), "%s/svc/%s", work, services[i].name);
@@ -373,7 +373,7 @@ static void no_device_needs_nullok(void **state)
 static void fails_closed_on_bad_setup(void **state)
 {
 	struct fx *f = *state;
-	char path[160], cmd[640];
+	char path[160], cmd[1024];
 
 	enroll(f, "gina", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
 	write_file(f->conf, "windw = 1\n", 0644);          /* unknown key */

@@ -68,6 +68,21 @@ static void round_trip(void **state)
 	assert_int_equal(p.hotp, 0);
 }
 
+static void colon_in_label_refused(void **state)
+{
+	struct otp_uri u;
+	char out[OTP_URI_MAX + 1];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	strcpy(u.issuer, "a:b");  /* found by fuzz_uri: would reparse as issuer "a" */
+	strcpy(u.user, "alice");
+	strcpy(u.secret, "JBSWY3DPEHPK3PXP");
+	u.digits = 6;
+	u.period = 30;
+	assert_int_equal(otp_uri_build(&u, out, sizeof(out)), OTP_EINVAL);
+}
+
 static void parse_defaults_and_unknown_params(void **state)
 {
 	struct otp_uri p;
@@ -112,6 +127,7 @@ int main(void)
 		cmocka_unit_test(builds_totp),
 		cmocka_unit_test(builds_hotp_without_issuer),
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(colon_in_label_refused),
 		cmocka_unit_test(parse_defaults_and_unknown_params),
 		cmocka_unit_test(parse_rejects),
 	};
