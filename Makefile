@@ -103,3 +103,9 @@ clean:
 deb:
 	@scripts/deps.sh deb
 	@scripts/build-deb.sh
+
+# Benchmarks (not part of check): QUICK=1 for a run of a few minutes.
+.PHONY: bench
+bench: all
+	@scripts/deps.sh build test bench
+	@QUICK=$(QUICK) bench/run.sh

@@ -189,6 +189,7 @@ int otp_oath_parse_line(const char *line, const char *name, unsigned lineno,
 			struct otp_import_dev *out, int *skip, int *has_pass)
 {
 	char type[32], user[OTP_USER_MAX + 1], pass[256], hex[2 * OTP_SECRET_MAX + 2], counter[32];
+	char lastotp[32];
 	int n;
 
 	memset(out, 0, sizeof(*out));
@@ -203,7 +204,7 @@ int otp_oath_parse_line(const char *line, const char *name, unsigned lineno,
 	if (strnlen(line, OTP_IMPORT_LINE_MAX) >= OTP_IMPORT_LINE_MAX)
 		return otp_seterr(OTP_EINVAL, "%s:%u: line too long", name, lineno);
 	counter[0] = '\0';
-	n = sscanf(line, "%31s %256s %255s %129s %31s", type, user, pass, hex, counter);
+	n = sscanf(line, "%31s %256s %255s %129s %31s %31s", type, user, pass, hex, counter, lastotp);
 	if (n < 4)
 		return otp_seterr(OTP_EINVAL, "%s:%u: expected TYPE USER PASS SECRET", name, lineno);
 	if (oath_type(type, out) != 0)
@@ -219,8 +220,12 @@ int otp_oath_parse_line(const char *line, const char *name, unsigned lineno,
 				  lineno, OTP_SECRET_MIN, OTP_SECRET_MAX);
 	}
 	otp_wipe(hex, sizeof(hex));
-	if (n == 5 && out->hotp && otp_parse_u64(counter, 0, UINT64_MAX - 1, &out->counter) != OTP_OK)
+	if (n >= 5 && out->hotp && otp_parse_u64(counter, 0, UINT64_MAX - 2, &out->counter) != OTP_OK)
 		return otp_seterr(OTP_EINVAL, "%s:%u: bad counter", name, lineno);
+	/* With a LASTOTP, pam_oath's COUNTER is that of the code last used:
+	 * the next one to accept is after it, or the used code would pass again. */
+	if (n >= 6 && out->hotp)
+		out->counter++;
 	out->line = lineno;
 	return OTP_OK;
 }

@@ -54,6 +54,8 @@ int otp_ga_parse(const char *text, const char *name, const char *user, struct ot
  * otp_oath_parse_line - one line of a pam_oath usersfile:
  *   TYPE USER PASS HEXSECRET [COUNTER [LASTOTP [TIME]]]
  * TYPE is HOTP, HOTP/E, HOTP/E/N, HOTP/T30, HOTP/T30/N, HOTP/T60, HOTP/T60/N.
+ * For HOTP the next counter is COUNTER, or COUNTER + 1 when LASTOTP is
+ * present (pam_oath then records the counter of the code last used).
  * *skip is set (and OTP_OK returned) for blank and comment lines.
  * *has_pass is set when PASS is neither "-" nor "+": that password is not
  * imported and the caller reports it.

@@ -54,8 +54,10 @@ int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz)
 	 * ':' in the issuer or user would move the label's split */
 	if (outsz > OTP_URI_MAX + 1)
 		outsz = OTP_URI_MAX + 1;
-	if (strchr(u->issuer, ':') != NULL || strchr(u->user, ':') != NULL)
-		return otp_seterr(OTP_EINVAL, "issuer and account name must not contain ':'");
+	if (strchr(u->issuer, ':') != NULL || strchr(u->user, ':') != NULL ||
+	    u->user[0] == '\0' || u->user[0] == ' ')
+		return otp_seterr(OTP_EINVAL, "issuer and account name must not contain ':', "
+				  "and the account name must not be empty or start with a space");
 
 	rc = put_raw(out, outsz, &o, u->hotp ? "otpauth://hotp/" : "otpauth://totp/");
 	if (rc == OTP_OK && u->issuer[0]) {
@@ -193,7 +195,9 @@ static int parse_label(struct otp_uri *u, const char *s, size_t n)
 	} else {
 		s = label;
 	}
-	if (strlen(s) >= sizeof(u->user) || *s == '\0')
+	/* spaces after the colon are optional padding, so a name cannot start
+	 * with one (it would not survive a rebuild) */
+	if (strlen(s) >= sizeof(u->user) || *s == '\0' || *s == ' ')
 		return otp_seterr(OTP_EINVAL, "otpauth URI has a bad account name");
 	memcpy(u->user, s, strlen(s) + 1);
 	return OTP_OK;

@@ -8,6 +8,7 @@ test="libcmocka-dev libpam-wrapper libpamtest0-dev pamtester oathtool zbar-tools
 faketime lmdb-utils python3 libpam-google-authenticator clang libclang-rt-14-dev valgrind binutils"
 e2e="openssh-server openssh-client sudo expect"
 deb="debhelper dpkg-dev fakeroot lintian"
+bench="libpam-oath libpam-google-authenticator pamtester oathtool gnuplot-nox bc bsdextrautils"
 want=""
 for set in "$@"; do
 	case "$set" in
@@ -15,6 +16,7 @@ for set in "$@"; do
 	test) want="$want $test" ;;
 	e2e) want="$want $e2e" ;;
 	deb) want="$want $build $deb" ;;
+	bench) want="$want $bench" ;;
 	*) echo "deps.sh: unknown set '$set'" >&2; exit 1 ;;
 	esac
 done

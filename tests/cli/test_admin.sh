@@ -135,6 +135,7 @@ check_exit "  and nothing is written" 2 ctl devices ivy
 cat > "$WORK/users.oath" <<EOU
 # pam_oath usersfile
 HOTP      oh1 - $hex 5
+HOTP      oh3 - $hex 5 $(oathtool --hotp -c 5 $hex) 2026-01-01T00:00:00L
 HOTP/E/8  oh2 - $hex
 HOTP/T30  ot1 - $hex
 HOTP/T60/8 ot2 + $hex
@@ -143,10 +144,12 @@ HOTP      obad - 3132zz
 HOTP/T30  obad - $hex
 EOU
 check_exit "import oath reports the bad line (exit 1)" 1 ctl import oath "$WORK/users.oath"
-has "  five devices imported" 'imported 5 devices; refused 1 lines; 1 static passwords'
-has_err "  the bad line named" 'users.oath:7: the secret is not hex'
-has_err "  the static password reported" 'users.oath:6: opw has a static password'
+has "  six devices imported" 'imported 6 devices; refused 1 lines; 1 static passwords'
+has_err "  the bad line named" 'users.oath:8: the secret is not hex'
+has_err "  the static password reported" 'users.oath:7: opw has a static password'
 check_exit "  nothing for the user with the bad line" 2 ctl devices obad
+check_exit "  the code pam_oath last accepted does not pass again" 1 login oh3 "$(oathtool --hotp -c 5 $hex)"
+check "  the one after it does" login oh3 "$(oathtool --hotp -c 6 $hex)"
 check "  HOTP counter carried over" login oh1 "$(oathtool --hotp -c 5 $hex)"
 check_exit "  counter 4 stays behind" 1 login oh1 "$(oathtool --hotp -c 4 $hex)"
 check "  HOTP/E/8" login oh2 "$(oathtool --hotp -d 8 -c 0 $hex)"

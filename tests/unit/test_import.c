@@ -86,9 +86,12 @@ static void oath_lines(void **state)
 	assert_string_equal(d.user, "alice");
 	assert_int_equal(d.hotp, 1);
 	assert_int_equal(d.digits, 6);
-	assert_int_equal(d.counter, 7);
+	assert_int_equal(d.counter, 8);  /* 7 was used (LASTOTP given): next is 8 */
 	assert_int_equal(d.line, 3);
 	assert_memory_equal(d.secret, rfc_key, 20);
+	assert_int_equal(otp_oath_parse_line("HOTP carl - 3132333435363738393031323334353637383930 7",
+					     "f", 3, &d, &skip, &pass), OTP_OK);
+	assert_int_equal(d.counter, 7);  /* never used: 7 is next */
 	assert_int_equal(otp_oath_parse_line("HOTP/T60/8 bob + 3132333435363738393031323334353637383930",
 					     "f", 4, &d, &skip, &pass), OTP_OK);
 	assert_int_equal(d.hotp, 0);

@@ -113,6 +113,8 @@ static void parse_rejects(void **state)
 		"otpauth://totp/alice?secret=JBSWY3DPEHPK3PX%25",  /* found by fuzz_uri */
 		"otpauth://totp/alice?secret=JBSW%20Y3DPEHPK3PXP",
 		"otpauth://totp/alice?secret=MZXW6",                /* shorter than 80 bits */
+		"otpauth://totp/+?secret=JBSWY3DPEHPK3PXP",        /* found by fuzz_uri */
+		"otpauth://totp/Acme:%20?secret=JBSWY3DPEHPK3PXP",
 	};
 	struct otp_uri p;
 

@@ -1,0 +1,178 @@
+/*
+ * bench - the in-process side of the benchmarks (bench/run.sh drives it).
+ *   bench login SERVICE N U R START     R logins through libpam, in this
+ *       process: user k of U spread over N ("u%07d", index k*N/U), HOTP
+ *       code for counter START + r/U (RFC 4226 key); prints
+ *       "ok fail median_us p90_us"
+ *   bench parallel SERVICE N U R START P   P processes, each R logins on
+ *       its own U/P users; prints "ok fail seconds logins_per_s"
+ *   bench lmdb DIR R     R bare LMDB write transactions (one put, fsync'd
+ *       commit): the floor for a durable login; prints "median_us p90_us"
+ * Codes are computed in process (OpenSSL HMAC), outside the timed region.
+ */
+#include <lmdb.h>
+#include <openssl/evp.h>
+#include <security/pam_appl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char answer[16];
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	(void)data;
+	for (int i = 0; i < n; i++) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+			r[i].resp = strdup(answer);
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/* RFC 4226 HOTP, 6 digits, the Appendix D key. */
+static void hotp(uint64_t counter, char out[7])
+{
+	static const unsigned char key[] = "12345678901234567890";
+	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
+	size_t len = 0;
+	uint32_t bin;
+	unsigned off;
+
+	for (int i = 7; i >= 0; i--, counter >>= 8)
+		msg[i] = (unsigned char)counter;
+	EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, key, 20, msg, 8, mac, sizeof(mac), &len);
+	off = mac[len - 1] & 15;
+	bin = ((uint32_t)(mac[off] & 0x7f) << 24 | (uint32_t)mac[off + 1] << 16 |
+	       (uint32_t)mac[off + 2] << 8 | mac[off + 3]) % 1000000;
+	snprintf(out, 7, "%06u", bin);
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int one_login(const char *service, const char *user)
+{
+	struct pam_conv c = { conv, NULL };
+	pam_handle_t *h = NULL;
+	int rc;
+
+	if (pam_start(service, user, &c, &h) != PAM_SUCCESS)
+		return -1;
+	rc = pam_authenticate(h, 0);
+	pam_end(h, rc);
+	return rc == PAM_SUCCESS ? 0 : -1;
+}
+
+/* Logins r = first..first+count-1 of the sequence; latencies into lat. */
+static int run(const char *service, long n, long u, long r0, long count, long start,
+	       long ustep0, long ustride, double *lat)
+{
+	char user[32];
+	int fail = 0;
+
+	for (long r = r0; r < r0 + count; r++) {
+		long k = ustep0 + (r % u) * ustride;
+		double t;
+
+		snprintf(user, sizeof(user), "u%07ld", k * (n / (u * ustride)));
+		hotp((uint64_t)(start + r / u), answer);
+		t = now_us();
+		fail += one_login(service, user) != 0;
+		if (lat != NULL)
+			lat[r - r0] = now_us() - t;
+	}
+	return fail;
+}
+
+static int cmd_login(char **a)
+{
+	long n = atol(a[1]), u = atol(a[2]), r = atol(a[3]), start = atol(a[4]);
+	double *lat = calloc((size_t)r, sizeof(double));
+	int fail = run(a[0], n, u, 0, r, start, 0, 1, lat);
+
+	qsort(lat, (size_t)r, sizeof(double), cmp);
+	printf("%ld %d %.0f %.0f\n", r - fail, fail, lat[r / 2], lat[r * 9 / 10]);
+	free(lat);
+	return 0;
+}
+
+static int cmd_parallel(char **a)
+{
+	long n = atol(a[1]), u = atol(a[2]), r = atol(a[3]), start = atol(a[4]), p = atol(a[5]);
+	int fail = 0, status;
+	double t = now_us();
+
+	for (long i = 0; i < p; i++) {
+		if (fork() == 0)  /* child i: users i, i+p, i+2p, ... of the u */
+			_exit(run(a[0], n, u / p, 0, r, start, i, p, NULL) > 0);
+	}
+	while (wait(&status) > 0)
+		fail += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	t = (now_us() - t) / 1e6;
+	printf("%ld %d %.3f %.0f\n", p * r, fail, t, (double)(p * r) / t);
+	return 0;
+}
+
+static int cmd_lmdb(char **a)
+{
+	long r = atol(a[1]);
+	double *lat = calloc((size_t)r, sizeof(double));
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 8, NULL }, v = { 64, NULL };
+	char buf[64] = { 0 };
+
+	mdb_env_create(&env);
+	mdb_env_set_mapsize(env, 64 << 20);
+	if (mdb_env_open(env, a[0], 0, 0600) != 0)
+		return 1;
+	v.mv_data = buf;
+	for (long i = 0; i < r; i++) {
+		double t = now_us();
+
+		k.mv_data = &i;
+		mdb_txn_begin(env, NULL, 0, &txn);
+		mdb_dbi_open(txn, NULL, 0, &dbi);
+		mdb_put(txn, dbi, &k, &v, 0);
+		mdb_txn_commit(txn);
+		lat[i] = now_us() - t;
+	}
+	mdb_env_close(env);
+	qsort(lat, (size_t)r, sizeof(double), cmp);
+	printf("%.0f %.0f\n", lat[r / 2], lat[r * 9 / 10]);
+	free(lat);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 7 && strcmp(argv[1], "login") == 0)
+		return cmd_login(argv + 2);
+	if (argc == 8 && strcmp(argv[1], "parallel") == 0)
+		return cmd_parallel(argv + 2);
+	if (argc == 4 && strcmp(argv[1], "lmdb") == 0)
+		return cmd_lmdb(argv + 2);
+	fprintf(stderr, "usage: bench login SERVICE N U R START | parallel SERVICE N U R START P"
+		" | lmdb DIR R\n");
+	return 2;
+}
