@@ -22,7 +22,9 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE -fstack-protector-strong \
             -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Icommon
 LDFLAGS  ?=
-ALL_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
+# --as-needed: the module loads only what it calls (libpam dlopens it, and
+# its libraries, on every login in many PAM applications)
+ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -69,6 +71,7 @@ $(LIBOTP): $(COMMON_OBJ)
 $(MODULE): $(MODULE_OBJ) $(LIBOTP) pam_module/pam_otp.map $(FLAVOR)
 	@echo "  LD      $@"
 	@$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--version-script=pam_module/pam_otp.map \
+		-Wl,-z,nodelete \
 		-o $@ $(MODULE_OBJ) $(LIBOTP) $(PKG_LIBS)
 
 $(CLI): $(CLI_OBJ) $(LIBOTP) $(FLAVOR)

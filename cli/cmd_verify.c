@@ -13,7 +13,7 @@ static int check(struct ctl *c, struct otp_login *who, const char *code, char *h
 
 	if (rc != OTP_OK)
 		return rc;
-	rc = otp_auth_code(c->st, &c->key, &c->cfg, who, code, &res);
+	rc = otp_auth_code(c->st, &c->key, &c->cfg, who, code, 0, &res);
 	snprintf(how, howlen, "%s", res.device_name);
 	if (rc != OTP_EBADCODE && rc != OTP_EREPLAY)
 		return rc;

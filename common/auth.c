@@ -63,38 +63,55 @@ static void charge(struct otp_user_rec *u, const struct otp_config *cfg, uint64_
 			OTP_LOCKED_FOREVER;
 }
 
+/* Inside txn: refuse a locked user (OTP_ELOCKED) or count this attempt. */
+static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			 const struct otp_login *who, struct otp_auth_result *res)
+{
+	struct otp_user_rec u;
+	int rc;
+
+	if (who->exempt || cfg->lockout.deny == 0)
+		return OTP_OK;
+	rc = otp_user_load(st, txn, who->user, &u);
+	if (rc == OTP_ENOTFOUND)
+		return OTP_OK;
+	res->enrolled = 1;
+	if (rc != OTP_OK)
+		return rc;
+	if (is_locked(&u, who->now)) {
+		res->locked_until = u.locked_until;
+		return OTP_ELOCKED;
+	}
+	charge(&u, cfg, who->now);
+	return otp_user_save(st, txn, who->user, &u);
+}
+
+/* Audit the refusal of a locked user and commit txn. */
+static int refuse_locked(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			 const struct otp_login *who)
+{
+	struct otp_audit_ev ev;
+	int rc;
+
+	otp_audit_from(&ev, who, "locked", NULL, "attempt refused while locked");
+	rc = otp_audit_commit(st, cfg, txn, &ev, 1);
+	return rc == OTP_OK ? OTP_ELOCKED : rc;
+}
+
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res)
 {
-	struct otp_user_rec u;
-	struct otp_audit_ev ev;
 	MDB_txn *txn = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (who->exempt || cfg->lockout.deny == 0) {
-		res->enrolled = 1;
+	if (who->exempt || cfg->lockout.deny == 0)
 		return OTP_OK;
-	}
 	rc = otp_txn_begin(st, 1, &txn);
-	if (rc != OTP_OK)
-		return rc;
-	rc = otp_user_load(st, txn, who->user, &u);
-	if (rc == OTP_ENOTFOUND) {
-		otp_txn_abort(txn);
-		return OTP_OK;
-	}
-	res->enrolled = 1;
-	if (rc == OTP_OK && is_locked(&u, who->now)) {
-		res->locked_until = u.locked_until;
-		otp_audit_from(&ev, who, "locked", NULL, "attempt refused while locked");
-		rc = otp_audit_commit(st, cfg, txn, &ev, 1);
-		return rc == OTP_OK ? OTP_ELOCKED : rc;
-	}
-	if (rc == OTP_OK) {
-		charge(&u, cfg, who->now);
-		rc = otp_user_save(st, txn, who->user, &u);
-	}
+	if (rc == OTP_OK)
+		rc = charge_in_txn(st, cfg, txn, who, res);
+	if (rc == OTP_ELOCKED)
+		return refuse_locked(st, cfg, txn, who);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
@@ -191,36 +208,100 @@ int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, 
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }
 
-int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
-		  const struct otp_config *cfg, const struct otp_login *who,
-		  const char *code, struct otp_auth_result *res)
+/* Inside txn: the failure record and, the first time the lock holds, a
+ * `lockout` record; ev holds room for two, *nev gets how many. */
+static int fail_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+		       const struct otp_login *who, const char *event, const char *detail,
+		       struct otp_audit_ev ev[2], unsigned *nev)
 {
-	struct otp_device_rec *devs;
-	MDB_txn *txn = NULL;
-	unsigned n = 0, hit = 0;
+	struct otp_user_rec u;
+	int rc = otp_user_load(st, txn, who->user, &u);
+
+	*nev = 1;
+	otp_audit_from(&ev[0], who, event, NULL, detail);
+	if (rc == OTP_ENOTFOUND)
+		return OTP_OK;
+	if (rc == OTP_OK && !who->exempt && cfg->lockout.deny > 0 &&
+	    is_locked(&u, who->now) && !(u.flags & LOCK_ANNOUNCED)) {
+		char d[96];
+
+		u.flags |= LOCK_ANNOUNCED;
+		rc = otp_user_save(st, txn, who->user, &u);
+		snprintf(d, sizeof(d), "%u failures", u.failures);
+		otp_audit_from(&ev[(*nev)++], who, "lockout", NULL, d);
+	}
+	return rc;
+}
+
+/* A code that did not verify: keep the charge, and with OTP_AUTH_FINAL
+ * the failure's audit records, in the same transaction. */
+static int code_failed(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+		       const struct otp_login *who, int flags, int why)
+{
+	struct otp_audit_ev ev[2];
+	unsigned nev = 0;
+	int rc = OTP_OK;
+
+	if (!(flags & (OTP_AUTH_CHARGE | OTP_AUTH_FINAL))) {
+		otp_txn_abort(txn);
+		return why;
+	}
+	if (flags & OTP_AUTH_FINAL)
+		rc = fail_in_txn(st, cfg, txn, who, why == OTP_EREPLAY ? "replay" : "auth_failure",
+				 "code", ev, &nev);
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	rc = nev ? otp_audit_commit(st, cfg, txn, ev, nev) : otp_txn_commit(txn);
+	return rc == OTP_OK ? why : rc;
+}
+
+static int code_matched(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			const struct otp_login *who, struct otp_device_rec *d,
+			struct otp_auth_result *res)
+{
 	int rc;
 
-	devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
-	if (devs == NULL)
-		return OTP_ENOMEM;
-	rc = otp_txn_begin(st, 1, &txn);
+	res->device = d->id;
+	snprintf(res->device_name, sizeof(res->device_name), "%s", d->name);
+	rc = otp_device_save(st, txn, who->user, d);
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	return otp_auth_record_success(st, cfg, txn, who, who->event ? who->event : "auth_success",
+				       d->name, d->type == OTP_HOTP ? "hotp" : "totp");
+}
+
+int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
+		  const struct otp_config *cfg, const struct otp_login *who,
+		  const char *code, int flags, struct otp_auth_result *res)
+{
+	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	MDB_txn *txn = NULL;
+	unsigned n = 0, hit = 0;
+	int rc = devs ? otp_txn_begin(st, 1, &txn) : OTP_ENOMEM;
+
+	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE)) {
+		rc = charge_in_txn(st, cfg, txn, who, res);
+		if (rc == OTP_ELOCKED) {
+			rc = refuse_locked(st, cfg, txn, who);
+			txn = NULL;
+		}
+	}
 	if (rc == OTP_OK)
 		rc = otp_device_list(st, txn, who->user, devs, &n);
 	if (rc == OTP_OK)
 		rc = try_devices(key, cfg, who, devs, n, code, &hit, &res->active);
-	if (rc == OTP_OK) {
-		res->device = devs[hit].id;
-		snprintf(res->device_name, sizeof(res->device_name), "%s", devs[hit].name);
-		rc = otp_device_save(st, txn, who->user, &devs[hit]);
-		if (rc == OTP_OK) {
-			rc = otp_auth_record_success(st, cfg, txn, who,
-						     who->event ? who->event : "auth_success", devs[hit].name,
-					    devs[hit].type == OTP_HOTP ? "hotp" : "totp");
-			txn = NULL;  /* record_success committed or aborted it */
-		}
-	}
-	otp_txn_abort(txn);
-	otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
+	if (rc == OTP_OK)
+		rc = code_matched(st, cfg, txn, who, &devs[hit], res);
+	else if (rc == OTP_EBADCODE || rc == OTP_EREPLAY)
+		rc = code_failed(st, cfg, txn, who, flags, rc);
+	else
+		otp_txn_abort(txn);
+	if (devs != NULL)
+		otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
 	free(devs);
 	return rc;
 }
@@ -239,27 +320,13 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, const char *event, const char *detail)
 {
-	struct otp_user_rec u;
 	struct otp_audit_ev ev[2];
-	unsigned nev = 1;
+	unsigned nev = 0;
 	MDB_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
-	if (rc != OTP_OK)
-		return rc;
-	otp_audit_from(&ev[0], who, event, NULL, detail);
-	rc = otp_user_load(st, txn, who->user, &u);
-	if (rc == OTP_OK && !who->exempt && cfg->lockout.deny > 0 &&
-	    is_locked(&u, who->now) && !(u.flags & LOCK_ANNOUNCED)) {
-		char d[96];
-
-		u.flags |= LOCK_ANNOUNCED;
-		rc = otp_user_save(st, txn, who->user, &u);
-		snprintf(d, sizeof(d), "%u failures", u.failures);
-		otp_audit_from(&ev[nev++], who, "lockout", NULL, d);
-	} else if (rc == OTP_ENOTFOUND) {
-		rc = OTP_OK;
-	}
+	if (rc == OTP_OK)
+		rc = fail_in_txn(st, cfg, txn, who, event, detail, ev, &nev);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
@@ -269,17 +336,37 @@ int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
 
 int otp_auth_active(struct otp_store *st, const char *user, unsigned *active)
 {
+	struct otp_auth_state state;
+	int rc = otp_auth_peek(st, user, 0, &state);
+
+	*active = state.active;
+	return rc;
+}
+
+int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
+		  struct otp_auth_state *state)
+{
 	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	struct otp_user_rec u;
 	MDB_txn *txn = NULL;
 	unsigned n = 0;
-	int rc;
+	int rc, urc;
+	unsigned *active = &state->active;
 
-	*active = 0;
+	memset(state, 0, sizeof(*state));
 	if (devs == NULL)
 		return OTP_ENOMEM;
 	rc = otp_txn_begin(st, 0, &txn);
 	if (rc == OTP_OK)
 		rc = otp_device_list(st, txn, user, devs, &n);
+	if (rc == OTP_OK) {
+		urc = otp_user_load(st, txn, user, &u);
+		state->enrolled = urc == OTP_OK;
+		if (urc == OTP_OK && is_locked(&u, now))
+			state->locked_until = u.locked_until;
+		else if (urc != OTP_OK && urc != OTP_ENOTFOUND)
+			rc = urc;
+	}
 	otp_txn_abort(txn);
 	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
 		*active += devs[i].state == OTP_ACTIVE;

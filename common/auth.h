@@ -56,13 +56,23 @@ struct otp_auth_result {
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res);
 
+enum {
+	OTP_AUTH_CHARGE = 1,  /* check the lock and charge in this same transaction */
+	OTP_AUTH_FINAL = 2,   /* on a failure, audit it here: nothing else follows */
+};
+
 /*
  * otp_auth_code - verify code against every active device of who->user.
+ * flags: OTP_AUTH_CHARGE does otp_auth_charge's work inside this write
+ *        transaction (one fsync per login when no slow factor comes first;
+ *        OTP_ELOCKED when locked, audited); with it, a failed code stays
+ *        charged. OTP_AUTH_FINAL also audits the failure (and a lockout)
+ *        in the transaction. With neither, a failure writes nothing.
  * On a match: moves the HOTP counter past it or records the TOTP step,
  * sets last_used/last_login, clears the user's failures and lock, audits
  * `auth_success`, and commits; returns OTP_OK with res->device set.
  * On no match returns OTP_EBADCODE or OTP_EREPLAY (the code matched only
- * an already-used step) and writes nothing: the caller then tries a
+ * an already-used step); without OTP_AUTH_FINAL the caller then tries a
  * recovery code or calls otp_auth_failed.
  * res->active tells how many active devices there were (0: none).
  * Returns also OTP_ECRYPTO (a secret did not unseal: wrong seal key) or a
@@ -70,7 +80,7 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
  */
 int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const struct otp_config *cfg, const struct otp_login *who,
-		  const char *code, struct otp_auth_result *res);
+		  const char *code, int flags, struct otp_auth_result *res);
 
 /*
  * otp_auth_succeeded - record a success that needed no code (trusted
@@ -97,6 +107,20 @@ int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, 
  * never waits for a writer). Returns OTP_OK or a store error.
  */
 int otp_auth_active(struct otp_store *st, const char *user, unsigned *active);
+
+struct otp_auth_state {
+	unsigned active;        /* active devices */
+	int enrolled;           /* a user record exists */
+	uint64_t locked_until;  /* nonzero: locked at `now` until then */
+};
+
+/*
+ * otp_auth_peek - user's devices and lock state at time now (seconds), in
+ * one read transaction, before any prompt. A write transaction decides;
+ * this only spares a locked user the prompts. Returns OTP_OK or store errors.
+ */
+int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
+		  struct otp_auth_state *state);
 
 /*
  * otp_auth_failed - audit a failed attempt (event "auth_failure" or

@@ -175,26 +175,50 @@ static int succeeded(struct login_ctx *c, const char *event, const char *detail)
 	return PAM_SUCCESS;
 }
 
-/* The code step, once the password step has run. */
-static int code_step(struct login_ctx *c, int pw_ok, const char *code)
+/* A recovery code is 8 or more letters and digits; a plain 6-digit code
+ * never is, so its failure is final at once. */
+static int may_be_recovery(const char *code)
+{
+	char norm[OTP_RC_INPUT_MAX + 1];
+	int yes = otp_recovery_normalize(code, norm) == OTP_OK;
+
+	otp_wipe(norm, sizeof(norm));
+	return yes;
+}
+
+/*
+ * The code step, once the password step has run. one_txn: nothing was
+ * charged yet (password=none), so the lock check and the charge happen in
+ * the code's own transaction.
+ */
+static int code_step(struct login_ctx *c, int pw_ok, const char *code, int one_txn)
 {
 	struct otp_auth_result res;
 	unsigned left = 0;
-	int rc;
+	int rc, flags;
 
 	if (!pw_ok)
 		return failed(c, "auth_failure", "password");
-	if (code == NULL || !c->user_ok)
+	if (!c->user_ok)
 		return failed(c, "auth_failure", "code");
+	if (code == NULL)
+		code = "";  /* unusable input fails like a wrong code, and is charged */
+	flags = (one_txn ? OTP_AUTH_CHARGE : 0) | (may_be_recovery(code) ? 0 : OTP_AUTH_FINAL);
 	memset(&res, 0, sizeof(res));
-	rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, &res);
+	rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, &res);
 	if (rc == OTP_OK)
 		return PAM_SUCCESS;
+	if (rc == OTP_ELOCKED) {
+		tell_locked(c, res.locked_until);
+		return PAM_AUTH_ERR;
+	}
 	if (rc != OTP_EBADCODE && rc != OTP_EREPLAY) {
 		pam_syslog(c->pamh, LOG_ERR, "refusing login of %s: %s (%s)", c->who.user,
 			   otp_errdetail(), otp_strerror(rc));
 		return PAM_AUTH_ERR;
 	}
+	if (flags & OTP_AUTH_FINAL)
+		return PAM_AUTH_ERR;  /* charged and audited in that transaction */
 	if (otp_recovery_use(c->st, &c->cfg, &c->who, code, &left) == OTP_OK) {
 		pam_info(c->pamh, "Recovery code accepted; %u left.", left);
 		return PAM_SUCCESS;
@@ -202,24 +226,58 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code)
 	return failed(c, rc == OTP_EREPLAY ? "replay" : "auth_failure", "code");
 }
 
+/* Root is never charged unless even_deny_root; ask NSS only when it matters. */
+static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *state)
+{
+	c->who.exempt = state->enrolled && c->cfg.lockout.deny > 0 &&
+			!c->cfg.lockout.even_deny_root && is_root(c->who.user);
+}
+
+/* Refuse a locked user before any prompt, auditing the attempt. */
+static int locked_out(struct login_ctx *c, const struct otp_auth_state *state)
+{
+	struct otp_auth_result res;
+	int rc;
+
+	if (state->locked_until == 0 || c->who.exempt)
+		return 0;
+	rc = otp_auth_charge(c->st, &c->cfg, &c->who, &res);
+	if (rc == OTP_ELOCKED)
+		tell_locked(c, res.locked_until);
+	else if (rc == OTP_OK)
+		return 0;  /* the lock ran out in between */
+	return 1;
+}
+
 static int login(struct login_ctx *c)
 {
+	struct otp_auth_state state;
 	struct otp_auth_result res;
 	const char *skip;
 	char *code = NULL;
-	unsigned active = 0;
-	int pw_ok, rc;
+	int pw_ok, rc, one_txn = c->cfg.password == OTP_PW_NONE;
 
-	rc = c->user_ok ? otp_auth_charge(c->st, &c->cfg, &c->who, &res) : OTP_OK;
-	if (rc == OTP_ELOCKED) {
-		tell_locked(c, res.locked_until);
-		return PAM_AUTH_ERR;
-	}
-	if (rc == OTP_OK && c->user_ok)
-		rc = otp_auth_active(c->st, c->who.user, &active);
+	memset(&state, 0, sizeof(state));
+	rc = c->user_ok ? otp_auth_peek(c->st, c->who.user, c->who.now, &state) : OTP_OK;
 	if (rc != OTP_OK) {
 		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
 		return PAM_ABORT;
+	}
+	if (c->user_ok)
+		decide_exempt(c, &state);
+	if (locked_out(c, &state))
+		return PAM_AUTH_ERR;
+	/* a slow factor comes before the code: charge first, in its own transaction */
+	if ((!one_txn || c->args.authfail) && c->user_ok) {
+		rc = otp_auth_charge(c->st, &c->cfg, &c->who, &res);
+		if (rc == OTP_ELOCKED) {
+			tell_locked(c, res.locked_until);
+			return PAM_AUTH_ERR;
+		}
+		if (rc != OTP_OK) {
+			pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
+			return PAM_ABORT;
+		}
 	}
 	if (c->args.authfail)
 		return failed(c, "auth_failure", "authfail");
@@ -227,7 +285,7 @@ static int login(struct login_ctx *c)
 	if (pw_ok < 0)
 		return -pw_ok;
 	skip = skip_reason(c);
-	if (skip == NULL && active == 0 && c->cfg.nullok && c->user_ok)
+	if (skip == NULL && state.active == 0 && c->cfg.nullok && c->user_ok)
 		skip = "nullok";
 	if (skip != NULL)
 		return pw_ok ? succeeded(c, strcmp(skip, "nullok") ? skip : "auth_success", skip) :
@@ -235,7 +293,7 @@ static int login(struct login_ctx *c)
 	rc = prompt_code(c, &code);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	rc = code_step(c, pw_ok, code);
+	rc = code_step(c, pw_ok, code, one_txn);
 	if (code != NULL) {
 		otp_wipe_str(code);
 		free(code);
@@ -274,7 +332,6 @@ PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags,
 	c.who.rhost = item(pamh, PAM_RHOST);
 	c.who.tty = item(pamh, PAM_TTY);
 	c.who.now = otp_now();
-	c.who.exempt = !c.cfg.lockout.even_deny_root && c.user_ok && is_root(user);
 	c.who.remember = c.cfg.remember_host;
 	rc = login(&c);
 	if (c.args.debug)

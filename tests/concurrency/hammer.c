@@ -50,9 +50,11 @@ static int login(struct env *e, const char *user, uint64_t now, const char *code
 {
 	struct otp_login who = { user, "hammer", NULL, NULL, now, 0, 0, NULL };
 	struct otp_auth_result res;
-	int rc = otp_auth_charge(e->st, &e->cfg, &who, &res);
 
-	return rc == OTP_OK ? otp_auth_code(e->st, &e->key, &e->cfg, &who, code, &res) : rc;
+	/* as pam_otp does with password=none: one transaction per login */
+	memset(&res, 0, sizeof(res));
+	return otp_auth_code(e->st, &e->key, &e->cfg, &who, code, OTP_AUTH_CHARGE | OTP_AUTH_FINAL,
+			     &res);
 }
 
 static void loop_login(struct env *e)

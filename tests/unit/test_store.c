@@ -106,7 +106,7 @@ static int login(struct fx *f, const char *user, uint64_t now, const char *code)
 
 	if (rc != OTP_OK)
 		return rc;
-	rc = otp_auth_code(f->st, &f->key, &f->cfg, &w, code, &res);
+	rc = otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res);
 	if (rc != OTP_OK)
 		otp_auth_failed(f->st, &f->cfg, &w, "auth_failure", "code");
 	return rc;
@@ -414,7 +414,7 @@ static void remembered_hosts(void **state)
 	enroll(f, "ivan", OTP_HOTP, 1);
 	w.remember = 3600;
 	code_at(0, code);
-	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, &res), OTP_OK);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res), OTP_OK);
 	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.10", T0 + 3599), 1);
 	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.10", T0 + 3600), 0);
 	assert_int_equal(otp_host_remembered(f->st, "ivan", "192.0.2.11", T0), 0);
@@ -424,7 +424,7 @@ static void remembered_hosts(void **state)
 	/* a host name is never remembered */
 	w.rhost = "evil.example";
 	code_at(1, code);
-	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, &res), OTP_OK);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res), OTP_OK);
 	assert_int_equal(otp_host_remembered(f->st, "ivan", "evil.example", T0), 0);
 	assert_int_equal(otp_host_revoke(f->st, &f->cfg, &w, "192.0.2.10", &n), OTP_OK);
 	assert_int_equal(n, 1);
