@@ -8,12 +8,17 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (it installs PAM service files)"; exit 1; }
 if [ "${QUICK:-0}" = 1 ]; then
-	SIZES="10 1000 10000"; PROC_R=40; INPROC_R=200; PAR_R=50
+	SIZES="10 1000 10000"; PROC_R=40; INPROC_R=200; PAR_R=40
 else
-	SIZES="10 10000 100000 1000000"; PROC_R=100; INPROC_R=1000; PAR_R=200
+	SIZES="${SIZES:-10 10000 100000 1000000}"; PROC_R=120; INPROC_R=1000; PAR_R=200
 fi
 MODULES="permit otp oath ga"
-U_MAX=40                       # users that log in, spread over the N
+# U users log in, spread evenly over the N. U is 8 or 40 so that every
+# parallel level P (1, 2, 4, 8) splits them evenly, and the round counts
+# are multiples of U (and of U/P): every user then makes the same number
+# of logins in each phase, and one "next HOTP counter" per module holds
+# for all of its users.
+users_for() { [ "$1" -ge 40 ] && echo 40 || echo 8; }
 work=$(mktemp -d /var/tmp/pam_otp-bench-XXXXXX)
 res="$top/bench/results"
 mkdir -p "$res"
@@ -49,7 +54,7 @@ EOC
 	cli/otpctl --config "$d/otp.conf" import oath "$d/users.oath" >/dev/null
 	import_s=$(echo "$EPOCHREALTIME - $t0" | bc)
 	store_bytes=$(stat -c %s "$d/otp/store/data.mdb")
-	u=$(( n < U_MAX ? n : U_MAX ))
+	u=$(users_for "$n")
 	for ((k = 0; k < u; k++)); do  # google-authenticator reads one file per user
 		printf '%s\n" HOTP_COUNTER 1\n" WINDOW_SIZE 3\n' $b32 > "$d/ga/$(printf 'u%07d' $((k * (n / u))))"
 	done
@@ -116,7 +121,7 @@ echo "users,import_s,store_bytes,bytes_per_user,audit_dump_s" > "$res/size.csv"
 for n in $SIZES; do
 	echo "== $n users"
 	setup "$n"
-	u=$(( n < U_MAX ? n : U_MAX ))
+	u=$(users_for "$n")
 	proc_level "$n" "$u"
 	in_process "$n" "$u"
 	parallel "$n" "$u"

@@ -16,9 +16,11 @@ $(BUILD)/tests/pam_flow: tests/pam/test_pam.c $(LIBOTP)
 
 # pam_wrapper must come first in the preload list, after the sanitizer's
 # runtime when there is one; deep binding does not mix with sanitizers.
+# ASan intercepts crypt_r and looks up the real one when the process starts,
+# before libpam loads the module that brings libcrypt in: preload libcrypt too.
 ifeq ($(SANITIZE),1)
 ASAN_RT := $(shell $(CC) -print-file-name=libasan.so)
-PRELOAD := $(ASAN_RT):libpam_wrapper.so
+PRELOAD := $(ASAN_RT):libpam_wrapper.so:libcrypt.so.1
 SAN_ENV := PAM_WRAPPER_DISABLE_DEEPBIND=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # sshd and sudo cannot load a module built with ASan: e2e runs unsanitized

