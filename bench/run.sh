@@ -115,7 +115,7 @@ parallel() {  # parallel N U: P concurrent login loops
 
 echo "module,users,median_ms,overhead_ms" > "$res/proc.csv"
 echo "module,users,ok,fail,median_us,p90_us" > "$res/inproc.csv"
-echo "module,users,procs,logins,fail,seconds,logins_per_s" > "$res/parallel.csv"
+echo "module,users,procs,logins,failed,seconds,logins_per_s" > "$res/parallel.csv"
 echo "users,import_s,store_bytes,bytes_per_user,audit_dump_s" > "$res/size.csv"
 : > "$work/failures"
 for n in $SIZES; do

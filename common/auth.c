@@ -37,6 +37,11 @@ int otp_audit_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn
 	return rc;
 }
 
+static int exempt(const struct otp_login *who)
+{
+	return who->exempt == 1;
+}
+
 static int is_locked(const struct otp_user_rec *u, uint64_t now)
 {
 	return u->locked_until != 0 && (u->locked_until == OTP_LOCKED_FOREVER || now < u->locked_until);
@@ -63,6 +68,18 @@ static void charge(struct otp_user_rec *u, const struct otp_config *cfg, uint64_
 			OTP_LOCKED_FOREVER;
 }
 
+/* Locked now, or locked by one more charge: only then does exemption matter. */
+static int lock_at_stake(const struct otp_user_rec *u, const struct otp_config *cfg,
+			 uint64_t now)
+{
+	struct otp_user_rec next = *u;
+
+	if (is_locked(u, now))
+		return 1;
+	charge(&next, cfg, now);
+	return next.locked_until != 0;
+}
+
 /* Inside txn: refuse a locked user (OTP_ELOCKED) or count this attempt. */
 static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
 			 const struct otp_login *who, struct otp_auth_result *res)
@@ -70,7 +87,7 @@ static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB
 	struct otp_user_rec u;
 	int rc;
 
-	if (who->exempt || cfg->lockout.deny == 0)
+	if (exempt(who) || cfg->lockout.deny == 0)
 		return OTP_OK;
 	rc = otp_user_load(st, txn, who->user, &u);
 	if (rc == OTP_ENOTFOUND)
@@ -78,6 +95,8 @@ static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB
 	res->enrolled = 1;
 	if (rc != OTP_OK)
 		return rc;
+	if (who->exempt == OTP_EXEMPT_ASK && lock_at_stake(&u, cfg, who->now))
+		return OTP_EEXEMPT;
 	if (is_locked(&u, who->now)) {
 		res->locked_until = u.locked_until;
 		return OTP_ELOCKED;
@@ -105,7 +124,7 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (who->exempt || cfg->lockout.deny == 0)
+	if (exempt(who) || cfg->lockout.deny == 0)
 		return OTP_OK;
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
@@ -221,7 +240,7 @@ static int fail_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_t
 	otp_audit_from(&ev[0], who, event, NULL, detail);
 	if (rc == OTP_ENOTFOUND)
 		return OTP_OK;
-	if (rc == OTP_OK && !who->exempt && cfg->lockout.deny > 0 &&
+	if (rc == OTP_OK && !exempt(who) && cfg->lockout.deny > 0 &&
 	    is_locked(&u, who->now) && !(u.flags & LOCK_ANNOUNCED)) {
 		char d[96];
 

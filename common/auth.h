@@ -29,10 +29,20 @@ struct otp_login {
 	const char *rhost;    /* PAM_RHOST, may be NULL */
 	const char *tty;      /* PAM_TTY, may be NULL */
 	uint64_t now;         /* seconds since epoch */
-	int exempt;           /* nonzero: never charged or locked (root) */
+	int exempt;           /* 1: never charged or locked (root); 0: charged;
+				 OTP_EXEMPT_ASK: not decided yet, see below */
 	uint64_t remember;    /* seconds to remember rhost on success; 0 never */
 	const char *event;    /* success event; NULL: "auth_success" */
 };
+
+/*
+ * OTP_EXEMPT_ASK: deciding the exemption takes a user database (NSS)
+ * lookup, which can be slow and matters only when a lock is at stake. With
+ * it, a transaction that finds the user locked, or that would lock the user
+ * by this charge, is aborted with OTP_EEXEMPT before it writes anything: the
+ * caller decides (exempt = 0 or 1) and calls again.
+ */
+#define OTP_EXEMPT_ASK (-1)
 
 struct otp_auth_result {
 	int enrolled;            /* user has a store record */
@@ -51,7 +61,8 @@ struct otp_auth_result {
  * the last one ran out) and, on reaching deny, sets the lock that a
  * success will lift. A user with no record is not charged (no records are
  * made for names an attacker types).
- * Returns OTP_OK, OTP_ELOCKED, or a store error.
+ * Returns OTP_OK, OTP_ELOCKED, OTP_EEXEMPT (who->exempt is OTP_EXEMPT_ASK
+ * and the lock is at stake; nothing was written), or a store error.
  */
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res);
@@ -75,8 +86,10 @@ enum {
  * an already-used step); without OTP_AUTH_FINAL the caller then tries a
  * recovery code or calls otp_auth_failed.
  * res->active tells how many active devices there were (0: none).
- * Returns also OTP_ECRYPTO (a secret did not unseal: wrong seal key) or a
- * store error; the code itself is never logged or stored.
+ * Returns also OTP_EEXEMPT (with OTP_AUTH_CHARGE, as otp_auth_charge;
+ * nothing was written or verified), OTP_ECRYPTO (a secret did not unseal:
+ * wrong seal key) or a store error; the code itself is never logged or
+ * stored.
  */
 int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const struct otp_config *cfg, const struct otp_login *who,

@@ -25,6 +25,7 @@ const char *otp_strerror(int err)
 	case OTP_EREPLAY: return "code already used";
 	case OTP_ELOCKED: return "user is locked out";
 	case OTP_ETOOLONG: return "input too long";
+	case OTP_EEXEMPT: return "lockout exemption not decided";
 	default: return "unknown error";
 	}
 }

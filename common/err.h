@@ -27,6 +27,8 @@ enum otp_err {
 	OTP_EREPLAY,     /* the code was valid once but is already used */
 	OTP_ELOCKED,     /* the user is locked out */
 	OTP_ETOOLONG,    /* an input exceeds its length cap */
+	OTP_EEXEMPT,     /* the caller must first decide whether the user is
+			    exempt from lockout (see struct otp_login) */
 };
 
 /*

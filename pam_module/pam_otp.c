@@ -187,6 +187,45 @@ static int may_be_recovery(const char *code)
 }
 
 /*
+ * Root is never charged or locked unless even_deny_root. Whether a name is
+ * root takes an NSS lookup (slow with a directory behind it, and for names
+ * it does not know); libotp asks for it only when a lock is at stake.
+ */
+static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *state)
+{
+	c->who.exempt = state->enrolled && c->cfg.lockout.deny > 0 &&
+			!c->cfg.lockout.even_deny_root ? OTP_EXEMPT_ASK : 0;
+}
+
+static void resolve_exempt(struct login_ctx *c)
+{
+	if (c->who.exempt == OTP_EXEMPT_ASK)
+		c->who.exempt = is_root(c->who.user);
+}
+
+static int charge(struct login_ctx *c, struct otp_auth_result *res)
+{
+	int rc = otp_auth_charge(c->st, &c->cfg, &c->who, res);
+
+	if (rc != OTP_EEXEMPT)
+		return rc;
+	resolve_exempt(c);
+	return otp_auth_charge(c->st, &c->cfg, &c->who, res);
+}
+
+static int verify_code(struct login_ctx *c, const char *code, int flags,
+		       struct otp_auth_result *res)
+{
+	int rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, res);
+
+	if (rc != OTP_EEXEMPT)
+		return rc;
+	resolve_exempt(c);
+	memset(res, 0, sizeof(*res));
+	return otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, res);
+}
+
+/*
  * The code step, once the password step has run. one_txn: nothing was
  * charged yet (password=none), so the lock check and the charge happen in
  * the code's own transaction.
@@ -205,7 +244,7 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int one_t
 		code = "";  /* unusable input fails like a wrong code, and is charged */
 	flags = (one_txn ? OTP_AUTH_CHARGE : 0) | (may_be_recovery(code) ? 0 : OTP_AUTH_FINAL);
 	memset(&res, 0, sizeof(res));
-	rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, &res);
+	rc = verify_code(c, code, flags, &res);
 	if (rc == OTP_OK)
 		return PAM_SUCCESS;
 	if (rc == OTP_ELOCKED) {
@@ -226,22 +265,18 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int one_t
 	return failed(c, rc == OTP_EREPLAY ? "replay" : "auth_failure", "code");
 }
 
-/* Root is never charged unless even_deny_root; ask NSS only when it matters. */
-static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *state)
-{
-	c->who.exempt = state->enrolled && c->cfg.lockout.deny > 0 &&
-			!c->cfg.lockout.even_deny_root && is_root(c->who.user);
-}
-
 /* Refuse a locked user before any prompt, auditing the attempt. */
 static int locked_out(struct login_ctx *c, const struct otp_auth_state *state)
 {
 	struct otp_auth_result res;
 	int rc;
 
-	if (state->locked_until == 0 || c->who.exempt)
+	if (state->locked_until == 0)
 		return 0;
-	rc = otp_auth_charge(c->st, &c->cfg, &c->who, &res);
+	resolve_exempt(c);
+	if (c->who.exempt)
+		return 0;
+	rc = charge(c, &res);
 	if (rc == OTP_ELOCKED)
 		tell_locked(c, res.locked_until);
 	else if (rc == OTP_OK)
@@ -269,7 +304,7 @@ static int login(struct login_ctx *c)
 		return PAM_AUTH_ERR;
 	/* a slow factor comes before the code: charge first, in its own transaction */
 	if ((!one_txn || c->args.authfail) && c->user_ok) {
-		rc = otp_auth_charge(c->st, &c->cfg, &c->who, &res);
+		rc = charge(c, &res);
 		if (rc == OTP_ELOCKED) {
 			tell_locked(c, res.locked_until);
 			return PAM_AUTH_ERR;
