@@ -24,6 +24,7 @@ res="$top/bench/results"
 mkdir -p "$res"
 trap 'rm -rf "$work"; rm -f /etc/pam.d/pam-otp-bench-*' EXIT
 cc -O2 -o "$work/bench" bench/bench.c -lpam -llmdb -lcrypto
+cc -O2 -shared -fPIC -o "$work/warm.so" bench/warm.c -lcrypto
 B="$work/bench"
 hex=3132333435363738393031323334353637383930
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
@@ -67,8 +68,12 @@ EOC
 	next=([permit]=0 [otp]=0 [oath]=0 [ga]=1)
 }
 
-proc_level() {  # proc_level N U: pamtester per login, modules interleaved
-	local n=$1 u=$2 r m k c code t0
+# proc_level N U HOST: pamtester per login, modules interleaved. HOST is
+# "fresh" (a new process, as pamtester is) or "warm" (OpenSSL already in
+# use before PAM runs, as in sshd: warm.so preloaded for every module).
+proc_level() {
+	local n=$1 u=$2 host=$3 r m k c code t0 pre=""
+	[ "$host" = warm ] && pre="$work/warm.so"
 	for m in $MODULES; do : > "$work/proc-$m"; done
 	for ((r = 0; r < PROC_R; r++)); do
 		k=$((r % u))
@@ -76,8 +81,8 @@ proc_level() {  # proc_level N U: pamtester per login, modules interleaved
 			c=$(( ${next[$m]} + r / u ))
 			code=$(oathtool --hotp -c $c $hex)
 			t0=$EPOCHREALTIME
-			pamtester "pam-otp-bench-$m" "$(printf 'u%07d' $((k * (n / u))))" authenticate \
-				<<<"$code" >/dev/null 2>&1 || echo "fail $m" >> "$work/failures"
+			LD_PRELOAD=$pre pamtester "pam-otp-bench-$m" "$(printf 'u%07d' $((k * (n / u))))" \
+				authenticate <<<"$code" >/dev/null 2>&1 || echo "fail $m" >> "$work/failures"
 			echo "($EPOCHREALTIME - $t0) * 1000" | bc -l >> "$work/proc-$m"
 		done
 	done
@@ -85,7 +90,8 @@ proc_level() {  # proc_level N U: pamtester per login, modules interleaved
 	local floor; floor=$(median < "$work/proc-permit")
 	for m in $MODULES; do
 		local med; med=$(median < "$work/proc-$m")
-		printf '%s,%s,%.2f,%.2f\n' "$m" "$n" "$med" "$(echo "$med - $floor" | bc -l)" >> "$res/proc.csv"
+		printf '%s,%s,%s,%.2f,%.2f\n' "$m" "$n" "$host" "$med" "$(echo "$med - $floor" | bc -l)" \
+			>> "$res/proc.csv"
 	done
 }
 
@@ -113,7 +119,7 @@ parallel() {  # parallel N U: P concurrent login loops
 	done
 }
 
-echo "module,users,median_ms,overhead_ms" > "$res/proc.csv"
+echo "module,users,host,median_ms,overhead_ms" > "$res/proc.csv"
 echo "module,users,ok,fail,median_us,p90_us" > "$res/inproc.csv"
 echo "module,users,procs,logins,failed,seconds,logins_per_s" > "$res/parallel.csv"
 echo "users,import_s,store_bytes,bytes_per_user,audit_dump_s" > "$res/size.csv"
@@ -122,7 +128,8 @@ for n in $SIZES; do
 	echo "== $n users"
 	setup "$n"
 	u=$(users_for "$n")
-	proc_level "$n" "$u"
+	proc_level "$n" "$u" fresh
+	proc_level "$n" "$u" warm
 	in_process "$n" "$u"
 	parallel "$n" "$u"
 	t0=$EPOCHREALTIME
