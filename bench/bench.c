@@ -1,9 +1,10 @@
 /*
  * bench - the in-process side of the benchmarks (bench/run.sh drives it).
- *   bench login SERVICE N U R START     R logins through libpam, in this
- *       process: user k of U spread over N ("u%07d", index k*N/U), HOTP
- *       code for counter START + r/U (RFC 4226 key); prints
- *       "ok fail median_us p90_us"
+ *   bench login N U SERVICE:START:R...   logins through libpam, in this
+ *       process, the services interleaved (one login of each in turn):
+ *       R logins each, user k of U spread over N ("u%07d", index k*N/U),
+ *       HOTP code for counter START + r/U (RFC 4226 key); prints a line
+ *       "SERVICE ok fail median_us p90_us" for each
  *   bench parallel SERVICE N U R START P   P processes, each R logins on
  *       its own U/P users; prints "logins failed seconds logins_per_s"
  *   bench lmdb DIR R     R bare LMDB write transactions (one put, fsync'd
@@ -103,15 +104,46 @@ static int run(const char *service, long n, long u, long r0, long count, long st
 	return fail;
 }
 
-static int cmd_login(char **a)
-{
-	long n = atol(a[1]), u = atol(a[2]), r = atol(a[3]), start = atol(a[4]);
-	double *lat = calloc((size_t)r, sizeof(double));
-	int fail = run(a[0], n, u, 0, r, start, 0, 1, lat);
+struct svc {
+	char name[64];
+	long start, r;
+	double *lat;
+	int fail;
+};
 
-	qsort(lat, (size_t)r, sizeof(double), cmp);
-	printf("%ld %d %.0f %.0f\n", r - fail, fail, lat[r / 2], lat[r * 9 / 10]);
-	free(lat);
+static int parse_svc(const char *arg, struct svc *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (sscanf(arg, "%63[^:]:%ld:%ld", v->name, &v->start, &v->r) != 3 || v->r < 1)
+		return -1;
+	v->lat = calloc((size_t)v->r, sizeof(double));
+	return v->lat == NULL ? -1 : 0;
+}
+
+static int cmd_login(int argc, char **a)
+{
+	long n = atol(a[0]), u = atol(a[1]), most = 0;
+	int nv = argc - 2;
+	struct svc *v = calloc((size_t)nv, sizeof(*v));
+
+	for (int i = 0; i < nv; i++) {
+		if (v == NULL || parse_svc(a[i + 2], &v[i]) != 0)
+			return 2;
+		most = v[i].r > most ? v[i].r : most;
+	}
+	for (long r = 0; r < most; r++) {
+		for (int i = 0; i < nv; i++) {
+			if (r < v[i].r)
+				v[i].fail += run(v[i].name, n, u, r, 1, v[i].start, 0, 1, &v[i].lat[r]);
+		}
+	}
+	for (int i = 0; i < nv; i++) {
+		qsort(v[i].lat, (size_t)v[i].r, sizeof(double), cmp);
+		printf("%s %ld %d %.0f %.0f\n", v[i].name, v[i].r - v[i].fail, v[i].fail,
+		       v[i].lat[v[i].r / 2], v[i].lat[v[i].r * 9 / 10]);
+		free(v[i].lat);
+	}
+	free(v);
 	return 0;
 }
 
@@ -169,13 +201,13 @@ static int cmd_lmdb(char **a)
 
 int main(int argc, char **argv)
 {
-	if (argc == 7 && strcmp(argv[1], "login") == 0)
-		return cmd_login(argv + 2);
+	if (argc >= 5 && strcmp(argv[1], "login") == 0)
+		return cmd_login(argc - 2, argv + 2);
 	if (argc == 8 && strcmp(argv[1], "parallel") == 0)
 		return cmd_parallel(argv + 2);
 	if (argc == 4 && strcmp(argv[1], "lmdb") == 0)
 		return cmd_lmdb(argv + 2);
-	fprintf(stderr, "usage: bench login SERVICE N U R START | parallel SERVICE N U R START P"
+	fprintf(stderr, "usage: bench login N U SERVICE:START:R... | parallel SERVICE N U R START P"
 		" | lmdb DIR R\n");
 	return 2;
 }

@@ -22,6 +22,12 @@ awk -F, 'NR > 1 { o[$1 "," $2 "," $3] = $5; n[$2] = 1; h[$3] = 1 }
 awk -F, 'NR > 1 && $1 == "otp" { if (!($3 in first)) first[$3] = $5; last[$3] = $5; size[$3] = $2 }
 	END { for (k in first) printf "pam_otp %s: overhead %.2f ms at the smallest size, %.2f ms at %s users (%.2fx)\n",
 		k, first[k], last[k], size[k], last[k] / (first[k] > 0.05 ? first[k] : 0.05) }' "$res/proc.csv"
+floor=$(awk -F, 'NR == 2 { print $1 }' "$res/floor.csv")
+echo; echo "In process, module overhead (median - pam_permit median) against the bare fsync'd LMDB transaction (${floor} us):"
+awk -F, -v floor="$floor" 'NR > 1 { m[$1 "," $2] = $5; n[$2] = 1 }
+	END { for (s in n) printf "%s users: pam_otp %d us (%.1fx the floor), pam_oath %d us, google-authenticator %d us\n",
+		s, m["otp," s] - m["permit," s], (m["otp," s] - m["permit," s]) / floor,
+		m["oath," s] - m["permit," s], m["ga," s] - m["permit," s] }' "$res/inproc.csv" | sort -n
 if [ -s "$res/failures.txt" ]; then echo; echo "Failed logins:"; cat "$res/failures.txt"; fi
 if command -v gnuplot >/dev/null; then
 	for m in otp oath ga; do

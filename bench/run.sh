@@ -95,15 +95,15 @@ proc_level() {
 	done
 }
 
-in_process() {  # in_process N U: pam_start/authenticate/end loops
-	local n=$1 u=$2 m out
+in_process() {  # in_process N U: pam_start/authenticate/end loops, modules interleaved
+	local n=$1 u=$2 m r args=()
 	for m in $MODULES; do
-		local r=$INPROC_R
+		r=$INPROC_R
 		[ "$m" = oath ] && [ "$n" -ge 100000 ] && r=$((u * 2))  # it rewrites its file each time
-		out=$("$B" login "pam-otp-bench-$m" "$n" "$u" "$r" "${next[$m]}")
+		args+=("pam-otp-bench-$m:${next[$m]}:$r")
 		next[$m]=$(( ${next[$m]} + r / u ))
-		echo "$m,$n,$out" | tr ' ' ',' >> "$res/inproc.csv"
 	done
+	"$B" login "$n" "$u" "${args[@]}" | sed "s/^pam-otp-bench-//; s/ /,$n,/; s/ /,/g" >> "$res/inproc.csv"
 }
 
 parallel() {  # parallel N U: P concurrent login loops

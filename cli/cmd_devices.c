@@ -41,11 +41,7 @@ int cmd_devices(struct ctl *c, int argc, char **argv)
 	unsigned n = 0;
 	int rc;
 
-	if (argc != 2)
-		return ctl_usage(c, EX_USAGE_);
-	rc = ctl_check_user(c, argv[1]);
-	if (rc == 0)
-		rc = ctl_open(c, 0);
+	rc = ctl_user_verb(c, argc, argv, 2, 0, NULL);
 	if (rc != 0)
 		return rc;
 	devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));

@@ -9,14 +9,9 @@ int cmd_remove(struct ctl *c, int argc, char **argv)
 	struct otp_login who;
 	int rc;
 
-	if (argc != 2)
-		return ctl_usage(c, EX_USAGE_);
-	rc = ctl_check_user(c, argv[1]);
-	if (rc == 0)
-		rc = ctl_open(c, 0);
+	rc = ctl_user_verb(c, argc, argv, 2, 0, &who);
 	if (rc != 0)
 		return rc;
-	ctl_who(&who, argv[1]);
 	rc = otp_user_remove(c->st, &c->cfg, &who);
 	if (rc != OTP_OK)
 		return ctl_err(c, rc, "remove");

@@ -9,14 +9,9 @@ int cmd_rename(struct ctl *c, int argc, char **argv)
 	struct otp_login who;
 	int rc;
 
-	if (argc != 4)
-		return ctl_usage(c, EX_USAGE_);
-	rc = ctl_check_user(c, argv[1]);
-	if (rc == 0)
-		rc = ctl_open(c, 0);
+	rc = ctl_user_verb(c, argc, argv, 4, 0, &who);
 	if (rc != 0)
 		return rc;
-	ctl_who(&who, argv[1]);
 	rc = otp_rename(c->st, &c->cfg, &who, argv[2], argv[3]);
 	if (rc != OTP_OK)
 		return ctl_err(c, rc, "rename");

@@ -10,14 +10,9 @@ int cmd_resync(struct ctl *c, int argc, char **argv)
 	struct otp_login who;
 	int rc;
 
-	if (argc != 5)
-		return ctl_usage(c, EX_USAGE_);
-	rc = ctl_check_user(c, argv[1]);
-	if (rc == 0)
-		rc = ctl_open(c, 1);
+	rc = ctl_user_verb(c, argc, argv, 5, 1, &who);
 	if (rc != 0)
 		return rc;
-	ctl_who(&who, argv[1]);
 	rc = otp_resync(c->st, &c->key, &c->cfg, &who, argv[2], argv[3], argv[4], &d);
 	if (rc != OTP_OK)
 		return ctl_err(c, rc, "resync");

@@ -32,14 +32,9 @@ int cmd_verify(struct ctl *c, int argc, char **argv)
 	unsigned left = 0;
 	int rc;
 
-	if (argc != 3)
-		return ctl_usage(c, EX_USAGE_);
-	rc = ctl_check_user(c, argv[1]);
-	if (rc == 0)
-		rc = ctl_open(c, 1);
+	rc = ctl_user_verb(c, argc, argv, 3, 1, &who);
 	if (rc != 0)
 		return rc;
-	ctl_who(&who, argv[1]);
 	who.event = "verify";
 	rc = check(c, &who, argv[2], how, sizeof(how), &left);
 	if (c->json && (rc == OTP_OK || rc == OTP_EBADCODE || rc == OTP_EREPLAY))

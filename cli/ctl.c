@@ -92,6 +92,21 @@ int ctl_check_user(struct ctl *c, const char *user)
 	return rc == OTP_OK ? 0 : ctl_fail(c, EX_USAGE_, "user name: %s", otp_errdetail());
 }
 
+int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
+		  struct otp_login *who)
+{
+	int rc;
+
+	if (argc != nargs)
+		return ctl_usage(c, EX_USAGE_);
+	rc = ctl_check_user(c, argv[1]);
+	if (rc == 0)
+		rc = ctl_open(c, key);
+	if (rc == 0 && who != NULL)
+		ctl_who(who, argv[1]);
+	return rc;
+}
+
 const char *ctl_time(uint64_t t, char *buf, size_t n)
 {
 	time_t tt = (time_t)t;

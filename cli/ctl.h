@@ -62,6 +62,15 @@ void ctl_who(struct otp_login *who, const char *user);
 /* Validate a user name argument; returns 0 or an exit code (message printed). */
 int ctl_check_user(struct ctl *c, const char *user);
 
+/*
+ * The start of every verb on one user (argv[1]): exactly nargs arguments
+ * (verb included), a valid user name, the store open (and with key nonzero
+ * the seal key), who filled (who may be NULL). Returns 0 or an exit code,
+ * the message printed.
+ */
+int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
+		  struct otp_login *who);
+
 /* RFC 3339 UTC text of t into buf (>= 21 bytes); "-" for 0. */
 const char *ctl_time(uint64_t t, char *buf, size_t n);
 

@@ -71,12 +71,18 @@ check "  the last two rows" test "$(cat "$WORK/out")" = "$(ctl audit --format js
 check_exit "bad --since exits 1" 1 ctl audit --since yesterday
 check_exit "unknown --event exits 1" 1 ctl audit --event nosuch
 
-# --follow prints records written after it started
-ctl audit --follow --format json --event verify > "$WORK/follow.out" 2>&1 &
-follow_pid=$!
+# --follow prints what is there, then records written after it started.
+# It runs otpctl itself (not the ctl function) so that $! is otpctl.
+lines() { [ "$(wc -l < "$WORK/follow.out")" -eq "$1" ]; }
+within_10s() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 ctl verify bob 000000 >/dev/null
-for _ in $(seq 100); do grep -q '"event":"verify"' "$WORK/follow.out" && break; sleep 0.1; done
-check "--follow streams a new record" grep -q '"event":"verify"' "$WORK/follow.out"
+before=$(ctl audit --format json --event verify | wc -l)
+"$OTPCTL" --config "$CONF" audit --follow --format json --event verify > "$WORK/follow.out" 2>&1 &
+follow_pid=$!
+check "--follow first prints the $before records there" within_10s lines "$before"
+ctl verify bob 000000 >/dev/null
+check "--follow then streams the new one" within_10s lines $((before + 1))
+check "  and it is the verify just made" py 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert r[-1]["event"]=="verify" and r[-1]["user"]=="bob"' "$WORK/follow.out"
 kill $follow_pid; wait $follow_pid 2>/dev/null
 
 # --- users, status, resync, backup, remove
