@@ -37,7 +37,7 @@ if command -v gnuplot >/dev/null; then
 		done
 	done
 	gnuplot <<EOG
-set terminal pngcairo size 900,560 font ",11"
+set terminal pngcairo noenhanced size 900,560 font ",11"
 set output "$res/overhead.png"
 set title "Per-login overhead over pam_permit (pamtester, median)"
 set xlabel "users in the store"
