@@ -32,10 +32,11 @@ count_shell() {
 }
 
 run() {  # run KIND NAME COMMAND...
-	local kind=$1 name=$2 rc; shift 2
+	local kind=$1 name=$2 rc t0=$SECONDS; shift 2
 	echo "== $name"
 	env $san_env "$@" >"$log" 2>&1
 	rc=$?
+	echo "  ($((SECONDS - t0)) s)"
 	grep -vE '^PWRAP_ERROR.*(no default config other|SYSLOG\(3\))' "$log" |
 		grep -E '^(not ok|\[  (FAILED|ERROR|SKIPPED)|\[   LINE|#|==|ERROR|Summary|SUMMARY)' | sed 's/^/  /'
 	if [ "$kind" = cmocka ]; then count_cmocka; else count_shell; fi
