@@ -508,6 +508,40 @@ static void audit_same_second_keeps_order(void **state)
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 }
 
+/* OTP_EXEMPT_ASK: charged like anyone until a lock is at stake, then the
+ * caller is asked, and nothing is written until it answers. */
+static void exemption_asked_only_when_lock_at_stake(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("root", T0);
+	struct otp_auth_state st;
+	char code[OTP_CODE_BUF];
+
+	enroll(f, "root", OTP_HOTP, 1);
+	w.exempt = OTP_EXEMPT_ASK;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_OK);
+	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_EEXEMPT);
+	code_at(0, code);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, OTP_AUTH_CHARGE, &res),
+			 OTP_EEXEMPT);
+	/* neither wrote: not locked, and the code is still unused */
+	assert_int_equal(otp_auth_peek(f->st, "root", T0, &st), OTP_OK);
+	assert_int_equal(st.locked_until, 0);
+	w.exempt = 1;  /* the caller's answer */
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, OTP_AUTH_CHARGE, &res),
+			 OTP_OK);
+	/* not exempt: the third charge locks */
+	w.exempt = 0;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_OK);
+	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_ELOCKED);
+	/* and once locked, asking is needed before the refusal too */
+	w.exempt = OTP_EXEMPT_ASK;
+	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_EEXEMPT);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -525,6 +559,7 @@ int main(void)
 		T(failures_outside_interval_reset),
 		T(lock_forever_until_unlock),
 		T(exempt_user_never_locked),
+		T(exemption_asked_only_when_lock_at_stake),
 		T(recovery_codes_single_use),
 		T(remembered_hosts),
 		T(audit_trail_records_outcomes),
