@@ -10,6 +10,8 @@
  *      the same transaction, advance the HOTP counter / TOTP replay mark,
  *      refund the charge and audit the success;
  *   3. otp_auth_failed: audit a failure (the charge already counted it).
+ * When nothing slow comes before the code, otp_auth_code with
+ * OTP_AUTH_CHARGE | OTP_AUTH_FINAL does all three in one transaction.
  * Slow work (password hashing, recovery-code hashing) happens between
  * transactions, never inside one.
  */

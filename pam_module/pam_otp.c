@@ -197,20 +197,20 @@ static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *stat
 			!c->cfg.lockout.even_deny_root ? OTP_EXEMPT_ASK : 0;
 }
 
-static void resolve_exempt(struct login_ctx *c)
+/* libotp asked (OTP_EEXEMPT, nothing written): answer, and say to call again. */
+static int answered(struct login_ctx *c, int rc)
 {
-	if (c->who.exempt == OTP_EXEMPT_ASK)
-		c->who.exempt = is_root(c->who.user);
+	if (rc != OTP_EEXEMPT)
+		return 0;
+	c->who.exempt = is_root(c->who.user);
+	return 1;
 }
 
 static int charge(struct login_ctx *c, struct otp_auth_result *res)
 {
 	int rc = otp_auth_charge(c->st, &c->cfg, &c->who, res);
 
-	if (rc != OTP_EEXEMPT)
-		return rc;
-	resolve_exempt(c);
-	return otp_auth_charge(c->st, &c->cfg, &c->who, res);
+	return answered(c, rc) ? otp_auth_charge(c->st, &c->cfg, &c->who, res) : rc;
 }
 
 static int verify_code(struct login_ctx *c, const char *code, int flags,
@@ -218,19 +218,18 @@ static int verify_code(struct login_ctx *c, const char *code, int flags,
 {
 	int rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, res);
 
-	if (rc != OTP_EEXEMPT)
+	if (!answered(c, rc))
 		return rc;
-	resolve_exempt(c);
 	memset(res, 0, sizeof(*res));
 	return otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, res);
 }
 
 /*
- * The code step, once the password step has run. one_txn: nothing was
- * charged yet (password=none), so the lock check and the charge happen in
- * the code's own transaction.
+ * The code step, once the password step has run. Unless charged already
+ * (charge_early), the lock check and the charge happen in the code's own
+ * transaction: one fsync for the whole login.
  */
-static int code_step(struct login_ctx *c, int pw_ok, const char *code, int one_txn)
+static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charged)
 {
 	struct otp_auth_result res;
 	unsigned left = 0;
@@ -242,7 +241,7 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int one_t
 		return failed(c, "auth_failure", "code");
 	if (code == NULL)
 		code = "";  /* unusable input fails like a wrong code, and is charged */
-	flags = (one_txn ? OTP_AUTH_CHARGE : 0) | (may_be_recovery(code) ? 0 : OTP_AUTH_FINAL);
+	flags = (charged ? 0 : OTP_AUTH_CHARGE) | (may_be_recovery(code) ? 0 : OTP_AUTH_FINAL);
 	memset(&res, 0, sizeof(res));
 	rc = verify_code(c, code, flags, &res);
 	if (rc == OTP_OK)
@@ -265,32 +264,37 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int one_t
 	return failed(c, rc == OTP_EREPLAY ? "replay" : "auth_failure", "code");
 }
 
-/* Refuse a locked user before any prompt, auditing the attempt. */
-static int locked_out(struct login_ctx *c, const struct otp_auth_state *state)
+/*
+ * Charge before any prompt when the peek saw a lock (the write transaction
+ * decides, and audits the refusal) or when a slow factor comes before the
+ * code; otherwise the code's own transaction charges. Returns 1 when this
+ * attempt is charged (or exempt), 0 when not yet, or a PAM code negated.
+ */
+static int charge_early(struct login_ctx *c, const struct otp_auth_state *state)
 {
 	struct otp_auth_result res;
 	int rc;
 
-	if (state->locked_until == 0)
-		return 0;
-	resolve_exempt(c);
-	if (c->who.exempt)
+	if (!c->user_ok || (state->locked_until == 0 && c->cfg.password == OTP_PW_NONE &&
+			    !c->args.authfail))
 		return 0;
 	rc = charge(c, &res);
-	if (rc == OTP_ELOCKED)
+	if (rc == OTP_OK)
+		return 1;
+	if (rc == OTP_ELOCKED) {
 		tell_locked(c, res.locked_until);
-	else if (rc == OTP_OK)
-		return 0;  /* the lock ran out in between */
-	return 1;
+		return -PAM_AUTH_ERR;
+	}
+	pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
+	return -PAM_ABORT;
 }
 
 static int login(struct login_ctx *c)
 {
 	struct otp_auth_state state;
-	struct otp_auth_result res;
 	const char *skip;
 	char *code = NULL;
-	int pw_ok, rc, one_txn = c->cfg.password == OTP_PW_NONE;
+	int pw_ok, rc, charged;
 
 	memset(&state, 0, sizeof(state));
 	rc = c->user_ok ? otp_auth_peek(c->st, c->who.user, c->who.now, &state) : OTP_OK;
@@ -300,20 +304,9 @@ static int login(struct login_ctx *c)
 	}
 	if (c->user_ok)
 		decide_exempt(c, &state);
-	if (locked_out(c, &state))
-		return PAM_AUTH_ERR;
-	/* a slow factor comes before the code: charge first, in its own transaction */
-	if ((!one_txn || c->args.authfail) && c->user_ok) {
-		rc = charge(c, &res);
-		if (rc == OTP_ELOCKED) {
-			tell_locked(c, res.locked_until);
-			return PAM_AUTH_ERR;
-		}
-		if (rc != OTP_OK) {
-			pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
-			return PAM_ABORT;
-		}
-	}
+	charged = charge_early(c, &state);
+	if (charged < 0)
+		return -charged;
 	if (c->args.authfail)
 		return failed(c, "auth_failure", "authfail");
 	pw_ok = password_step(c);
@@ -328,7 +321,7 @@ static int login(struct login_ctx *c)
 	rc = prompt_code(c, &code);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	rc = code_step(c, pw_ok, code, one_txn);
+	rc = code_step(c, pw_ok, code, charged);
 	if (code != NULL) {
 		otp_wipe_str(code);
 		free(code);
