@@ -11,6 +11,8 @@ static int check(struct ctl *c, struct otp_login *who, const char *code, char *h
 	struct otp_auth_result res;
 	int rc = otp_auth_charge(c->st, &c->cfg, who, &res);
 
+	if (rc == OTP_ELOCKED)  /* counted by the charge; audited as the module does */
+		return otp_auth_refuse_locked(c->st, &c->cfg, who);
 	if (rc != OTP_OK)
 		return rc;
 	rc = otp_auth_code(c->st, &c->key, &c->cfg, who, code, 0, &res);

@@ -30,12 +30,12 @@ static int next_seq(struct otp_store *st, MDB_txn *txn, uint64_t t, uint32_t *se
 	int mrc;
 
 	otp_be64(kb, t);
-	otp_be32(kb + 8, UINT32_MAX);
+	otp_be32(kb + 8, OTP_AUDIT_SEQ_SUMMARY - 1);  /* summaries sort after */
 	*seq = 0;
 	mrc = mdb_cursor_open(txn, st->audit, &cur);
 	if (mrc != 0)
 		return otp_lmdb_err(mrc, "audit");
-	/* The last key at or before (t, max) tells the highest seq in t. */
+	/* The last key before (t, summaries) tells the highest seq in t. */
 	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	if (mrc == 0)
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
@@ -70,19 +70,14 @@ static int prune(struct otp_store *st, MDB_txn *txn, uint64_t now, unsigned days
 	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "audit prune");
 }
 
-int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev,
-		     unsigned retention_days)
+/* Encode ev and put it at (ev->time, ev->seq). */
+static int put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev)
 {
 	uint8_t kb[12], vb[8 * (OTP_AUDIT_FIELD_MAX + 2) + 64];
 	struct otp_wbuf w = { vb, sizeof(vb), 0, OTP_OK };
 	MDB_val k = { sizeof(kb), kb }, v;
-	int rc, mrc;
+	int mrc;
 
-	rc = prune(st, txn, ev->time, retention_days);
-	if (rc == OTP_OK)
-		rc = next_seq(st, txn, ev->time, &ev->seq);
-	if (rc != OTP_OK)
-		return rc;
 	otp_be64(kb, ev->time);
 	otp_be32(kb + 8, ev->seq);
 	otp_put_u8(&w, OTP_REC_VERSION);
@@ -99,6 +94,39 @@ int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev
 	v.mv_data = vb;
 	mrc = mdb_put(txn, st->audit, &k, &v, 0);
 	return mrc ? otp_lmdb_err(mrc, "audit") : OTP_OK;
+}
+
+int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev,
+		     unsigned retention_days)
+{
+	int rc = prune(st, txn, ev->time, retention_days);
+
+	if (rc == OTP_OK)
+		rc = next_seq(st, txn, ev->time, &ev->seq);
+	return rc == OTP_OK ? put_at(st, txn, ev) : rc;
+}
+
+int otp_audit_put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev,
+		     unsigned retention_days)
+{
+	int rc = prune(st, txn, ev->time, retention_days);
+
+	return rc == OTP_OK ? put_at(st, txn, ev) : rc;
+}
+
+int otp_audit_get_at(struct otp_store *st, MDB_txn *txn, uint64_t time, uint32_t seq,
+		     struct otp_audit_ev *ev)
+{
+	uint8_t kb[12];
+	MDB_val k = { sizeof(kb), kb }, v;
+	int mrc;
+
+	otp_be64(kb, time);
+	otp_be32(kb + 8, seq);
+	mrc = mdb_get(txn, st->audit, &k, &v);
+	if (mrc != 0)
+		return otp_lmdb_err(mrc, "audit");
+	return otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ev);
 }
 
 int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,

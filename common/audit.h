@@ -46,6 +46,28 @@ int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev
 		     unsigned retention_days);
 
 /*
+ * Sequence numbers from OTP_AUDIT_SEQ_SUMMARY up are kept for summary
+ * records (see flood.h), which are rewritten in place; otp_audit_append
+ * numbers ordinary records below it.
+ */
+#define OTP_AUDIT_SEQ_SUMMARY 0x80000000u
+
+/*
+ * otp_audit_get_at - the record at (time, seq) inside txn, into ev.
+ * Returns OTP_OK, OTP_ENOTFOUND, OTP_ECORRUPT, OTP_EVERSION or OTP_ESTORE.
+ */
+int otp_audit_get_at(struct otp_store *st, MDB_txn *txn, uint64_t time, uint32_t seq,
+		     struct otp_audit_ev *ev);
+
+/*
+ * otp_audit_put_at - store ev at (ev->time, ev->seq) inside the write
+ * transaction txn, replacing what is there; prunes as otp_audit_append.
+ * Returns OTP_OK, OTP_EINVAL, OTP_EFULL or OTP_ESTORE.
+ */
+int otp_audit_put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev,
+		     unsigned retention_days);
+
+/*
  * otp_audit_decode - one stored record (key and value as LMDB gives them).
  * Returns OTP_OK, OTP_ECORRUPT or OTP_EVERSION.
  */

@@ -1,7 +1,8 @@
 #include "auth.h"
 #include "audit.h"
-#include "hosts.h"
 #include "err.h"
+#include "flood.h"
+#include "hosts.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -80,7 +81,12 @@ static int lock_at_stake(const struct otp_user_rec *u, const struct otp_config *
 	return next.locked_until != 0;
 }
 
-/* Inside txn: refuse a locked user (OTP_ELOCKED) or count this attempt. */
+/*
+ * Inside txn: count this attempt before any factor is checked. A locked
+ * user's attempt is counted too (status shows it) and refused with
+ * OTP_ELOCKED, the write kept; a name with no record is counted in its
+ * source's summary (flood.h), so every class of name writes alike.
+ */
 static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
 			 const struct otp_login *who, struct otp_auth_result *res)
 {
@@ -91,7 +97,7 @@ static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB
 		return OTP_OK;
 	rc = otp_user_load(st, txn, who->user, &u);
 	if (rc == OTP_ENOTFOUND)
-		return OTP_OK;
+		return otp_flood_note(st, cfg, txn, who, 0, NULL);
 	res->enrolled = 1;
 	if (rc != OTP_OK)
 		return rc;
@@ -99,7 +105,9 @@ static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB
 		return OTP_EEXEMPT;
 	if (is_locked(&u, who->now)) {
 		res->locked_until = u.locked_until;
-		return OTP_ELOCKED;
+		u.failures += u.failures < UINT32_MAX;
+		rc = otp_user_save(st, txn, who->user, &u);
+		return rc == OTP_OK ? OTP_ELOCKED : rc;
 	}
 	charge(&u, cfg, who->now);
 	return otp_user_save(st, txn, who->user, &u);
@@ -121,7 +129,7 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res)
 {
 	MDB_txn *txn = NULL;
-	int rc;
+	int rc, crc;
 
 	memset(res, 0, sizeof(*res));
 	if (exempt(who) || cfg->lockout.deny == 0)
@@ -129,13 +137,21 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
 		rc = charge_in_txn(st, cfg, txn, who, res);
-	if (rc == OTP_ELOCKED)
-		return refuse_locked(st, cfg, txn, who);
-	if (rc != OTP_OK) {
+	if (rc != OTP_OK && rc != OTP_ELOCKED) {
 		otp_txn_abort(txn);
 		return rc;
 	}
-	return otp_txn_commit(txn);
+	crc = otp_txn_commit(txn);
+	return crc == OTP_OK ? rc : crc;
+}
+
+int otp_auth_refuse_locked(struct otp_store *st, const struct otp_config *cfg,
+			   const struct otp_login *who)
+{
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 1, &txn);
+
+	return rc == OTP_OK ? refuse_locked(st, cfg, txn, who) : rc;
 }
 
 int otp_device_try(const struct otp_config *cfg, struct otp_device_rec *d,
@@ -174,19 +190,51 @@ int otp_device_check(const struct otp_seal_key *key, const struct otp_config *cf
 	return rc;
 }
 
-/* Try every active device; *hit gets the index of the one that matched. */
-static int try_devices(const struct otp_seal_key *key, const struct otp_config *cfg,
-		       const struct otp_login *who, struct otp_device_rec *devs, unsigned n,
-		       const char *code, unsigned *hit, unsigned *active)
+/* The active devices of a login, their secrets unsealed. */
+struct unsealed {
+	struct otp_device_rec devs[OTP_DEVICES_MAX];
+	uint8_t secret[OTP_DEVICES_MAX][OTP_SECRET_MAX];
+	size_t len[OTP_DEVICES_MAX];
+	unsigned n;
+};
+
+/*
+ * Unseal every active device before any code is compared: a device that
+ * does not open fails the whole attempt before anything was checked, so
+ * the error path cannot let a guess be tried without its charge.
+ */
+static int unseal_all(const struct otp_seal_key *key, const struct otp_login *who,
+		      struct unsealed *u, unsigned *active)
+{
+	struct otp_device_rec *d;
+	int rc;
+
+	*active = 0;
+	for (unsigned i = 0; i < u->n; i++) {
+		d = &u->devs[i];
+		if (d->state != OTP_ACTIVE)
+			continue;
+		(*active)++;
+		rc = otp_unseal(key, who->user, d->id, d->sealed, d->sealed_len, u->secret[i],
+				OTP_SECRET_MAX, &u->len[i]);
+		if (rc != OTP_OK)
+			return otp_seterr(rc, "secret of %s device %u ('%s') %s", who->user, d->id,
+					  d->name, rc == OTP_ECRYPTO ?
+					  "does not open with this seal key" : "cannot be read");
+	}
+	return OTP_OK;
+}
+
+/* Compare code with every active device; *hit gets the one that matched. */
+static int try_devices(const struct otp_config *cfg, const struct otp_login *who,
+		       struct unsealed *u, const char *code, unsigned *hit)
 {
 	int rc = OTP_EBADCODE, one;
 
-	*active = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (devs[i].state != OTP_ACTIVE)
+	for (unsigned i = 0; i < u->n; i++) {
+		if (u->devs[i].state != OTP_ACTIVE)
 			continue;
-		(*active)++;
-		one = otp_device_check(key, cfg, who->user, &devs[i], code, who->now);
+		one = otp_device_try(cfg, &u->devs[i], u->secret[i], u->len[i], code, who->now);
 		if (one == OTP_OK) {
 			*hit = i;
 			return OTP_OK;
@@ -200,8 +248,8 @@ static int try_devices(const struct otp_seal_key *key, const struct otp_config *
 }
 
 int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
-			  const struct otp_login *who, const char *event, const char *device,
-			  const char *detail)
+			    const struct otp_login *who, const char *event, const char *device,
+			    uint32_t vouch, const char *detail)
 {
 	struct otp_user_rec u;
 	struct otp_audit_ev ev;
@@ -214,10 +262,10 @@ int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, 
 	} else if (rc == OTP_ENOTFOUND) {
 		rc = OTP_OK;
 	}
-	/* A host name or no host is simply not remembered. */
-	if (rc == OTP_OK && who->remember > 0 && who->rhost != NULL &&
-	    otp_host_put(st, txn, who->user, who->rhost, who->now, who->now + who->remember) ==
-	    OTP_ESTORE)
+	/* Only a verified code vouches for a host; a host name is not kept. */
+	if (rc == OTP_OK && vouch != OTP_VOUCH_NONE && who->remember > 0 && who->rhost != NULL &&
+	    otp_host_put(st, txn, who->user, who->rhost, who->now, who->now + who->remember,
+			 vouch) == OTP_ESTORE)
 		rc = OTP_ESTORE;
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
@@ -227,19 +275,24 @@ int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, 
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }
 
-/* Inside txn: the failure record and, the first time the lock holds, a
- * `lockout` record; ev holds room for two, *nev gets how many. */
+/*
+ * Inside txn: the failure record and, the first time the lock holds, a
+ * `lockout` record; ev holds room for two, *nev gets how many. A name the
+ * store does not know is counted in its source's summary instead, and
+ * *flood gets its count there (0 otherwise).
+ */
 static int fail_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
 		       const struct otp_login *who, const char *event, const char *detail,
-		       struct otp_audit_ev ev[2], unsigned *nev)
+		       struct otp_audit_ev ev[2], unsigned *nev, unsigned *flood)
 {
 	struct otp_user_rec u;
 	int rc = otp_user_load(st, txn, who->user, &u);
 
-	*nev = 1;
-	otp_audit_from(&ev[0], who, event, NULL, detail);
+	*nev = 0;
+	*flood = 0;
 	if (rc == OTP_ENOTFOUND)
-		return OTP_OK;
+		return otp_flood_note(st, cfg, txn, who, 1, flood);
+	otp_audit_from(&ev[(*nev)++], who, event, NULL, detail);
 	if (rc == OTP_OK && !exempt(who) && cfg->lockout.deny > 0 &&
 	    is_locked(&u, who->now) && !(u.flags & LOCK_ANNOUNCED)) {
 		char d[96];
@@ -252,28 +305,69 @@ static int fail_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_t
 	return rc;
 }
 
+/* fail_in_txn, then commit txn (gone afterwards) and syslog what it kept. */
+static int fail_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+		       const struct otp_login *who, const char *event, const char *detail)
+{
+	struct otp_audit_ev ev[2];
+	unsigned nev = 0, flood = 0;
+	int rc = fail_in_txn(st, cfg, txn, who, event, detail, ev, &nev, &flood);
+
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	rc = otp_audit_commit(st, cfg, txn, ev, nev);
+	if (rc == OTP_OK && flood > 0)
+		otp_flood_syslog(cfg, who, event, detail, flood);
+	return rc;
+}
+
 /* A code that did not verify: keep the charge, and with OTP_AUTH_FINAL
  * the failure's audit records, in the same transaction. */
 static int code_failed(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
 		       const struct otp_login *who, int flags, int why)
 {
-	struct otp_audit_ev ev[2];
-	unsigned nev = 0;
-	int rc = OTP_OK;
+	int rc;
 
 	if (!(flags & (OTP_AUTH_CHARGE | OTP_AUTH_FINAL))) {
 		otp_txn_abort(txn);
 		return why;
 	}
 	if (flags & OTP_AUTH_FINAL)
-		rc = fail_in_txn(st, cfg, txn, who, why == OTP_EREPLAY ? "replay" : "auth_failure",
-				 "code", ev, &nev);
-	if (rc != OTP_OK) {
-		otp_txn_abort(txn);
-		return rc;
-	}
-	rc = nev ? otp_audit_commit(st, cfg, txn, ev, nev) : otp_txn_commit(txn);
+		rc = fail_commit(st, cfg, txn, who, why == OTP_EREPLAY ? "replay" : "auth_failure",
+				 "code");
+	else
+		rc = otp_txn_commit(txn);
 	return rc == OTP_OK ? why : rc;
+}
+
+/*
+ * The attempt hit an error (store, a record that does not decode, a secret
+ * that does not unseal): txn is dropped, and a transaction of its own
+ * charges the attempt (unless it was charged before) and audits it, so no
+ * error path lets a guess go uncounted. Returns why.
+ */
+static int code_error(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+		      const struct otp_login *who, int flags, int why)
+{
+	struct otp_auth_result res;
+	char saved[256];
+	int rc;
+
+	otp_txn_abort(txn);
+	snprintf(saved, sizeof(saved), "%s", otp_errdetail());
+	memset(&res, 0, sizeof(res));
+	txn = NULL;
+	rc = otp_txn_begin(st, 1, &txn);
+	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE))
+		rc = charge_in_txn(st, cfg, txn, who, &res);
+	if (rc == OTP_OK || rc == OTP_ELOCKED)
+		rc = fail_commit(st, cfg, txn, who, "auth_failure", "error");
+	else
+		otp_txn_abort(txn);
+	otp_seterr(why, "%s%s", saved, rc == OTP_OK ? "" : " (and the attempt could not be recorded)");
+	return why;
 }
 
 static int code_matched(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
@@ -290,39 +384,65 @@ static int code_matched(struct otp_store *st, const struct otp_config *cfg, MDB_
 		return rc;
 	}
 	return otp_auth_record_success(st, cfg, txn, who, who->event ? who->event : "auth_success",
-				       d->name, d->type == OTP_HOTP ? "hotp" : "totp");
+				       d->name, d->id, d->type == OTP_HOTP ? "hotp" : "totp");
 }
 
 int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const struct otp_config *cfg, const struct otp_login *who,
 		  const char *code, int flags, struct otp_auth_result *res)
 {
-	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	struct unsealed *u = calloc(1, sizeof(*u));
 	MDB_txn *txn = NULL;
-	unsigned n = 0, hit = 0;
-	int rc = devs ? otp_txn_begin(st, 1, &txn) : OTP_ENOMEM;
+	unsigned hit = 0;
+	int rc = u ? otp_txn_begin(st, 1, &txn) : OTP_ENOMEM;
 
-	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE)) {
+	if (rc != OTP_OK)
+		goto out;
+	if (flags & OTP_AUTH_CHARGE) {
 		rc = charge_in_txn(st, cfg, txn, who, res);
 		if (rc == OTP_ELOCKED) {
 			rc = refuse_locked(st, cfg, txn, who);
-			txn = NULL;
+			goto out;
+		}
+		if (rc == OTP_EEXEMPT) {
+			otp_txn_abort(txn);
+			goto out;
 		}
 	}
 	if (rc == OTP_OK)
-		rc = otp_device_list(st, txn, who->user, devs, &n);
+		rc = otp_device_list(st, txn, who->user, u->devs, &u->n);
 	if (rc == OTP_OK)
-		rc = try_devices(key, cfg, who, devs, n, code, &hit, &res->active);
+		rc = unseal_all(key, who, u, &res->active);
 	if (rc == OTP_OK)
-		rc = code_matched(st, cfg, txn, who, &devs[hit], res);
+		rc = try_devices(cfg, who, u, code, &hit);
+	if (rc == OTP_OK)
+		rc = code_matched(st, cfg, txn, who, &u->devs[hit], res);
 	else if (rc == OTP_EBADCODE || rc == OTP_EREPLAY)
 		rc = code_failed(st, cfg, txn, who, flags, rc);
 	else
-		otp_txn_abort(txn);
-	if (devs != NULL)
-		otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
-	free(devs);
+		rc = code_error(st, cfg, txn, who, flags, rc);
+out:
+	if (u != NULL)
+		otp_wipe(u, sizeof(*u));
+	free(u);
 	return rc;
+}
+
+/* Inside txn: refuse a locked user who skipped the code (ELOCKED). */
+static int skip_lock_check(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+			   const struct otp_login *who)
+{
+	struct otp_user_rec u;
+	int rc;
+
+	if (exempt(who) || cfg->lockout.deny == 0)
+		return OTP_OK;
+	rc = otp_user_load(st, txn, who->user, &u);
+	if (rc == OTP_ENOTFOUND)
+		return OTP_OK;
+	if (rc != OTP_OK || !is_locked(&u, who->now))
+		return rc;
+	return who->exempt == OTP_EXEMPT_ASK ? OTP_EEXEMPT : OTP_ELOCKED;
 }
 
 int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
@@ -331,26 +451,30 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 	MDB_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
-	if (rc != OTP_OK)
+	if (rc == OTP_OK)
+		rc = skip_lock_check(st, cfg, txn, who);
+	if (rc == OTP_ELOCKED)
+		return refuse_locked(st, cfg, txn, who);
+	/* the host may have been forgotten since it was looked up */
+	if (rc == OTP_OK && strcmp(event, "trusted_host") == 0) {
+		int yes = otp_host_valid_in(st, txn, who->user, who->rhost, who->now);
+
+		rc = yes == 1 ? OTP_OK : yes < 0 ? -yes : OTP_EBADCODE;
+	}
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
 		return rc;
-	return otp_auth_record_success(st, cfg, txn, who, event, NULL, detail);
+	}
+	return otp_auth_record_success(st, cfg, txn, who, event, NULL, OTP_VOUCH_NONE, detail);
 }
 
 int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, const char *event, const char *detail)
 {
-	struct otp_audit_ev ev[2];
-	unsigned nev = 0;
 	MDB_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
-	if (rc == OTP_OK)
-		rc = fail_in_txn(st, cfg, txn, who, event, detail, ev, &nev);
-	if (rc != OTP_OK) {
-		otp_txn_abort(txn);
-		return rc;
-	}
-	return otp_audit_commit(st, cfg, txn, ev, nev);
+	return rc == OTP_OK ? fail_commit(st, cfg, txn, who, event, detail) : rc;
 }
 
 int otp_auth_active(struct otp_store *st, const char *user, unsigned *active)

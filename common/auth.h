@@ -4,16 +4,21 @@
  *
  * A login is at most three short write transactions, each exact under
  * concurrency because LMDB admits one writer at a time:
- *   1. otp_auth_charge: refuse a locked user, else count this attempt as a
- *      failure *before* any factor is checked (charge first);
+ *   1. otp_auth_charge: count this attempt as a failure *before* any
+ *      factor is checked (charge first); a locked user's attempt is
+ *      counted and refused, nothing is verified for it;
  *   2. otp_auth_code: verify the code against every active device and, in
  *      the same transaction, advance the HOTP counter / TOTP replay mark,
  *      refund the charge and audit the success;
- *   3. otp_auth_failed: audit a failure (the charge already counted it).
+ *   3. otp_auth_failed (or otp_auth_refuse_locked): audit the outcome.
  * When nothing slow comes before the code, otp_auth_code with
  * OTP_AUTH_CHARGE | OTP_AUTH_FINAL does all three in one transaction.
  * Slow work (password hashing, recovery-code hashing) happens between
  * transactions, never inside one.
+ *
+ * Names the store does not know take the same transactions and writes as
+ * enrolled ones (their failures are counted per source, see flood.h), so
+ * neither the prompts nor the number of commits tell them apart.
  */
 #ifndef OTP_AUTH_H
 #define OTP_AUTH_H
@@ -33,7 +38,7 @@ struct otp_login {
 	uint64_t now;         /* seconds since epoch */
 	int exempt;           /* 1: never charged or locked (root); 0: charged;
 				 OTP_EXEMPT_ASK: not decided yet, see below */
-	uint64_t remember;    /* seconds to remember rhost on success; 0 never */
+	uint64_t remember;    /* seconds to remember rhost after a verified code; 0 never */
 	const char *event;    /* success event; NULL: "auth_success" */
 };
 
@@ -57,17 +62,27 @@ struct otp_auth_result {
 
 /*
  * otp_auth_charge - lock check and charge, one write transaction.
- * If the user is locked: audits `locked` and returns OTP_ELOCKED with
- * res->locked_until set. Otherwise, for an enrolled, non-exempt user with
- * lockout.deny > 0, counts one failure (starting a new fail_interval when
- * the last one ran out) and, on reaching deny, sets the lock that a
- * success will lift. A user with no record is not charged (no records are
- * made for names an attacker types).
+ * For an enrolled, non-exempt user with lockout.deny > 0: counts one
+ * failure (starting a new fail_interval when the last one ran out) and, on
+ * reaching deny, sets the lock that a success will lift. If the user is
+ * locked already, the attempt is counted without moving the lock and
+ * OTP_ELOCKED is returned with res->locked_until set; nothing is audited
+ * yet: the caller shows the usual prompts, verifies nothing, and then
+ * calls otp_auth_refuse_locked. A name with no record gets no record of
+ * its own: the write goes to its source's summary (flood.h).
  * Returns OTP_OK, OTP_ELOCKED, OTP_EEXEMPT (who->exempt is OTP_EXEMPT_ASK
  * and the lock is at stake; nothing was written), or a store error.
  */
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res);
+
+/*
+ * otp_auth_refuse_locked - audit `locked` for an attempt that
+ * otp_auth_charge refused, one write transaction.
+ * Returns OTP_ELOCKED when recorded, or a store error.
+ */
+int otp_auth_refuse_locked(struct otp_store *st, const struct otp_config *cfg,
+			   const struct otp_login *who);
 
 enum {
 	OTP_AUTH_CHARGE = 1,  /* check the lock and charge in this same transaction */
@@ -88,10 +103,15 @@ enum {
  * an already-used step); without OTP_AUTH_FINAL the caller then tries a
  * recovery code or calls otp_auth_failed.
  * res->active tells how many active devices there were (0: none).
+ * Every active device is unsealed before any code is compared: a secret
+ * that does not open (OTP_ECRYPTO), a record that does not decode
+ * (OTP_ECORRUPT, OTP_EVERSION) or a store error refuses the attempt with
+ * nothing compared, and a transaction of its own then charges it (unless
+ * charged before) and audits `auth_failure` with detail "error", so no
+ * error path lets a guess go uncounted.
  * Returns also OTP_EEXEMPT (with OTP_AUTH_CHARGE, as otp_auth_charge;
- * nothing was written or verified), OTP_ECRYPTO (a secret did not unseal:
- * wrong seal key) or a store error; the code itself is never logged or
- * stored.
+ * nothing was written or verified) or those errors; the code itself is
+ * never logged or stored.
  */
 int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const struct otp_config *cfg, const struct otp_login *who,
@@ -99,23 +119,31 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 
 /*
  * otp_auth_succeeded - record a success that needed no code (trusted
- * network, remembered host, nullok): clears failures and the lock, sets
- * last_login, audits event (e.g. "trusted_network") with detail.
- * Returns OTP_OK or a store error.
+ * network, remembered host, nullok): clears failures, sets last_login,
+ * audits event (e.g. "trusted_network") with detail. It never remembers a
+ * host. A locked user is refused instead (audited `locked`), and for the
+ * event "trusted_host" the host must still be remembered in this same
+ * transaction.
+ * Returns OTP_OK; OTP_ELOCKED; OTP_EEXEMPT (who->exempt is OTP_EXEMPT_ASK
+ * and the user is locked; nothing written); OTP_EBADCODE (the host is no
+ * longer remembered); or a store error.
  */
 int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 		       const struct otp_login *who, const char *event, const char *detail);
 
 /*
  * otp_auth_record_success - inside the write transaction txn: clear the
- * user's failures and lock, set last_login, remember who->rhost when
- * who->remember is set, audit event with device and detail, and commit.
+ * user's failures and lock, set last_login, audit event with device and
+ * detail, and commit. vouch says what verified this login: a device id or
+ * OTP_VOUCH_RECOVERY, and then who->rhost is remembered for who->remember
+ * seconds (when both are set) on that voucher's word; OTP_VOUCH_NONE for
+ * a login that skipped the code, which never remembers a host.
  * txn is gone afterwards whatever happens.
  * Returns OTP_OK or a store error.
  */
 int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
 			    const struct otp_login *who, const char *event, const char *device,
-			    const char *detail);
+			    uint32_t vouch, const char *detail);
 
 /*
  * otp_auth_active - how many active devices user has (read transaction,
@@ -140,7 +168,9 @@ int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
 /*
  * otp_auth_failed - audit a failed attempt (event "auth_failure" or
  * "replay", detail e.g. "password" or "code"), plus a `lockout` record the
- * first time the user's failures have reached lockout.deny.
+ * first time the user's failures have reached lockout.deny. For a name
+ * the store does not know, the failure is counted in its source's summary
+ * record and syslogged at a bounded rate (flood.h).
  * Returns OTP_OK or a store error.
  */
 int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,

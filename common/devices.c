@@ -1,4 +1,5 @@
 #include "devices.h"
+#include "hosts.h"
 #include "audit.h"
 #include "err.h"
 #include "util.h"
@@ -178,10 +179,36 @@ int otp_rename(struct otp_store *st, const struct otp_config *cfg,
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }
 
+/*
+ * Inside txn, after device id of user was revoked: forget the hosts it
+ * vouched for, or every host once no active device is left (recovery
+ * codes alone do not keep a remembered host). detail says how many went.
+ */
+static int forget_vouched(struct otp_store *st, MDB_txn *txn, const char *user, uint32_t id,
+			  char *detail, size_t len)
+{
+	struct otp_device_rec *all = calloc(OTP_DEVICES_MAX, sizeof(*all));
+	unsigned n = 0, active = 0, gone = 0;
+	int rc = all ? otp_device_list(st, txn, user, all, &n) : OTP_ENOMEM;
+
+	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
+		active += all[i].state == OTP_ACTIVE;
+	if (all != NULL)
+		otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));
+	free(all);
+	if (rc == OTP_OK)
+		rc = otp_host_forget_device(st, txn, user, id, active == 0, &gone);
+	detail[0] = '\0';
+	if (rc == OTP_OK && gone > 0)
+		snprintf(detail, len, "%u remembered host%s forgotten", gone, gone == 1 ? "" : "s");
+	return rc;
+}
+
 int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
 	       const struct otp_login *who, const char *ref, struct otp_device_rec *d)
 {
 	struct otp_audit_ev ev;
+	char detail[64];
 	MDB_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
@@ -195,11 +222,13 @@ int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
 		d->sealed_len = 0;
 		rc = otp_device_save(st, txn, who->user, d);
 	}
+	if (rc == OTP_OK)
+		rc = forget_vouched(st, txn, who->user, d->id, detail, sizeof(detail));
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
-	otp_audit_from(&ev, who, "revoke", d->name, NULL);
+	otp_audit_from(&ev, who, "revoke", d->name, detail[0] ? detail : NULL);
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }
 

@@ -53,7 +53,9 @@ int otp_rename(struct otp_store *st, const struct otp_config *cfg,
 
 /*
  * otp_revoke - mark device ref revoked and wipe its sealed secret; it can
- * never verify a code again. Revoking a revoked device is OTP_EINVAL.
+ * never verify a code again. In the same transaction the hosts it vouched
+ * for are forgotten (every remembered host of the user when no active
+ * device is left). Revoking a revoked device is OTP_EINVAL.
  * Returns OTP_OK, OTP_ENOTFOUND, OTP_EINVAL or store errors.
  */
 int otp_revoke(struct otp_store *st, const struct otp_config *cfg,

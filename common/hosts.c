@@ -7,10 +7,10 @@
 #include <string.h>
 
 int otp_host_put(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		 uint64_t now, uint64_t until)
+		 uint64_t now, uint64_t until, uint32_t device)
 {
 	uint8_t key[OTP_KEY_MAX], val[OTP_REC_MAX], addr[16];
-	struct otp_host_rec h = { until, now };
+	struct otp_host_rec h = { until, now, device };
 	size_t kl, vl;
 	MDB_val k, v;
 	int family, mrc;
@@ -26,28 +26,36 @@ int otp_host_put(struct otp_store *st, MDB_txn *txn, const char *user, const cha
 	return mrc ? otp_lmdb_err(mrc, "hosts") : OTP_OK;
 }
 
-int otp_host_remembered(struct otp_store *st, const char *user, const char *host, uint64_t now)
+int otp_host_valid_in(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
+		      uint64_t now)
 {
 	uint8_t key[OTP_KEY_MAX], addr[16];
 	struct otp_host_rec h;
-	MDB_txn *txn = NULL;
 	size_t kl;
 	MDB_val k, v;
-	int family, mrc, rc, yes = 0;
+	int family, mrc;
 
 	if (host == NULL || otp_addr_parse(host, &family, addr) != OTP_OK ||
 	    otp_key_host(user, host, key, &kl) != OTP_OK)
 		return 0;
-	rc = otp_txn_begin(st, 0, &txn);
-	if (rc != OTP_OK)
-		return -rc;
 	k.mv_size = kl;
 	k.mv_data = key;
 	mrc = mdb_get(txn, st->hosts, &k, &v);
 	if (mrc == 0 && otp_host_decode(v.mv_data, v.mv_size, &h) == OTP_OK)
-		yes = now < h.until;
-	else if (mrc != 0 && mrc != MDB_NOTFOUND)
-		yes = -otp_lmdb_err(mrc, "hosts");
+		return now < h.until;
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return -otp_lmdb_err(mrc, "hosts");
+	return 0;
+}
+
+int otp_host_remembered(struct otp_store *st, const char *user, const char *host, uint64_t now)
+{
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 0, &txn), yes;
+
+	if (rc != OTP_OK)
+		return -rc;
+	yes = otp_host_valid_in(st, txn, user, host, now);
 	otp_txn_abort(txn);
 	return yes;
 }
@@ -132,4 +140,44 @@ int otp_host_revoke(struct otp_store *st, const struct otp_config *cfg,
 	snprintf(detail, sizeof(detail), "%u host%s", *count, *count == 1 ? "" : "s");
 	otp_audit_from(&ev, who, "host_revoked", NULL, host ? host : detail);
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
+}
+
+int otp_host_forget_device(struct otp_store *st, MDB_txn *txn, const char *user,
+			   uint32_t device, int all, unsigned *count)
+{
+	uint8_t prefix[OTP_KEY_MAX];
+	struct otp_host_rec h;
+	size_t pl;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned gone = 0;
+	int mrc;
+
+	if (count != NULL)
+		*count = 0;
+	if (otp_key_user(user, prefix, &pl) != OTP_OK)
+		return OTP_OK;
+	prefix[pl++] = '\0';
+	mrc = mdb_cursor_open(txn, st->hosts, &cur);
+	if (mrc != 0)
+		return otp_lmdb_err(mrc, "hosts");
+	k.mv_size = pl;
+	k.mv_data = prefix;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= pl || memcmp(k.mv_data, prefix, pl) != 0)
+			break;
+		/* an undecodable record is forgotten too: it vouches for nothing */
+		if (!all && otp_host_decode(v.mv_data, v.mv_size, &h) == OTP_OK &&
+		    h.device != device && h.device != OTP_VOUCH_UNKNOWN)
+			continue;
+		mrc = mdb_cursor_del(cur, 0);
+		if (mrc != 0)
+			break;
+		gone++;
+	}
+	mdb_cursor_close(cur);
+	if (count != NULL)
+		*count = gone;
+	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "hosts");
 }

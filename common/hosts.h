@@ -1,6 +1,9 @@
 /*
- * hosts.h - remembered hosts (remember_host): after a successful code from
- * a numeric PAM_RHOST, that (user, host) skips the code until it expires.
+ * hosts.h - remembered hosts (remember_host): after a verified code typed
+ * from a numeric PAM_RHOST, that (user, host) skips the code until it
+ * expires. Only a verified code (device or recovery code) starts a window;
+ * a login that skipped the code never creates or extends one, and revoking
+ * the device that vouched forgets the hosts it vouched for.
  */
 #ifndef OTP_HOSTS_H
 #define OTP_HOSTS_H
@@ -11,11 +14,29 @@
 
 /*
  * otp_host_put - inside txn, remember host for user until `until`
- * (seconds since epoch). host must be a numeric address: anything else
+ * (seconds since epoch), vouched for by device (a device id, or
+ * OTP_VOUCH_RECOVERY). host must be a numeric address: anything else
  * is OTP_EINVAL and nothing is stored. Returns OTP_OK or store errors.
  */
 int otp_host_put(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		 uint64_t now, uint64_t until);
+		 uint64_t now, uint64_t until, uint32_t device);
+
+/*
+ * otp_host_valid_in - inside txn (read or write), whether (user, host) is
+ * remembered at time now. Returns 1, 0, or a negative otp_err negated.
+ */
+int otp_host_valid_in(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
+		      uint64_t now);
+
+/*
+ * otp_host_forget_device - inside the write transaction txn, delete the
+ * hosts of user that device vouched for, and those whose voucher is not
+ * known (records from before vouchers were kept); with all nonzero, every
+ * host of user. *count (may be NULL) gets how many went.
+ * Returns OTP_OK or store errors.
+ */
+int otp_host_forget_device(struct otp_store *st, MDB_txn *txn, const char *user,
+			   uint32_t device, int all, unsigned *count);
 
 /*
  * otp_host_remembered - whether (user, host) is remembered at time now

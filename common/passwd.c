@@ -8,25 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * A fixed hash of nothing in particular, in the default method of Debian
- * (yescrypt), so an unknown user costs the same as a real one.
- */
-static const char dummy_hash[] =
-	"$y$j9T$kmJhJlPeCLX3jYS7Pu7Ds0$ayxGDznsnBc2cAXktQQuPRyON4wWveDkz8HwrUY6ky3";
+/* Used only if libcrypt cannot make a setting: Debian's default (yescrypt). */
+static const char fallback_setting[] = "$y$j9T$kmJhJlPeCLX3jYS7Pu7Ds0";
 
 static int usable(const char *hash)
 {
 	return hash != NULL && hash[0] != '\0' && hash[0] != '!' && hash[0] != '*';
 }
 
+/*
+ * What to hash the password against when it cannot match: a locked
+ * account's real hash behind its '!' (the user's own scheme and cost), or
+ * else a fresh setting of libcrypt's default method and cost, the one new
+ * passwords get. So an unknown name, an account without a password and a
+ * real one cost the same, unless a real hash uses a cheaper scheme than
+ * the default (rehash it with passwd).
+ */
+static const char *dummy_for(const char *hash, char *buf, size_t len)
+{
+	while (hash != NULL && hash[0] == '!')
+		hash++;
+	if (hash != NULL && hash[0] == '$')
+		return hash;
+	if (crypt_gensalt_rn(NULL, 0, NULL, 0, buf, (int)len) != NULL)
+		return buf;
+	return fallback_setting;
+}
+
 int otp_password_check(const char *user, const char *password)
 {
 	struct spwd sp, *res = NULL;
 	struct crypt_data *cd;
-	char *buf;
+	char *buf, setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	const char *hash, *out;
-	int match = 0;
+	int match = 0, real;
 
 	if (strnlen(password, OTP_PASSWORD_MAX + 1) > OTP_PASSWORD_MAX)
 		return otp_seterr(OTP_ETOOLONG, "password longer than %d bytes", OTP_PASSWORD_MAX);
@@ -39,9 +54,10 @@ int otp_password_check(const char *user, const char *password)
 	}
 	if (getspnam_r(user, &sp, buf, 16384, &res) != 0)
 		res = NULL;
-	hash = res != NULL && usable(res->sp_pwdp) ? res->sp_pwdp : dummy_hash;
+	real = res != NULL && usable(res->sp_pwdp);
+	hash = real ? res->sp_pwdp : dummy_for(res ? res->sp_pwdp : NULL, setting, sizeof(setting));
 	out = crypt_r(password, hash, cd);
-	if (out != NULL && out[0] != '*' && hash != dummy_hash && strlen(out) == strlen(hash))
+	if (real && out != NULL && out[0] != '*' && strlen(out) == strlen(hash))
 		match = CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
 	otp_wipe(cd, sizeof(*cd));
 	otp_wipe(buf, 16384);

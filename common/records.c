@@ -149,21 +149,26 @@ int otp_host_encode(const struct otp_host_rec *h, uint8_t *out, size_t *n)
 {
 	struct otp_wbuf w = WBUF(out);
 
-	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_u8(&w, OTP_HOST_REC_VERSION);
 	otp_put_u64(&w, h->until);
 	otp_put_u64(&w, h->created);
+	otp_put_u32(&w, h->device);
 	return finish(&w, n);
 }
 
+/* Version 1 (no voucher) is still read: stores written before it exist. */
 int otp_host_decode(const uint8_t *in, size_t n, struct otp_host_rec *h)
 {
 	struct otp_rbuf r = { in, n, 0, OTP_OK };
-	int rc = check_version(&r);
+	uint8_t v = otp_get_u8(&r);
 
-	if (rc != OTP_OK)
-		return rc;
+	if (r.err != OTP_OK || v == 0)
+		return OTP_ECORRUPT;
+	if (v > OTP_HOST_REC_VERSION)
+		return OTP_EVERSION;
 	h->until = otp_get_u64(&r);
 	h->created = otp_get_u64(&r);
+	h->device = v == 1 ? OTP_VOUCH_UNKNOWN : otp_get_u32(&r);
 	return otp_get_end(&r);
 }
 

@@ -60,10 +60,15 @@ struct otp_recovery_rec {
 	uint64_t used;                /* seconds since epoch; 0 unused */
 };
 
-/* hosts: (user, host) -> remembered until. */
+/* hosts: (user, host) -> remembered until, and what vouched for it. */
+#define OTP_HOST_REC_VERSION 2        /* v1 had no `device` */
+#define OTP_VOUCH_RECOVERY 0u         /* device: a recovery code vouched */
+#define OTP_VOUCH_UNKNOWN UINT32_MAX  /* device: a v1 record, voucher not kept */
+#define OTP_VOUCH_NONE (UINT32_MAX - 1) /* no code verified: remember nothing */
 struct otp_host_rec {
 	uint64_t until;               /* seconds since epoch */
 	uint64_t created;
+	uint32_t device;              /* device id whose code vouched, or OTP_VOUCH_* */
 };
 
 /* Encoders: write into out (OTP_REC_MAX bytes); *n gets the length. */

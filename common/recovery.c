@@ -258,8 +258,14 @@ static int use_fn(MDB_cursor *cur, uint32_t n, struct otp_recovery_rec *r, void 
 	return mrc ? otp_lmdb_err(mrc, "recovery") : OTP_OK;
 }
 
-/* The set's salt and cost, read without holding the write lock. */
-static int set_params(struct otp_store *st, const char *user, struct otp_recovery_rec *first)
+/*
+ * The set's salt and cost, read without holding the write lock. With no
+ * unused code (or no such user) the hash is made all the same, under a
+ * throw-away salt at the default cost, so that the time taken does not
+ * tell who has codes left; *none is then set.
+ */
+static int set_params(struct otp_store *st, const char *user, struct otp_recovery_rec *first,
+		      int *none)
 {
 	struct tally t;
 	MDB_txn *txn = NULL;
@@ -269,9 +275,16 @@ static int set_params(struct otp_store *st, const char *user, struct otp_recover
 	if (rc == OTP_OK)
 		rc = each_code(st, txn, user, count_fn, &t);
 	otp_txn_abort(txn);
-	if (rc == OTP_OK && t.left == 0)
-		rc = OTP_EBADCODE;
 	*first = t.first;
+	*none = t.left == 0;
+	if (rc == OTP_OK && *none) {
+		memset(first, 0, sizeof(*first));
+		first->log2n = OTP_RC_LOG2N;
+		first->r = 8;
+		first->p = 1;
+		if (RAND_bytes(first->salt, OTP_RC_SALT) != 1)
+			rc = otp_seterr(OTP_ECRYPTO, "no randomness for a salt");
+	}
 	return rc;
 }
 
@@ -282,17 +295,19 @@ int otp_recovery_use(struct otp_store *st, const struct otp_config *cfg,
 	struct use u;
 	char norm[OTP_RC_INPUT_MAX + 1], detail[32];
 	MDB_txn *txn = NULL;
-	int rc;
+	int rc, none = 1;
 
 	memset(&u, 0, sizeof(u));
 	u.now = who->now;
 	*left = 0;
 	if (otp_recovery_normalize(code, norm) != OTP_OK)
 		return OTP_EBADCODE;
-	rc = set_params(st, who->user, &first);
+	rc = set_params(st, who->user, &first, &none);
 	if (rc == OTP_OK)
 		rc = rc_hash(norm, &first, u.hash);
 	otp_wipe(norm, sizeof(norm));
+	if (rc == OTP_OK && none)
+		rc = OTP_EBADCODE;
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
@@ -306,5 +321,6 @@ int otp_recovery_use(struct otp_store *st, const struct otp_config *cfg,
 	}
 	*left = u.left;
 	snprintf(detail, sizeof(detail), "%u left", u.left);
-	return otp_auth_record_success(st, cfg, txn, who, "recovery_used", NULL, detail);
+	return otp_auth_record_success(st, cfg, txn, who, "recovery_used", NULL, OTP_VOUCH_RECOVERY,
+				       detail);
 }

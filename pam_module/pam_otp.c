@@ -1,11 +1,14 @@
 /*
  * pam_otp.c - the PAM entry points and the login flow.
  *
- * Flow: lock check and charge -> password (per password=) -> trusted
- * network / remembered host -> "Verification code: " -> every active
- * device, then recovery codes -> outcome recorded. Both prompts are shown
- * whichever factor is wrong, and one generic failure is returned; syslog
- * (through the audit trail) says which factor failed, never its value.
+ * Flow: charge (a lock is decided here, not yet shown) -> password (per
+ * password=) -> trusted network / remembered host -> "Verification code: "
+ * -> every active device, then recovery codes -> outcome recorded. Both
+ * prompts are shown whichever factor is wrong and whether the user is
+ * unknown, unenrolled, enrolled or locked, with the same password-hash
+ * work and the same store commits, and one generic failure is returned;
+ * syslog (through the audit trail) says which factor failed, never its
+ * value. A locked user is told so only after the prompts.
  */
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
@@ -40,6 +43,8 @@ struct login_ctx {
 	struct otp_store *st;
 	struct otp_login who;
 	int user_ok;                 /* the name is one the store can hold */
+	int silent;                  /* PAM_SILENT: no informational messages */
+	uint64_t locked_until;       /* nonzero: the charge found the user locked */
 };
 
 static int is_root(const char *user)
@@ -78,7 +83,13 @@ static int setup(struct login_ctx *c)
 	return PAM_SUCCESS;
 }
 
-static void tell_locked(struct login_ctx *c, uint64_t until)
+/*
+ * A locked user is refused after the usual prompts, with the lock's terms.
+ * PAM_MAXTRIES: sshd then stops offering keyboard-interactive on this
+ * connection; sudo (which counts it as a failed try) asks again, and each
+ * try is refused the same way without any factor being checked.
+ */
+static int refused_locked(struct login_ctx *c, uint64_t until)
 {
 	if (until == OTP_LOCKED_FOREVER) {
 		pam_error(c->pamh, "Account locked after too many failed attempts; "
@@ -90,6 +101,7 @@ static void tell_locked(struct login_ctx *c, uint64_t until)
 			  "try again in %llu minute%s.", (unsigned long long)(left + 59) / 60,
 			  left > 60 ? "s" : "");
 	}
+	return PAM_MAXTRIES;
 }
 
 /*
@@ -111,11 +123,9 @@ static int password_step(struct login_ctx *c)
 		return c->args.use_first_pass ? 0 : -(rc == PAM_SUCCESS ? PAM_CONV_ERR : rc);
 	if (c->cfg.password == OTP_PW_FORWARD)
 		return 1;
-	if (!c->user_ok) {
-		(void)otp_password_check(c->who.user, pw);  /* same work, then refuse */
-		return 0;
-	}
-	return otp_password_check(c->who.user, pw) == OTP_OK;
+	/* the same hash work for every name, then the answer counts only
+	 * for a name the store can hold (who.user is "(invalid)" otherwise) */
+	return otp_password_check(c->who.user, pw) == OTP_OK && c->user_ok;
 }
 
 /* Which rule lets this login skip the code, if any. */
@@ -123,13 +133,13 @@ static const char *skip_reason(struct login_ctx *c)
 {
 	const char *rhost = c->who.rhost;
 
-	if (rhost == NULL || *rhost == '\0')
+	if (rhost == NULL || *rhost == '\0' || !c->user_ok)
 		return NULL;
 	for (unsigned i = 0; i < c->cfg.ntrusted; i++) {
 		if (otp_cidr_match(&c->cfg.trusted[i], rhost))
 			return "trusted_network";
 	}
-	if (c->cfg.remember_host > 0 && c->user_ok &&
+	if (c->cfg.remember_host > 0 &&
 	    otp_host_remembered(c->st, c->who.user, rhost, c->who.now) == 1)
 		return "trusted_host";
 	return NULL;
@@ -163,16 +173,15 @@ static int failed(struct login_ctx *c, const char *event, const char *detail)
 	return PAM_AUTH_ERR;
 }
 
-static int succeeded(struct login_ctx *c, const char *event, const char *detail)
+/* The outcome for a user the charge found locked: audited, then told. */
+static int locked_outcome(struct login_ctx *c)
 {
-	int rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, event, detail);
+	int rc = otp_auth_refuse_locked(c->st, &c->cfg, &c->who);
 
-	if (rc != OTP_OK) {
-		pam_syslog(c->pamh, LOG_ERR, "cannot record login of %s: %s", c->who.user,
+	if (rc != OTP_ELOCKED)
+		pam_syslog(c->pamh, LOG_ERR, "cannot record refusal of %s: %s", c->who.user,
 			   otp_errdetail());
-		return PAM_AUTH_ERR;
-	}
-	return PAM_SUCCESS;
+	return refused_locked(c, c->locked_until);
 }
 
 /* A recovery code is 8 or more letters and digits; a plain 6-digit code
@@ -213,6 +222,35 @@ static int charge(struct login_ctx *c, struct otp_auth_result *res)
 	return answered(c, rc) ? otp_auth_charge(c->st, &c->cfg, &c->who, res) : rc;
 }
 
+/* When a lock found by a write transaction ends, for the message. */
+static uint64_t lock_end(struct login_ctx *c)
+{
+	struct otp_auth_state state;
+
+	if (otp_auth_peek(c->st, c->who.user, c->who.now, &state) != OTP_OK ||
+	    state.locked_until == 0)
+		return OTP_LOCKED_FOREVER;
+	return state.locked_until;
+}
+
+/* A login that skipped the code; the store still refuses a locked user. */
+static int succeeded(struct login_ctx *c, const char *event, const char *detail)
+{
+	int rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, event, detail);
+
+	if (answered(c, rc))
+		rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, event, detail);
+	if (rc == OTP_OK)
+		return PAM_SUCCESS;
+	if (rc == OTP_ELOCKED)
+		return refused_locked(c, lock_end(c));
+	if (rc == OTP_EBADCODE)  /* the remembered host was forgotten meanwhile */
+		return failed(c, "auth_failure", "host");
+	pam_syslog(c->pamh, LOG_ERR, "cannot record login of %s: %s", c->who.user,
+		   otp_errdetail());
+	return PAM_AUTH_ERR;
+}
+
 static int verify_code(struct login_ctx *c, const char *code, int flags,
 		       struct otp_auth_result *res)
 {
@@ -225,9 +263,9 @@ static int verify_code(struct login_ctx *c, const char *code, int flags,
 }
 
 /*
- * The code step, once the password step has run. Unless charged already
- * (charge_early), the lock check and the charge happen in the code's own
- * transaction: one fsync for the whole login.
+ * The code step, once the password step has run. Unless charged already,
+ * the lock check and the charge happen in the code's own transaction: one
+ * fsync for the whole login. Every path ends in one recorded outcome.
  */
 static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charged)
 {
@@ -235,10 +273,10 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charg
 	unsigned left = 0;
 	int rc, flags;
 
+	if (c->locked_until != 0)
+		return locked_outcome(c);
 	if (!pw_ok)
 		return failed(c, "auth_failure", "password");
-	if (!c->user_ok)
-		return failed(c, "auth_failure", "code");
 	if (code == NULL)
 		code = "";  /* unusable input fails like a wrong code, and is charged */
 	flags = (charged ? 0 : OTP_AUTH_CHARGE) | (may_be_recovery(code) ? 0 : OTP_AUTH_FINAL);
@@ -246,45 +284,48 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charg
 	rc = verify_code(c, code, flags, &res);
 	if (rc == OTP_OK)
 		return PAM_SUCCESS;
-	if (rc == OTP_ELOCKED) {
-		tell_locked(c, res.locked_until);
-		return PAM_AUTH_ERR;
-	}
+	if (rc == OTP_ELOCKED)
+		return refused_locked(c, res.locked_until);
 	if (rc != OTP_EBADCODE && rc != OTP_EREPLAY) {
+		/* libotp charged and audited the attempt before saying so */
 		pam_syslog(c->pamh, LOG_ERR, "refusing login of %s: %s (%s)", c->who.user,
 			   otp_errdetail(), otp_strerror(rc));
 		return PAM_AUTH_ERR;
 	}
 	if (flags & OTP_AUTH_FINAL)
 		return PAM_AUTH_ERR;  /* charged and audited in that transaction */
-	if (otp_recovery_use(c->st, &c->cfg, &c->who, code, &left) == OTP_OK) {
-		pam_info(c->pamh, "Recovery code accepted; %u left.", left);
+	rc = otp_recovery_use(c->st, &c->cfg, &c->who, code, &left);
+	if (rc == OTP_OK) {
+		if (!c->silent)
+			pam_info(c->pamh, "Recovery code accepted; %u left.", left);
 		return PAM_SUCCESS;
 	}
-	return failed(c, rc == OTP_EREPLAY ? "replay" : "auth_failure", "code");
+	if (rc != OTP_EBADCODE)
+		pam_syslog(c->pamh, LOG_ERR, "recovery code of %s not checked: %s (%s)",
+			   c->who.user, otp_errdetail(), otp_strerror(rc));
+	return failed(c, "auth_failure", rc == OTP_EBADCODE ? "code" : "error");
 }
 
 /*
- * Charge before any prompt when the peek saw a lock (the write transaction
- * decides, and audits the refusal) or when a slow factor comes before the
- * code; otherwise the code's own transaction charges. Returns 1 when this
- * attempt is charged (or exempt), 0 when not yet, or a PAM code negated.
+ * Charge before any prompt when a slow factor (the password) comes before
+ * the code, for every name alike; otherwise the code's own transaction
+ * charges. A lock found here is kept for after the prompts. Returns 1
+ * when this attempt is charged (or exempt), 0 when not yet, or a PAM code
+ * negated.
  */
-static int charge_early(struct login_ctx *c, const struct otp_auth_state *state)
+static int charge_early(struct login_ctx *c)
 {
 	struct otp_auth_result res;
 	int rc;
 
-	if (!c->user_ok || (state->locked_until == 0 && c->cfg.password == OTP_PW_NONE &&
-			    !c->args.authfail))
+	if (c->cfg.password == OTP_PW_NONE && !c->args.authfail)
 		return 0;
+	memset(&res, 0, sizeof(res));
 	rc = charge(c, &res);
-	if (rc == OTP_OK)
+	if (rc == OTP_ELOCKED)
+		c->locked_until = res.locked_until;
+	if (rc == OTP_OK || rc == OTP_ELOCKED)
 		return 1;
-	if (rc == OTP_ELOCKED) {
-		tell_locked(c, res.locked_until);
-		return -PAM_AUTH_ERR;
-	}
 	pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
 	return -PAM_ABORT;
 }
@@ -296,25 +337,25 @@ static int login(struct login_ctx *c)
 	char *code = NULL;
 	int pw_ok, rc, charged;
 
-	memset(&state, 0, sizeof(state));
-	rc = c->user_ok ? otp_auth_peek(c->st, c->who.user, c->who.now, &state) : OTP_OK;
+	rc = otp_auth_peek(c->st, c->who.user, c->who.now, &state);
 	if (rc != OTP_OK) {
 		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
 		return PAM_ABORT;
 	}
-	if (c->user_ok)
-		decide_exempt(c, &state);
-	charged = charge_early(c, &state);
+	decide_exempt(c, &state);
+	charged = charge_early(c);
 	if (charged < 0)
 		return -charged;
 	if (c->args.authfail)
-		return failed(c, "auth_failure", "authfail");
+		return c->locked_until ? locked_outcome(c) : failed(c, "auth_failure", "authfail");
 	pw_ok = password_step(c);
 	if (pw_ok < 0)
 		return -pw_ok;
 	skip = skip_reason(c);
 	if (skip == NULL && state.active == 0 && c->cfg.nullok && c->user_ok)
 		skip = "nullok";
+	if (skip != NULL && c->locked_until != 0)
+		return locked_outcome(c);
 	if (skip != NULL)
 		return pw_ok ? succeeded(c, strcmp(skip, "nullok") ? skip : "auth_success", skip) :
 			       failed(c, "auth_failure", "password");
@@ -335,9 +376,9 @@ PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags,
 	const char *user = NULL;
 	int rc = PAM_AUTH_ERR;
 
-	(void)flags;
 	memset(&c, 0, sizeof(c));
 	c.pamh = pamh;
+	c.silent = (flags & PAM_SILENT) != 0;
 	if (parse_args(argc, argv, &c.args) != 0) {
 		pam_syslog(pamh, LOG_ERR, "refusing login: unknown module argument '%.64s'",
 			   c.args.bad);

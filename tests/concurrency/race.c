@@ -48,7 +48,7 @@ static int child(const char *service, char *pair, int gate)
 	rc = pam_authenticate(h, 0);
 	pam_end(h, rc);
 	/* anything but a yes or a plain no means the run itself went wrong */
-	return rc == PAM_SUCCESS ? 0 : rc == PAM_AUTH_ERR ? 1 : 3;
+	return rc == PAM_SUCCESS ? 0 : rc == PAM_AUTH_ERR || rc == PAM_MAXTRIES ? 1 : 3;
 }
 
 /* pam_wrapper sets itself up on first use; doing that in the parent keeps

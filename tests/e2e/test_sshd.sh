@@ -33,7 +33,7 @@ check_exit "  and it works once" 1 ssh_login "$port" "$E2E_PASS" "$rc_code"
 for i in 1 2 3; do ssh_login "$port" "$E2E_PASS" 000000 >/dev/null; done
 next=$(oathtool --totp -b $b32 -N "now + 30 seconds")
 check_exit "locked after 4 failures: the right code is refused" 1 ssh_login "$port" "$E2E_PASS" "$next"
-check "  before any prompt (sshd drops the lock message of a failed login)" sh -c "! grep -q 'Password:' '$WORK/ssh.out'"
+check "  after both prompts, as anyone gets them" sh -c "grep -q 'Password:' '$WORK/ssh.out' && grep -q 'Verification code:' '$WORK/ssh.out'"
 check "  audited as locked" sh -c "'$OTPCTL' --config '$CONF' audit --event locked | grep -q '$E2E_USER'"
 check "otpctl unlock" ctl unlock "$E2E_USER"
 check "  then the code works" ssh_login "$port" "$E2E_PASS" "$next"

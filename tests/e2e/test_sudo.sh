@@ -40,5 +40,7 @@ check "sudo: the next code works" sudo_as "$E2E_PASS" "$(hotp 2)"
 for i in 1 2 3 4 5; do sudo_as "$E2E_PASS" 000000 >/dev/null; done
 check_exit "sudo: locked after 5 failures" 1 sudo_as "$E2E_PASS" "$(hotp 3)"
 check "  sudo shows the lock with the minutes left" grep -q "Account locked after too many failed attempts; try again in 15 minutes" "$WORK/sudo.out"
+check "  after the same prompts as anyone" grep -q "Verification code:" "$WORK/sudo.out"
+check "  audited as locked, nothing verified" sh -c "'$OTPCTL' --config '$CONF' audit --event locked | grep -q '$TAG-sudo'"
 check "the audit trail names the sudo service" sh -c "'$OTPCTL' --config '$CONF' audit --event auth_success | grep -q '$TAG-sudo'"
 finish

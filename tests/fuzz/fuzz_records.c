@@ -45,8 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			same(out, n, data + 1, size - 1);
 		break;
 	case 3:
+		/* a v1 record re-encodes as v2: compare only current ones */
 		if (otp_host_decode(data + 1, size - 1, &h) == OTP_OK &&
-		    otp_host_encode(&h, out, &n) == OTP_OK)
+		    otp_host_encode(&h, out, &n) == OTP_OK && data[1] == OTP_HOST_REC_VERSION)
 			same(out, n, data + 1, size - 1);
 		break;
 	default:

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "base32.h"
 #include "devices.h"
 #include "err.h"
@@ -492,10 +493,24 @@ static void lockout_after_deny(void **state)
 		assert_int_equal(auth1("liam", "000000"), PAM_AUTH_ERR);
 	memset(&t, 0, sizeof(t));
 	t.answers[0] = "755224";
-	assert_int_equal(auth_talk("liam", &t), PAM_AUTH_ERR);
-	assert_int_equal(t.nprompts, 0);  /* refused before any factor */
+	/* the same prompt as anyone, then refused without checking the code */
+	assert_int_equal(auth_talk("liam", &t), PAM_MAXTRIES);
+	assert_int_equal(t.nprompts, 1);
+	assert_string_equal(t.prompts[0], "Verification code: ");
 	assert_non_null(strstr(t.error, "locked"));
 	assert_non_null(strstr(t.error, "10 minutes"));
+	/* with a password first: both prompts, as an unknown user gets them */
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "pw";
+	t.answers[1] = "287082";
+	assert_int_equal(auth_svc("otp_forward", "liam", &t), PAM_MAXTRIES);
+	assert_int_equal(t.nprompts, 2);
+	assert_non_null(strstr(t.error, "locked"));
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "pw";
+	t.answers[1] = "287082";
+	assert_int_equal(auth_svc("otp_forward", "nobody_known", &t), PAM_AUTH_ERR);
+	assert_int_equal(t.nprompts, 2);
 	st = open_store(f);
 	memset(&who, 0, sizeof(who));
 	who.user = "liam";
@@ -517,7 +532,7 @@ static void root_exempt_unless_even_deny_root(void **state)
 	write_conf(f, "lockout { deny = 2 even_deny_root = true }");
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(auth1("root", "000000"), PAM_AUTH_ERR);
-	assert_int_equal(auth1("root", "287082"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("root", "287082"), PAM_MAXTRIES);
 }
 
 static int prompts_for(const char *service, const char *user, const char *rhost,
@@ -632,7 +647,244 @@ static void authfail_counts_failures(void **state)
 	enroll(f, "pete", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
 	assert_int_equal(auth_in("otp_authfail", "pete", NULL, NULL), PAM_AUTH_ERR);
 	assert_int_equal(auth_in("otp_authfail", "pete", NULL, NULL), PAM_AUTH_ERR);
-	assert_int_equal(auth1("pete", "755224"), PAM_AUTH_ERR);
+	assert_int_equal(auth1("pete", "755224"), PAM_MAXTRIES);
+}
+
+/* Write transactions committed so far: LMDB counts one per commit. */
+static size_t commits(struct fx *f)
+{
+	struct otp_store *st = open_store(f);
+	MDB_envinfo info;
+
+	assert_int_equal(mdb_env_info(st->env, &info), 0);
+	otp_store_close(st);
+	return info.me_last_txnid;
+}
+
+static unsigned audit_count(struct fx *f, const char *event, const char *detail)
+{
+	struct otp_store *st = open_store(f);
+	struct otp_audit_ev ev;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned n = 0;
+
+	assert_int_equal(otp_txn_begin(st, 0, &txn), OTP_OK);
+	assert_int_equal(mdb_cursor_open(txn, st->audit, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
+				 OTP_OK);
+		n += strcmp(ev.event, event) == 0 && (detail == NULL || strcmp(ev.detail, detail) == 0);
+	}
+	mdb_cursor_close(cur);
+	otp_txn_abort(txn);
+	otp_store_close(st);
+	return n;
+}
+
+static unsigned hosts_of(struct fx *f, const char *user)
+{
+	struct otp_store *st = open_store(f);
+	struct otp_host_entry h[8];
+	unsigned n = 0;
+
+	assert_int_equal(otp_host_list(st, user, h, 8, &n), OTP_OK);
+	otp_store_close(st);
+	return n;
+}
+
+/* Logins that skipped the code never start a remembered-host window. */
+static void codeless_logins_remember_nothing(void **state)
+{
+	struct fx *f = *state;
+	int rv;
+
+	write_conf(f, "remember_host = 3600\ntrusted_networks = {\"192.0.2.0/24\"}");
+	enroll(f, "quinn", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(prompts_for("otp", "quinn", "192.0.2.9", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(hosts_of(f, "quinn"), 0);
+	/* so a service without the trusted network asks for the code */
+	write_conf(f, "remember_host = 3600");
+	assert_int_equal(prompts_for("otp", "quinn", "192.0.2.9", "000000", &rv), 1);
+	assert_int_equal(rv, PAM_AUTH_ERR);
+	/* nullok before enrollment: let in, nothing remembered */
+	assert_int_equal(prompts_for("otp_nullok", "rita", "192.0.2.9", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(hosts_of(f, "rita"), 0);
+	/* a verified code does remember, and the remembered login adds nothing */
+	assert_int_equal(prompts_for("otp", "quinn", "192.0.2.9", "755224", &rv), 1);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(hosts_of(f, "quinn"), 1);
+	assert_int_equal(prompts_for("otp", "quinn", "192.0.2.9", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(audit_count(f, "trusted_host", NULL), 1);
+}
+
+/* Seal device id of user under another key: a device no key here opens. */
+static void reseal_elsewhere(struct fx *f, const char *user, uint32_t id)
+{
+	struct otp_store *st = open_store(f);
+	struct otp_seal_key other;
+	struct otp_device_rec d;
+	MDB_txn *txn;
+	uint8_t secret[20];
+
+	memset(&other, 7, sizeof(other));
+	memcpy(secret, "12345678901234567890", 20);
+	assert_int_equal(otp_txn_begin(st, 1, &txn), OTP_OK);
+	assert_int_equal(otp_device_load(st, txn, user, id, &d), OTP_OK);
+	assert_int_equal(otp_seal(&other, user, id, secret, 20, d.sealed, sizeof(d.sealed),
+				  &d.sealed_len), OTP_OK);
+	assert_int_equal(otp_device_save(st, txn, user, &d), OTP_OK);
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	otp_store_close(st);
+}
+
+/* A device that does not unseal refuses the login, and every such
+ * attempt is still charged and audited: guesses cannot go uncounted. */
+static void error_paths_are_charged(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_auth_state peek;
+	uint32_t bad;
+
+	write_conf(f, "lockout { deny = 5 fail_interval = 600 unlock_time = 600 }");
+	enroll(f, "sara", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	bad = enroll(f, "sara", B32_32, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	reseal_elsewhere(f, "sara", bad);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(auth1("sara", "000000"), PAM_AUTH_ERR);
+	st = open_store(f);
+	assert_int_equal(otp_auth_peek(st, "sara", otp_now(), &peek), OTP_OK);
+	otp_store_close(st);
+	assert_int_equal(peek.locked_until, 0);
+	assert_int_equal(audit_count(f, "auth_failure", "error"), 4);
+	/* the good device's right code is refused too, and charged: locked */
+	assert_int_equal(auth1("sara", "755224"), PAM_AUTH_ERR);
+	assert_int_equal(audit_count(f, "auth_failure", "error"), 5);
+	assert_int_equal(auth1("sara", "755224"), PAM_MAXTRIES);
+	/* recovery-shaped answers and the early charge (password first) too */
+	st = open_store(f);
+	{
+		struct otp_login who;
+
+		memset(&who, 0, sizeof(who));
+		who.user = "sara";
+		who.now = otp_now();
+		assert_int_equal(otp_unlock(st, &f->cfg, &who), OTP_OK);
+	}
+	otp_store_close(st);
+	assert_int_equal(auth1("sara", "ABCD-EFGH-JKLM"), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_forward", "sara", "pw", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(audit_count(f, "auth_failure", "error"), 7);
+	st = open_store(f);
+	assert_int_equal(otp_auth_peek(st, "sara", otp_now(), &peek), OTP_OK);
+	otp_store_close(st);
+	assert_int_equal(peek.locked_until, 0);
+	assert_int_equal(auth_in("otp_forward", "sara", "pw", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_forward", "sara", "pw", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_forward", "sara", "pw", "000000"), PAM_AUTH_ERR);
+	assert_int_equal(auth_in("otp_forward", "sara", "pw", "000000"), PAM_MAXTRIES);
+}
+
+/* Enrolled, locked, unknown and invalid names: the same prompts and the
+ * same number of store commits, with the password first or not. */
+static void classes_commit_alike(void **state)
+{
+	struct fx *f = *state;
+	static const char *const svcs[] = { "otp", "otp_forward" };
+	static const char *const users[] = { "tina", "locky", "nobody_here", "bad name" };
+	struct otp_store *st;
+	struct otp_login who;
+	size_t before;
+	struct talk t;
+
+	write_conf(f, "lockout { deny = 1 fail_interval = 600 unlock_time = 600 }");
+	enroll(f, "tina", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	enroll(f, "locky", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(auth1("locky", "000000"), PAM_AUTH_ERR);  /* deny = 1: locked */
+	memset(&who, 0, sizeof(who));
+	who.user = "tina";
+	for (unsigned s = 0; s < 2; s++) {
+		for (size_t u = 0; u < 4; u++) {
+			memset(&t, 0, sizeof(t));
+			t.answers[0] = s == 0 ? "000000" : "pw";
+			t.answers[1] = "000000";
+			before = commits(f);
+			(void)auth_svc(svcs[s], users[u], &t);
+			assert_int_equal(t.nprompts, s + 1);
+			/* one commit with the code alone, charge + outcome with a password */
+			assert_int_equal(commits(f) - before, s + 1);
+		}
+		st = open_store(f);
+		who.now = otp_now();
+		assert_int_equal(otp_unlock(st, &f->cfg, &who), OTP_OK);  /* tina locked herself */
+		otp_store_close(st);
+	}
+}
+
+/* Failures for names the store does not know: counted, not recorded one by one. */
+static void unknown_names_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_audit_ev ev;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char name[32];
+	unsigned records = 0, counted = 0;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "ghost%d", i);
+		setenv("PAM_RHOST", "203.0.113.5", 1);
+		assert_int_equal(auth1(name, "000000"), PAM_AUTH_ERR);
+	}
+	unsetenv("PAM_RHOST");
+	st = open_store(f);
+	assert_int_equal(otp_txn_begin(st, 0, &txn), OTP_OK);
+	assert_int_equal(mdb_cursor_open(txn, st->audit, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
+				 OTP_OK);
+		records++;
+		assert_string_equal(ev.user, "(unknown)");
+		assert_string_equal(ev.rhost, "203.0.113.5");
+		counted += (unsigned)strtoul(ev.detail, NULL, 10);
+	}
+	mdb_cursor_close(cur);
+	otp_txn_abort(txn);
+	otp_store_close(st);
+	assert_true(records >= 1 && records <= 2);  /* a minute may turn meanwhile */
+	assert_int_equal(counted, 40);
+}
+
+/* PAM_SILENT: no informational message (the recovery code's count). */
+static void silent_means_no_info(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st;
+	struct otp_login who;
+	char codes[2][OTP_RC_TEXT];
+	struct pam_testcase tests[] = { pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS) };
+	struct talk t;
+
+	enroll(f, "uma", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	st = open_store(f);
+	memset(&who, 0, sizeof(who));
+	who.user = "uma";
+	who.now = otp_now();
+	assert_int_equal(otp_recovery_generate(st, &f->cfg, &who, 2, codes), OTP_OK);
+	otp_store_close(st);
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = codes[0];
+	tests[0].flags = PAM_SILENT;
+	_pamtest_conv("otp", "uma", conv, &t, tests, 1, NULL);
+	assert_int_equal(tests[0].op_rv, PAM_SUCCESS);
+	assert_string_equal(t.info, "");
 }
 
 int main(void)
@@ -655,6 +907,11 @@ int main(void)
 		T(remembered_host_then_revoked),
 		T(recovery_code_once),
 		T(authfail_counts_failures),
+		T(codeless_logins_remember_nothing),
+		T(error_paths_are_charged),
+		T(classes_commit_alike),
+		T(unknown_names_bounded),
+		T(silent_means_no_info),
 	};
 
 	char cmd[96];

@@ -119,7 +119,8 @@ static void newer_version_reported(void **state)
 static void recovery_and_host_round_trip(void **state)
 {
 	struct otp_recovery_rec r, r2;
-	struct otp_host_rec h = { 99, 7 }, h2;
+	struct otp_host_rec h = { 99, 7, 3 }, h2;
+	static const uint8_t v1[] = { 1, 0, 0, 0, 0, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0, 0, 7 };
 	uint8_t buf[OTP_REC_MAX];
 	size_t n;
 
@@ -141,7 +142,15 @@ static void recovery_and_host_round_trip(void **state)
 	assert_int_equal(otp_host_encode(&h, buf, &n), OTP_OK);
 	assert_int_equal(otp_host_decode(buf, n, &h2), OTP_OK);
 	assert_int_equal(h2.until, 99);
+	assert_int_equal(h2.device, 3);
 	assert_int_equal(otp_host_decode(buf, n - 1, &h2), OTP_ECORRUPT);
+	/* a record from before vouchers were kept still reads, voucher unknown */
+	assert_int_equal(otp_host_decode(v1, sizeof(v1), &h2), OTP_OK);
+	assert_int_equal(h2.until, 99);
+	assert_int_equal(h2.device, OTP_VOUCH_UNKNOWN);
+	assert_int_equal(otp_host_decode(v1, sizeof(v1) - 1, &h2), OTP_ECORRUPT);
+	buf[0] = 3;
+	assert_int_equal(otp_host_decode(buf, n, &h2), OTP_EVERSION);
 }
 
 static void keys_group_by_user(void **state)

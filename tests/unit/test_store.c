@@ -104,6 +104,8 @@ static int login(struct fx *f, const char *user, uint64_t now, const char *code)
 	struct otp_login w = who_at(user, now);
 	int rc = otp_auth_charge(f->st, &f->cfg, &w, &res);
 
+	if (rc == OTP_ELOCKED)  /* as the module: refused after the prompts, audited */
+		return otp_auth_refuse_locked(f->st, &f->cfg, &w);
 	if (rc != OTP_OK)
 		return rc;
 	rc = otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res);
@@ -542,6 +544,151 @@ static void exemption_asked_only_when_lock_at_stake(void **state)
 	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_EEXEMPT);
 }
 
+/* Only a verified code starts a window; code-less logins never extend it;
+ * revoking the device that vouched forgets its hosts. */
+static void remembered_hosts_vouched(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("vera", T0);
+	struct otp_device_rec d;
+	char code[OTP_CODE_BUF], codes[2][OTP_RC_TEXT];
+	unsigned left, n;
+	uint32_t first;
+
+	first = enroll(f, "vera", OTP_HOTP, 1);
+	enroll(f, "vera", OTP_TOTP, 1);
+	w.remember = 60;
+	code_at(0, code);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res), OTP_OK);
+	/* remembered-host logins at +50, +100 ... do not move "until" */
+	for (uint64_t t = 50; t < 60; t += 5) {
+		w.now = T0 + t;
+		assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, "trusted_host", "trusted_host"),
+				 OTP_OK);
+	}
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.10", T0 + 59), 1);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.10", T0 + 60), 0);
+	w.now = T0 + 61;
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, "trusted_host", "trusted_host"),
+			 OTP_EBADCODE);
+	/* trusted network and nullok successes remember nothing */
+	w.rhost = "192.0.2.77";
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, "trusted_network", NULL), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.77", T0 + 62), 0);
+	/* a recovery code vouches too */
+	w.rhost = "192.0.2.20";
+	assert_int_equal(otp_recovery_generate(f->st, &f->cfg, &w, 2, codes), OTP_OK);
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, codes[0], &left), OTP_OK);
+	w.rhost = "192.0.2.10";
+	w.now = T0 + 100;
+	code_at(1, code);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.10", T0 + 101), 1);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.20", T0 + 101), 1);
+	/* revoking the HOTP device forgets the host it vouched for, only that */
+	snprintf(code, sizeof(code), "%u", first);
+	assert_int_equal(otp_revoke(f->st, &f->cfg, &w, code, &d), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.10", T0 + 101), 0);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.20", T0 + 101), 1);
+	/* the last active device gone: every remembered host goes */
+	assert_int_equal(otp_revoke(f->st, &f->cfg, &w, "2", &d), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.20", T0 + 101), 0);
+	assert_int_equal(otp_host_list(f->st, "vera", NULL, 0, &n), OTP_OK);
+}
+
+static unsigned audit_records(struct fx *f, unsigned *sum)
+{
+	struct otp_audit_ev ev;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned n = 0;
+
+	*sum = 0;
+	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+	assert_int_equal(mdb_cursor_open(txn, f->st->audit, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
+				 OTP_OK);
+		n++;
+		if (strcmp(ev.user, "(unknown)") == 0)
+			*sum += (unsigned)strtoul(ev.detail, NULL, 10);
+	}
+	mdb_cursor_close(cur);
+	otp_txn_abort(txn);
+	return n;
+}
+
+/* Names the store does not know: one summary per source and minute. */
+static void unknown_names_summarised(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("x", T0 - T0 % 60);
+	char name[32], host[32];
+	unsigned sum;
+
+	for (unsigned i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "u%u", i);
+		w.user = name;
+		w.now = T0 - T0 % 60 + i % 60;
+		assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, "123456",
+					       OTP_AUTH_CHARGE | OTP_AUTH_FINAL, &res), OTP_EBADCODE);
+	}
+	assert_int_equal(audit_records(f, &sum), 1);
+	assert_int_equal(sum, 2000);
+	/* 500 sources in the next minute: bounded by the slots */
+	for (unsigned i = 0; i < 500; i++) {
+		snprintf(host, sizeof(host), "2001:db8::%x", i);
+		w.rhost = host;
+		w.user = "nosuch";
+		w.now = T0 - T0 % 60 + 60;
+		assert_int_equal(otp_auth_failed(f->st, &f->cfg, &w, "auth_failure", "code"), OTP_OK);
+	}
+	assert_true(audit_records(f, &sum) <= 1 + 64);
+	assert_int_equal(sum, 2500);
+	/* enrolled users' records are not summarised, and sort before summaries */
+	enroll(f, "wade", OTP_HOTP, 1);
+	w.user = "wade";
+	assert_int_equal(otp_auth_failed(f->st, &f->cfg, &w, "auth_failure", "code"), OTP_OK);
+	assert_int_equal(count_events(f, "enroll"), 1);
+}
+
+/* A device record that does not decode: the attempt is refused unchecked,
+ * charged and audited all the same. */
+static void corrupt_device_still_charged(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("xena", T0);
+	struct otp_user_rec u;
+	uint8_t key[OTP_KEY_MAX];
+	size_t kl;
+	MDB_txn *txn;
+	MDB_val k, v = { 3, "\001ad" };  /* version 1, truncated */
+	char code[OTP_CODE_BUF];
+
+	enroll(f, "xena", OTP_HOTP, 1);
+	assert_int_equal(otp_key_sub("xena", 2, key, &kl), OTP_OK);
+	k.mv_size = kl;
+	k.mv_data = key;
+	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
+	assert_int_equal(mdb_put(txn, f->st->devices, &k, &v, 0), 0);
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	code_at(0, code);
+	for (int i = 0; i < 3; i++) {
+		memset(&res, 0, sizeof(res));
+		assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code,
+					       OTP_AUTH_CHARGE | OTP_AUTH_FINAL, &res), OTP_ECORRUPT);
+	}
+	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+	assert_int_equal(otp_user_load(f->st, txn, "xena", &u), OTP_OK);
+	otp_txn_abort(txn);
+	assert_int_equal(u.locked_until, T0 + 300);  /* deny = 3 */
+	assert_int_equal(count_events(f, "auth_failure"), 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -560,6 +707,9 @@ int main(void)
 		T(lock_forever_until_unlock),
 		T(exempt_user_never_locked),
 		T(exemption_asked_only_when_lock_at_stake),
+		T(remembered_hosts_vouched),
+		T(unknown_names_summarised),
+		T(corrupt_device_still_charged),
 		T(recovery_codes_single_use),
 		T(remembered_hosts),
 		T(audit_trail_records_outcomes),
