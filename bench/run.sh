@@ -143,3 +143,5 @@ echo "lmdb_fsync_txn_median_us,lmdb_fsync_txn_p90_us" > "$res/floor.csv"
 "$B" lmdb "$work/floor" 1000 | tr ' ' ',' >> "$res/floor.csv"
 sort "$work/failures" | uniq -c > "$res/failures.txt"
 bench/report.sh "$res"
+echo
+QUICK=${QUICK:-0} bench/security.sh
