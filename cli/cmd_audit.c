@@ -2,6 +2,7 @@
 #include "codec.h"
 #include "ctl.h"
 #include "err.h"
+#include "textsafe.h"
 #include "timeexpr.h"
 
 #include <getopt.h>
@@ -48,28 +49,32 @@ static int known_event(const char *e)
 	return 0;
 }
 
-static const char *dash(const char *s)
+/* Text: every stored field escaped (records may predate the cleaning),
+ * "-" for an empty one; one line per record whatever the fields hold. */
+static void print_text(const struct otp_audit_ev *e, const char *t)
 {
-	return *s ? s : "-";
+	char f[7][CTL_SHOW_SIZE];
+	const char *src[7] = { e->event, e->user, e->service, e->rhost, e->tty, e->device,
+			       e->detail };
+
+	for (int i = 0; i < 7; i++)
+		ctl_show(*src[i] ? src[i] : "-", f[i], sizeof(f[i]));
+	printf("%-20s %-18s %-16s %-10s %-24s %-10s %-12s %s\n", t, f[0], f[1], f[2], f[3], f[4],
+	       f[5], f[6]);
 }
 
-/* RFC 4180: quote a field holding a comma, quote, line break or edge space. */
-static void csv_field(const char *s, int last)
+/* CSV: each cell escaped, guarded against formulas, quoted per RFC 4180. */
+static void print_csv(const struct otp_audit_ev *e, const char *t)
 {
-	size_t n = strlen(s);
+	char cell[OTP_TEXT_CSV_SIZE(OTP_AUDIT_FIELD_MAX)];
+	const char *f[8] = { t, e->event, e->user, e->service, e->rhost, e->tty, e->device,
+			     e->detail };
 
-	if (strpbrk(s, ",\"\r\n") != NULL || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
+	for (int i = 0; i < 8; i++) {
+		(void)otp_text_csv(cell, sizeof(cell), f[i]);
+		fputs(cell, stdout);
+		putchar(i == 7 ? '\n' : ',');
 	}
-	putchar(last ? '\n' : ',');
 }
 
 static void header(enum fmt fmt)
@@ -81,32 +86,28 @@ static void header(enum fmt fmt)
 		printf("time,event,user,service,rhost,tty,device,detail\n");
 }
 
-static void print_ev(const struct otp_audit_ev *e, enum fmt fmt)
+/* One record; 0, or EX_STORE when its JSON cannot be made or written. */
+static int print_ev(const struct otp_audit_ev *e, enum fmt fmt)
 {
 	char t[32];
 
 	ctl_time(e->time, t, sizeof(t));
-	if (fmt == FMT_JSON) {
-		ctl_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "time", t, "event",
-					 e->event, "user", e->user, "service", e->service, "rhost",
-					 e->rhost, "tty", e->tty, "device", e->device, "detail",
-					 e->detail));
-	} else if (fmt == FMT_CSV) {
-		const char *f[8] = { t, e->event, e->user, e->service, e->rhost, e->tty,
-				     e->device, e->detail };
-
-		for (int i = 0; i < 8; i++)
-			csv_field(f[i], i == 7);
-	} else {
-		printf("%-20s %-18s %-16s %-10s %-24s %-10s %-12s %s\n", t, e->event, dash(e->user),
-		       dash(e->service), dash(e->rhost), dash(e->tty), dash(e->device),
-		       dash(e->detail));
-	}
+	if (fmt == FMT_JSON)
+		return ctl_json_print(json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "time", t,
+						"event", ctl_jstr(e->event), "user", ctl_jstr(e->user),
+						"service", ctl_jstr(e->service), "rhost",
+						ctl_jstr(e->rhost), "tty", ctl_jstr(e->tty), "device",
+						ctl_jstr(e->device), "detail", ctl_jstr(e->detail)));
+	if (fmt == FMT_CSV)
+		print_csv(e, t);
+	else
+		print_text(e, t);
+	return 0;
 }
 
 static int matches(const struct filter *f, const struct otp_audit_ev *e)
 {
-	return (f->user == NULL || strcmp(f->user, e->user) == 0) &&
+	return (f->user == NULL || otp_audit_user_is(e, f->user)) &&
 	       (f->event == NULL || strcmp(f->event, e->event) == 0) && e->time >= f->since &&
 	       e->time <= f->until;
 }
@@ -124,7 +125,7 @@ static int scan(struct ctl *c, const struct filter *f, uint8_t from[12], int *ha
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	uint8_t start[12];
-	int rc, mrc;
+	int rc, mrc, out = 0;
 
 	if (f->limit > 0 && (ring = calloc(f->limit, sizeof(*ring))) == NULL)
 		return ctl_fail(c, EX_STORE, "out of memory for --limit %u", f->limit);
@@ -148,20 +149,24 @@ static int scan(struct ctl *c, const struct filter *f, uint8_t from[12], int *ha
 		if (!matches(f, &e))
 			continue;
 		if (ring == NULL) {
-			print_ev(&e, f->fmt);
+			if ((out = print_ev(&e, f->fmt)) != 0)
+				break;
 			continue;
 		}
 		ring[head] = e;
 		head = (head + 1) % f->limit;
 		nring += nring < f->limit;
 	}
-	for (unsigned i = 0; i < nring; i++)
-		print_ev(&ring[(head + f->limit - nring + i) % f->limit], f->fmt);
+	for (unsigned i = 0; i < nring && out == 0; i++)
+		out = print_ev(&ring[(head + f->limit - nring + i) % f->limit], f->fmt);
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	otp_txn_abort(txn);
 	free(ring);
-	fflush(stdout);
+	if (fflush(stdout) != 0 && out == 0)
+		out = ctl_fail(c, EX_STORE, "cannot write the output");
+	if (out != 0)
+		return out;
 	return rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
 }
 

@@ -9,8 +9,8 @@ static json_t *device_json(const struct otp_device_rec *d)
 {
 	char cr[32], lu[32];
 
-	return json_pack("{s:I,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s}", "device", (json_int_t)d->id,
-			 "name", d->name, "type", d->type == OTP_HOTP ? "hotp" : "totp",
+	return json_pack("{s:I,s:o,s:s,s:s,s:i,s:i,s:s,s:s,s:s}", "device", (json_int_t)d->id,
+			 "name", ctl_jstr(d->name), "type", d->type == OTP_HOTP ? "hotp" : "totp",
 			 "algorithm", otp_alg_name(d->alg), "digits", (int)d->digits, "period",
 			 (int)d->period, "state", otp_state_name(d->state), "created",
 			 ctl_time(d->created, cr, sizeof(cr)), "last_used",
@@ -19,14 +19,16 @@ static json_t *device_json(const struct otp_device_rec *d)
 
 static void print_table(const struct otp_device_rec *devs, unsigned n)
 {
-	char cr[32], lu[32], per[16];
+	char cr[32], lu[32], per[16], name[CTL_SHOW_SIZE];
 
 	printf("%-4s %-20s %-5s %-6s %-6s %-6s %-8s %-20s %s\n", "ID", "NAME", "TYPE", "ALG",
 	       "DIGITS", "PERIOD", "STATE", "CREATED", "LAST USED");
 	for (unsigned i = 0; i < n; i++) {
 		const struct otp_device_rec *d = &devs[i];
 
-		printf("%-4u %-20s %-5s %-6s %-6u %-6s %-8s %-20s %s\n", d->id, d->name,
+		/* names stored before they had to be clean UTF-8 are escaped */
+		printf("%-4u %-20s %-5s %-6s %-6u %-6s %-8s %-20s %s\n", d->id,
+		       ctl_show(d->name, name, sizeof(name)),
 		       d->type == OTP_HOTP ? "hotp" : "totp", otp_alg_name(d->alg), d->digits,
 		       d->type == OTP_HOTP ? "-" : (snprintf(per, sizeof(per), "%us", d->period), per),
 		       otp_state_name(d->state), ctl_time(d->created, cr, sizeof(cr)),
@@ -60,12 +62,16 @@ int cmd_devices(struct ctl *c, int argc, char **argv)
 	if (c->json) {
 		json_t *arr = json_array();
 
-		for (unsigned i = 0; i < n; i++)
-			json_array_append_new(arr, device_json(&devs[i]));
-		ctl_json_print(json_pack("{s:s,s:o}", "user", argv[1], "devices", arr));
+		for (unsigned i = 0; i < n && arr != NULL; i++) {
+			if (json_array_append_new(arr, device_json(&devs[i])) != 0) {
+				json_decref(arr);  /* no device goes missing: all or an error */
+				arr = NULL;
+			}
+		}
+		rc = ctl_json_print(json_pack("{s:s,s:o}", "user", argv[1], "devices", arr));
 	} else {
 		print_table(devs, n);
 	}
 	free(devs);
-	return 0;
+	return rc;
 }

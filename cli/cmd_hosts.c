@@ -11,7 +11,7 @@ static int list(struct ctl *c, const char *user)
 {
 	static struct otp_host_entry hosts[HOSTS_SHOWN];
 	uint64_t now = otp_now();
-	char t1[32], t2[32];
+	char t1[32], t2[32], host[CTL_SHOW_SIZE];
 	unsigned n = 0;
 	int rc = otp_host_list(c->st, user, hosts, HOSTS_SHOWN, &n);
 
@@ -20,16 +20,22 @@ static int list(struct ctl *c, const char *user)
 	if (c->json) {
 		json_t *arr = json_array();
 
-		for (unsigned i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b}", "host", hosts[i].host,
-				"remembered", ctl_time(hosts[i].rec.created, t1, sizeof(t1)), "until",
+		for (unsigned i = 0; i < n && arr != NULL; i++) {
+			if (json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:b}", "host",
+				ctl_jstr(hosts[i].host), "remembered",
+				ctl_time(hosts[i].rec.created, t1, sizeof(t1)), "until",
 				ctl_time(hosts[i].rec.until, t2, sizeof(t2)), "expired",
-				hosts[i].rec.until <= now));
+				hosts[i].rec.until <= now)) != 0) {
+				json_decref(arr);  /* no host goes missing: all or an error */
+				arr = NULL;
+			}
+		}
 		return ctl_json_print(json_pack("{s:s,s:o}", "user", user, "hosts", arr));
 	}
 	printf("%-40s %-20s %s\n", "HOST", "REMEMBERED", "UNTIL");
 	for (unsigned i = 0; i < n; i++)
-		printf("%-40s %-20s %s%s\n", hosts[i].host, ctl_time(hosts[i].rec.created, t1, sizeof(t1)),
+		printf("%-40s %-20s %s%s\n", ctl_show(hosts[i].host, host, sizeof(host)),
+		       ctl_time(hosts[i].rec.created, t1, sizeof(t1)),
 		       ctl_time(hosts[i].rec.until, t2, sizeof(t2)),
 		       hosts[i].rec.until <= now ? " (expired)" : "");
 	return 0;

@@ -8,6 +8,7 @@ int cmd_resync(struct ctl *c, int argc, char **argv)
 {
 	struct otp_device_rec d;
 	struct otp_login who;
+	char name[CTL_SHOW_SIZE];
 	int rc;
 
 	rc = ctl_user_verb(c, argc, argv, 5, 1, &who);
@@ -19,7 +20,7 @@ int cmd_resync(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		return ctl_json_print(json_pack("{s:s,s:I,s:I}", "user", argv[1], "device",
 						(json_int_t)d.id, "counter", (json_int_t)d.counter));
-	printf("device %u (%s) of %s resynchronised; next counter %llu\n", d.id, d.name, argv[1],
-	       (unsigned long long)d.counter);
+	printf("device %u (%s) of %s resynchronised; next counter %llu\n", d.id,
+	       ctl_show(d.name, name, sizeof(name)), argv[1], (unsigned long long)d.counter);
 	return 0;
 }

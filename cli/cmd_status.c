@@ -28,13 +28,25 @@ static unsigned recent_failures(struct ctl *c, MDB_txn *txn, const char *user,
 	     seen < RECENT_SCAN; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV), seen++) {
 		if (otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &out[n]) != OTP_OK)
 			continue;
-		if (strcmp(out[n].user, user) == 0 &&
+		if (otp_audit_user_is(&out[n], user) &&
 		    (!strcmp(out[n].event, "auth_failure") || !strcmp(out[n].event, "replay") ||
 		     !strcmp(out[n].event, "locked")))
 			n++;
 	}
 	mdb_cursor_close(cur);
 	return n;
+}
+
+/* One failure: its stored text escaped (it came from outsiders). */
+static void print_failure(const struct otp_audit_ev *e)
+{
+	char t[32], f[4][CTL_SHOW_SIZE];
+
+	printf("  %-20s %-12s %-12s %-16s %s\n", ctl_time(e->time, t, sizeof(t)),
+	       ctl_show(e->event, f[0], sizeof(f[0])),
+	       ctl_show(e->service[0] ? e->service : "-", f[1], sizeof(f[1])),
+	       ctl_show(e->rhost[0] ? e->rhost : "-", f[2], sizeof(f[2])),
+	       ctl_show(e->detail, f[3], sizeof(f[3])));
 }
 
 static void print_text(const char *user, const struct otp_user_rec *u, uint64_t now,
@@ -52,9 +64,7 @@ static void print_text(const char *user, const struct otp_user_rec *u, uint64_t 
 		printf("recent failures:\n  %-20s %-12s %-12s %-16s %s\n", "TIME", "EVENT", "SERVICE",
 		       "RHOST", "DETAIL");
 	for (unsigned i = 0; i < n; i++)
-		printf("  %-20s %-12s %-12s %-16s %s\n", ctl_time(ev[i].time, t1, sizeof(t1)),
-		       ev[i].event, ev[i].service[0] ? ev[i].service : "-",
-		       ev[i].rhost[0] ? ev[i].rhost : "-", ev[i].detail);
+		print_failure(&ev[i]);
 }
 
 static json_t *status_json(const char *user, const struct otp_user_rec *u, uint64_t now,
@@ -63,10 +73,15 @@ static json_t *status_json(const char *user, const struct otp_user_rec *u, uint6
 	json_t *arr = json_array();
 	char t1[32], t2[32], t3[32];
 
-	for (unsigned i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "time",
-			ctl_time(ev[i].time, t1, sizeof(t1)), "event", ev[i].event, "service",
-			ev[i].service, "rhost", ev[i].rhost, "detail", ev[i].detail));
+	for (unsigned i = 0; i < n; i++) {
+		if (json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:o,s:o}", "time",
+			ctl_time(ev[i].time, t1, sizeof(t1)), "event", ctl_jstr(ev[i].event),
+			"service", ctl_jstr(ev[i].service), "rhost", ctl_jstr(ev[i].rhost),
+			"detail", ctl_jstr(ev[i].detail))) != 0) {
+			json_decref(arr);  /* the whole answer fails: no failure goes missing */
+			return NULL;
+		}
+	}
 	return json_pack("{s:s,s:b,s:s,s:i,s:s,s:s,s:o}", "user", user, "locked",
 			 locked_now(u, now), "locked_until", ctl_time(locked_now(u, now) ?
 			 u->locked_until : 0, t1, sizeof(t1)), "failures", (int)u->failures,

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-struct out { int json; json_t *arr; uint64_t now; };
+struct out { int json; json_t *arr; uint64_t now; int bad; };
 
 static int locked(const struct otp_user_rec *u, uint64_t now)
 {
@@ -14,24 +14,27 @@ static int locked(const struct otp_user_rec *u, uint64_t now)
 static int one(const struct otp_user_summary *s, void *arg)
 {
 	struct out *o = arg;
-	char t1[32], t2[32];
+	char t1[32], t2[32], user[CTL_SHOW_SIZE];
 
+	/* user names come from the store's keys: escaped all the same */
 	if (o->json) {
-		json_array_append_new(o->arr, json_pack("{s:s,s:i,s:i,s:i,s:b,s:s,s:s}", "user",
-			s->user, "devices", (int)s->devices, "active", (int)s->active,
+		if (json_array_append_new(o->arr, json_pack("{s:o,s:i,s:i,s:i,s:b,s:s,s:s}", "user",
+			ctl_jstr(s->user), "devices", (int)s->devices, "active", (int)s->active,
 			"recovery_left", (int)s->recovery_left, "locked", locked(&s->rec, o->now),
 			"locked_until", ctl_time(locked(&s->rec, o->now) ? s->rec.locked_until : 0, t1,
-			sizeof(t1)), "last_login", ctl_time(s->rec.last_login, t2, sizeof(t2))));
+			sizeof(t1)), "last_login", ctl_time(s->rec.last_login, t2, sizeof(t2)))) != 0)
+			o->bad = 1;
 		return 0;
 	}
-	printf("%-20s %3u/%-3u  %8u  %-6s %s\n", s->user, s->active, s->devices, s->recovery_left,
+	printf("%-20s %3u/%-3u  %8u  %-6s %s\n", ctl_show(s->user, user, sizeof(user)), s->active,
+	       s->devices, s->recovery_left,
 	       locked(&s->rec, o->now) ? "yes" : "no", ctl_time(s->rec.last_login, t1, sizeof(t1)));
 	return 0;
 }
 
 int cmd_users(struct ctl *c, int argc, char **argv)
 {
-	struct out o = { c->json, NULL, otp_now() };
+	struct out o = { c->json, NULL, otp_now(), 0 };
 	int rc;
 
 	(void)argv;
@@ -50,7 +53,11 @@ int cmd_users(struct ctl *c, int argc, char **argv)
 		json_decref(o.arr);
 		return ctl_err(c, rc, "users");
 	}
+	if (o.json && o.bad) {
+		json_decref(o.arr);  /* a user missing from the list is an error */
+		o.arr = NULL;
+	}
 	if (o.json)
-		ctl_json_print(json_pack("{s:o}", "users", o.arr));
+		return ctl_json_print(json_pack("{s:o}", "users", o.arr));
 	return 0;
 }

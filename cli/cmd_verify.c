@@ -30,22 +30,23 @@ static int check(struct ctl *c, struct otp_login *who, const char *code, char *h
 int cmd_verify(struct ctl *c, int argc, char **argv)
 {
 	struct otp_login who;
-	char how[OTP_NAME_MAX + 32] = "";
+	char how[OTP_NAME_MAX + 32] = "", shown[CTL_SHOW_SIZE];
 	unsigned left = 0;
-	int rc;
+	int rc, out = 0;
 
 	rc = ctl_user_verb(c, argc, argv, 3, 1, &who);
 	if (rc != 0)
 		return rc;
 	who.event = "verify";
 	rc = check(c, &who, argv[2], how, sizeof(how), &left);
+	/* how names a stored device: escaped */
 	if (c->json && (rc == OTP_OK || rc == OTP_EBADCODE || rc == OTP_EREPLAY))
-		ctl_json_print(json_pack("{s:s,s:b,s:s}", "user", argv[1], "valid", rc == OTP_OK,
-					 "by", rc == OTP_OK ? how : ""));
+		out = ctl_json_print(json_pack("{s:s,s:b,s:o}", "user", argv[1], "valid",
+					       rc == OTP_OK, "by", ctl_jstr(rc == OTP_OK ? how : "")));
 	if (rc == OTP_OK) {
 		if (!c->json)
-			printf("valid (%s)\n", how);
-		return 0;
+			printf("valid (%s)\n", ctl_show(how, shown, sizeof(shown)));
+		return out;
 	}
 	if (rc == OTP_ELOCKED)
 		return ctl_fail(c, EX_BADCODE, "%s is locked out", argv[1]);

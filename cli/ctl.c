@@ -1,10 +1,12 @@
 #include "ctl.h"
 #include "err.h"
+#include "textsafe.h"
 #include "util.h"
 
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,12 +123,35 @@ const char *ctl_time(uint64_t t, char *buf, size_t n)
 
 int ctl_json_print(json_t *v)
 {
-	if (v != NULL) {
-		json_dumpf(v, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-		fputc('\n', stdout);
-		json_decref(v);
+	int bad = v == NULL || json_dumpf(v, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) != 0 ||
+		  fputc('\n', stdout) == EOF;
+
+	json_decref(v);
+	if (bad) {
+		fprintf(stderr, "otpctl: cannot write the JSON output\n");
+		return EX_STORE;
 	}
 	return 0;
+}
+
+const char *ctl_show(const char *s, char *buf, size_t n)
+{
+	(void)otp_text_show(buf, n, s);
+	return buf;
+}
+
+json_t *ctl_jstr(const char *s)
+{
+	size_t n = OTP_TEXT_SHOW_SIZE(strlen(s));
+	char *buf = malloc(n);
+	json_t *j;
+
+	if (buf == NULL)
+		return NULL;
+	(void)otp_text_show(buf, n, s);
+	j = json_string(buf);
+	free(buf);
+	return j;
 }
 
 int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)

@@ -2,10 +2,12 @@
 #ifndef OTPCTL_CTL_H
 #define OTPCTL_CTL_H
 
+#include "audit.h"
 #include "auth.h"
 #include "config.h"
 #include "seal.h"
 #include "store.h"
+#include "textsafe.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -74,8 +76,25 @@ int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
 /* RFC 3339 UTC text of t into buf (>= 21 bytes); "-" for 0. */
 const char *ctl_time(uint64_t t, char *buf, size_t n);
 
-/* Print a JSON value on one line and free it; returns 0. */
+/*
+ * Print a JSON value on one line and free it; returns 0. v NULL (a pack
+ * that failed) or a failed write is an error, never a silently missing
+ * line: a message on stderr and EX_STORE.
+ */
 int ctl_json_print(json_t *v);
+
+/*
+ * Stored text (names, PAM_RHOST, PAM_TTY, details: hostile, and maybe
+ * written before the store cleaned it) made safe to print: control
+ * characters and invalid UTF-8 as visible escapes (otp_text_show).
+ * ctl_show writes into buf (CTL_SHOW_SIZE bytes hold any audit field or
+ * name) and returns buf. ctl_jstr returns a new JSON string of the same
+ * text, for json_pack's "o": it cannot fail on any bytes; NULL only when
+ * out of memory (json_pack then fails, and ctl_json_print reports it).
+ */
+#define CTL_SHOW_SIZE OTP_TEXT_SHOW_SIZE(OTP_AUDIT_FIELD_MAX)
+const char *ctl_show(const char *s, char *buf, size_t n);
+json_t *ctl_jstr(const char *s);
 
 /*
  * ctl_getopt - getopt_long over a verb's argv with -h/--help added:

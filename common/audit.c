@@ -1,14 +1,17 @@
 #include "audit.h"
 #include "codec.h"
 #include "err.h"
+#include "textsafe.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
+/* Fields come from outsiders (PAM_RHOST, PAM_TTY, names): stored cleaned,
+ * cut at a character boundary when too long. */
 static void copy_field(char *dst, const char *src)
 {
-	snprintf(dst, OTP_AUDIT_FIELD_MAX + 1, "%s", src ? src : "");
+	(void)otp_text_clean(dst, OTP_AUDIT_FIELD_MAX + 1, src);
 }
 
 void otp_audit_set(struct otp_audit_ev *ev, uint64_t now, const char *event,
@@ -16,10 +19,27 @@ void otp_audit_set(struct otp_audit_ev *ev, uint64_t now, const char *event,
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->time = now;
-	snprintf(ev->event, sizeof(ev->event), "%s", event ? event : "");
+	(void)otp_text_clean(ev->event, sizeof(ev->event), event);
 	copy_field(ev->user, user);
 	copy_field(ev->device, device);
 	copy_field(ev->detail, detail);
+}
+
+void otp_audit_set_origin(struct otp_audit_ev *ev, const char *service, const char *rhost,
+			  const char *tty)
+{
+	copy_field(ev->service, service);
+	copy_field(ev->rhost, rhost);
+	copy_field(ev->tty, tty);
+}
+
+int otp_audit_user_is(const struct otp_audit_ev *ev, const char *user)
+{
+	char stored[OTP_AUDIT_FIELD_MAX + 1];
+
+	if (otp_text_clean(stored, sizeof(stored), user) == OTP_OK && strcmp(ev->user, stored) == 0)
+		return 1;
+	return strcmp(ev->user, user) == 0;
 }
 
 static int next_seq(struct otp_store *st, MDB_txn *txn, uint64_t t, uint32_t *seq)
@@ -155,18 +175,22 @@ int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
 	return otp_get_end(&r);
 }
 
-/* Append " key=value" when value is not empty; control characters and
- * quotes become '?', so a hostile PAM_RHOST cannot forge a syslog field. */
+/*
+ * Append " key=value" when value is not empty. The value is escaped as
+ * otpctl shows it (records stored before fields were cleaned may hold raw
+ * bytes) and a quote becomes '?', so a hostile PAM_RHOST can neither forge
+ * a syslog field or line nor put invalid UTF-8 in the log.
+ */
 static void kv(char *line, size_t sz, const char *k, const char *v)
 {
-	char clean[OTP_AUDIT_FIELD_MAX + 1];
-	size_t i, o = strlen(line);
+	char clean[OTP_TEXT_SHOW_SIZE(OTP_AUDIT_FIELD_MAX)];
+	size_t o = strlen(line);
 
 	if (*v == '\0')
 		return;
-	for (i = 0; v[i] != '\0' && i < OTP_AUDIT_FIELD_MAX; i++)
-		clean[i] = ((unsigned char)v[i] < ' ' || v[i] == '"' || v[i] == 0x7f) ? '?' : v[i];
-	clean[i] = '\0';
+	(void)otp_text_show(clean, sizeof(clean), v);
+	for (char *p = clean; (p = strchr(p, '"')) != NULL; p++)
+		*p = '?';
 	snprintf(line + o, sz - o, strpbrk(clean, " =") ? " %s=\"%s\"" : " %s=%s", k, clean);
 }
 
@@ -183,9 +207,12 @@ static int is_warning(const char *event)
 
 void otp_audit_syslog(const struct otp_audit_ev *ev)
 {
-	char line[1024];
+	/* room for every field at its widest, so no value is ever cut */
+	char line[7 * (sizeof(" detail=\"\"") + OTP_TEXT_SHOW_SIZE(OTP_AUDIT_FIELD_MAX))];
+	char event[OTP_TEXT_SHOW_SIZE(sizeof(ev->event))];
 
-	snprintf(line, sizeof(line), "event=%s", ev->event);
+	(void)otp_text_show(event, sizeof(event), ev->event);
+	snprintf(line, sizeof(line), "event=%s", event);
 	kv(line, sizeof(line), "user", ev->user);
 	kv(line, sizeof(line), "service", ev->service);
 	kv(line, sizeof(line), "rhost", ev->rhost);

@@ -28,12 +28,31 @@ struct otp_audit_ev {
 };
 
 /*
- * otp_audit_set - fill ev: time now, event, user and detail; the other
- * fields empty. Longer strings are cut at OTP_AUDIT_FIELD_MAX bytes.
+ * otp_audit_set - fill ev: time now, event, user, device and detail; the
+ * other fields empty. Every text is stored cleaned (otp_text_clean in
+ * textsafe.h: control characters and invalid UTF-8 become visible escapes
+ * such as "\n" and "\xff", a backslash "\\"), and cut to
+ * OTP_AUDIT_FIELD_MAX bytes (event: 31) at a character boundary.
  * Any argument may be NULL (empty).
  */
 void otp_audit_set(struct otp_audit_ev *ev, uint64_t now, const char *event,
 		   const char *user, const char *device, const char *detail);
+
+/*
+ * otp_audit_set_origin - fill ev's service, rhost and tty (PAM_SERVICE,
+ * PAM_RHOST, PAM_TTY: hostile text), cleaned and cut as in otp_audit_set.
+ * Any argument may be NULL (empty).
+ */
+void otp_audit_set_origin(struct otp_audit_ev *ev, const char *service, const char *rhost,
+			  const char *tty);
+
+/*
+ * otp_audit_user_is - whether ev is about user: its user field is user as
+ * otp_audit_set stores it (a backslash doubled), or user exactly (records
+ * written before fields were cleaned). user: NUL-terminated, not NULL.
+ * Returns 1 or 0.
+ */
+int otp_audit_user_is(const struct otp_audit_ev *ev, const char *user);
 
 /*
  * otp_audit_append - add ev inside the write transaction txn, after every
@@ -76,7 +95,8 @@ int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
 
 /*
  * otp_audit_syslog - one LOG_AUTHPRIV line for ev, "key=value" pairs an
- * auditor can grep; values are quoted when they hold spaces. Notice level
+ * auditor can grep; values are escaped (otp_text_show), a '"' in them
+ * becomes '?', and they are quoted when they hold a space or '='. Notice level
  * for successes and admin changes, warning for failures and lockouts.
  */
 void otp_audit_syslog(const struct otp_audit_ev *ev);

@@ -15,9 +15,7 @@ void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const 
 		       const char *device, const char *detail)
 {
 	otp_audit_set(ev, who->now, event, who->user, device, detail);
-	snprintf(ev->service, sizeof(ev->service), "%s", who->service ? who->service : "");
-	snprintf(ev->rhost, sizeof(ev->rhost), "%s", who->rhost ? who->rhost : "");
-	snprintf(ev->tty, sizeof(ev->tty), "%s", who->tty ? who->tty : "");
+	otp_audit_set_origin(ev, who->service, who->rhost, who->tty);
 }
 
 /* Audit inside txn, commit, then syslog only what was committed. */

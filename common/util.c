@@ -1,5 +1,6 @@
 #include "util.h"
 #include "err.h"
+#include "textsafe.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
@@ -48,7 +49,8 @@ int otp_valid_user(const char *user)
 
 int otp_valid_name(const char *name)
 {
-	size_t n;
+	const char *why;
+	size_t n, at = 0;
 	int digits_only = 1;
 
 	if (name == NULL || *name == '\0')
@@ -56,12 +58,12 @@ int otp_valid_name(const char *name)
 	n = strnlen(name, OTP_NAME_MAX + 1);
 	if (n > OTP_NAME_MAX)
 		return otp_seterr(OTP_ETOOLONG, "device name longer than %d bytes", OTP_NAME_MAX);
+	/* names are printed as they are stored: only clean text is taken */
+	why = otp_text_problem(name, &at);
+	if (why != NULL)
+		return otp_seterr(OTP_EINVAL, "device name %s (byte %zu)", why, at + 1);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c < ' ' || c == 0x7f)
-			return otp_seterr(OTP_EINVAL, "device name has a control character");
-		if (c < '0' || c > '9')
+		if (name[i] < '0' || name[i] > '9')
 			digits_only = 0;
 	}
 	if (digits_only)

@@ -31,9 +31,11 @@ int otp_valid_user(const char *user);
 
 /*
  * otp_valid_name - whether a device name may be stored: 1..OTP_NAME_MAX
- * bytes, printable ASCII or UTF-8, no control characters, and not all
- * digits (a number always means a device id).
- * Returns OTP_OK, OTP_ETOOLONG or OTP_EINVAL.
+ * bytes of valid UTF-8 with no control character (C0, DEL, C1) and no
+ * invisible layout character (line separators, bidirectional controls:
+ * see textsafe.h), and not all digits (a number always means a device id).
+ * Returns OTP_OK, OTP_ETOOLONG or OTP_EINVAL; the detail names the
+ * problem and, for a bad character, its byte position (from 1).
  */
 int otp_valid_name(const char *name);
 

@@ -1,7 +1,7 @@
 # libFuzzer targets (clang). make fuzz FUZZ_SECONDS=N runs each for N seconds
 # from the committed seeds; make fuzz-regress replays seeds and the inputs
 # that once crashed (tests/fuzz/regress/), as make check does.
-FUZZ_TARGETS := base32 uri records config import time
+FUZZ_TARGETS := base32 uri records config import time textsafe
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := build-fuzz
 FUZZ_CC      := clang

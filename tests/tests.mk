@@ -34,7 +34,7 @@ export TEST_PRELOAD := $(PRELOAD)
 
 check: deps-test
 	@if [ "$$(id -u)" -eq 0 ]; then scripts/deps.sh e2e; fi
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer $(BUILD)/tests/exports
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer $(BUILD)/tests/exports $(BUILD)/tests/raw_audit
 	@$(RUN_ENV) tests/run_all.sh "$(BUILD)" "$(SAN_ENV)"
 
 check-unit: all $(UNIT_BINS)
@@ -46,6 +46,12 @@ $(BUILD)/tests/race: tests/concurrency/race.c
 	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpam
 
 $(BUILD)/tests/hammer: tests/concurrency/hammer.c $(LIBOTP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)
+
+# raw_audit: writes an audit record with raw fields, as an old store may hold
+$(BUILD)/tests/raw_audit: tests/cli/raw_audit.c $(LIBOTP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)
