@@ -170,11 +170,11 @@ static char *ask_code(void)
 }
 
 static int show(struct ctl *c, const char *user, const struct otp_device_rec *d,
-		const struct enroll_opts *o, const char *b32, const char *uri)
+		const struct enroll_opts *o, struct qr_file *qf, const char *b32, const char *uri)
 {
 	char err[512];
 
-	if (o->qr_file != NULL && qr_write_file(o->qr_file, uri, err, sizeof(err)) != 0)
+	if (qf->fd >= 0 && qr_file_write(qf, uri, err, sizeof(err)) != 0)
 		return ctl_fail(c, EX_STORE, "--qr-file: %s", err);
 	if (c->json)
 		return ctl_json_print(json_pack(
@@ -226,11 +226,12 @@ int cmd_enroll(struct ctl *c, int argc, char **argv)
 	struct otp_device_rec d;
 	struct otp_login who;
 	struct otp_uri u;
+	struct qr_file qf = { -1, 0, NULL };
 	uint8_t secret[OTP_SECRET_MAX];
-	char uri[OTP_URI_MAX + 1];
+	char uri[OTP_URI_MAX + 1], err[512];
 	const char *user;
 	size_t n = 0;
-	int rc, have_alg, have_digits;
+	int rc, have_alg, have_digits, usage;
 
 	have_alg = have_digits = 0;
 	for (int i = 1; i < argc; i++) {
@@ -252,6 +253,12 @@ int cmd_enroll(struct ctl *c, int argc, char **argv)
 		memset((char *)o.secret_b32, 'x', strlen(o.secret_b32));
 	if (rc != 0)
 		goto out;
+	/* the image file is made before the device: a name that cannot be
+	 * used leaves nothing enrolled */
+	if (o.qr_file != NULL && qr_file_open(&qf, o.qr_file, &usage, err, sizeof(err)) != 0) {
+		rc = ctl_fail(c, usage ? EX_USAGE_ : EX_STORE, "--qr-file: %s", err);
+		goto out;
+	}
 	ctl_who(&who, user);
 	rc = otp_enroll(c->st, &c->key, &c->cfg, &who, &o.req, secret, n, &d);
 	if (rc != OTP_OK) {
@@ -268,12 +275,13 @@ int cmd_enroll(struct ctl *c, int argc, char **argv)
 	u.period = d.period;
 	u.counter = d.counter;
 	rc = otp_uri_build(&u, uri, sizeof(uri));
-	rc = rc == OTP_OK ? show(c, user, &d, &o, u.secret, uri) : ctl_err(c, rc, "uri");
+	rc = rc == OTP_OK ? show(c, user, &d, &o, &qf, u.secret, uri) : ctl_err(c, rc, "uri");
 	if (rc == 0)
 		rc = activate(c, user, &d, &o);
 	otp_wipe(&u, sizeof(u));
 	otp_wipe(uri, sizeof(uri));
 out:
+	qr_file_discard(&qf);  /* still open: not written, nothing to keep */
 	otp_wipe(secret, sizeof(secret));
 	return rc;
 }

@@ -9,26 +9,29 @@
 #include "import.h"
 #include "users.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define GA_FILE_MAX 65536
 #define BATCH 1000            /* devices per write transaction */
 #define REFUSALS_SHOWN 20
 
-static FILE *open_input(struct ctl *c, const char *path)
+/* A regular file of at most max bytes (see otp_import_open); NULL with the
+ * message printed and *code set otherwise. */
+static FILE *open_input(struct ctl *c, const char *path, const char *owner, off_t max, int *code)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+	FILE *fp;
+	int fd, rc = otp_import_open(path, owner, max, &fd);
 
+	if (rc != OTP_OK) {
+		*code = ctl_err(c, rc == OTP_EPERM ? OTP_EINVAL : rc, "import");
+		return NULL;
+	}
+	fp = fdopen(fd, "r");
 	if (fp == NULL) {
-		ctl_fail(c, errno == ENOENT ? EX_NOTFOUND : EX_STORE, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
+		*code = ctl_fail(c, EX_STORE, "out of memory");
 	}
 	return fp;
 }
@@ -40,7 +43,7 @@ static int import_ga(struct ctl *c, const char *user, const char *path)
 	const char *codes[OTP_GA_SCRATCH_MAX];
 	struct otp_import_item item = { &g.dev, NULL, NULL };
 	struct otp_login who;
-	char *text = calloc(1, GA_FILE_MAX + 1), detail[160];
+	char *text = calloc(1, OTP_GA_FILE_MAX + 1), detail[160];
 	FILE *fp;
 	size_t n;
 	int rc;
@@ -48,16 +51,19 @@ static int import_ga(struct ctl *c, const char *user, const char *path)
 	if (text == NULL)
 		return ctl_fail(c, EX_STORE, "out of memory");
 	rc = ctl_check_user(c, user);
-	fp = rc == 0 ? open_input(c, path) : NULL;
+	fp = rc == 0 ? open_input(c, path, user, OTP_GA_FILE_MAX, &rc) : NULL;
 	if (fp == NULL) {
 		free(text);
-		return rc ? rc : (errno == ENOENT ? EX_NOTFOUND : EX_STORE);
+		return rc;
 	}
-	n = fread(text, 1, GA_FILE_MAX + 1, fp);
+	/* the size was checked; reading one byte more notices a file that grew */
+	n = fread(text, 1, OTP_GA_FILE_MAX + 1, fp);
+	rc = ferror(fp) ? otp_seterr(OTP_EIO, "%s: read error", path) :
+	     n > OTP_GA_FILE_MAX ? otp_seterr(OTP_EINVAL, "%s: larger than %d bytes", path,
+					       OTP_GA_FILE_MAX) :
+	     otp_ga_parse(text, path, user, &g);
 	fclose(fp);
-	rc = n > GA_FILE_MAX ? otp_seterr(OTP_EINVAL, "%s: larger than %d bytes", path, GA_FILE_MAX) :
-			       otp_ga_parse(text, path, user, &g);
-	otp_wipe(text, GA_FILE_MAX + 1);
+	otp_wipe(text, OTP_GA_FILE_MAX + 1);
 	free(text);
 	for (unsigned i = 0; rc == OTP_OK && i < g.nscratch; i++)
 		codes[i] = g.scratch[i];
@@ -135,23 +141,28 @@ static void refuse(struct ctl *c, struct oath_run *r, const char *line)
 
 static int read_oath(struct ctl *c, FILE *fp, const char *path, struct oath_run *r)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	char line[OTP_IMPORT_LINE_MAX];
 	unsigned lineno = 0;
-	int skip, pass;
+	int skip, pass, toolong, rc = 0;
 
-	while (getline(&line, &cap, fp) > 0) {
+	while (rc == 0 && otp_import_getline(fp, line, sizeof(line), &toolong)) {
 		lineno++;
 		if (r->n == r->cap) {
 			unsigned ncap = r->cap ? r->cap * 2 : 1024;
 			void *d = realloc(r->devs, ncap * sizeof(*r->devs));
 
 			if (d == NULL) {
-				free(line);
-				return ctl_fail(c, EX_STORE, "out of memory");
+				rc = ctl_fail(c, EX_STORE, "out of memory");
+				break;
 			}
 			r->devs = d;
 			r->cap = ncap;
+		}
+		if (toolong) {
+			otp_seterr(OTP_EINVAL, "%s:%u: line longer than %d bytes", path, lineno,
+				   OTP_IMPORT_LINE_MAX - 2);
+			refuse(c, r, line);
+			continue;
 		}
 		if (otp_oath_parse_line(line, path, lineno, &r->devs[r->n], &skip, &pass) != OTP_OK) {
 			refuse(c, r, line);
@@ -164,9 +175,10 @@ static int read_oath(struct ctl *c, FILE *fp, const char *path, struct oath_run 
 				"usersfile; it is not imported\n", path, lineno, r->devs[r->n].user);
 		r->n++;
 	}
-	otp_wipe(line, cap);
-	free(line);
-	return 0;
+	if (rc == 0 && ferror(fp))
+		rc = ctl_fail(c, EX_STORE, "%s: read error", path);
+	otp_wipe(line, sizeof(line));
+	return rc;
 }
 
 static int by_user(const void *a, const void *b)
@@ -250,11 +262,11 @@ static int import_oath(struct ctl *c, const char *path)
 {
 	struct oath_run r;
 	unsigned imported = 0;
-	FILE *fp = open_input(c, path);
-	int rc;
+	int rc = 0;
+	FILE *fp = open_input(c, path, NULL, OTP_OATH_FILE_MAX, &rc);
 
 	if (fp == NULL)
-		return errno == ENOENT ? EX_NOTFOUND : EX_STORE;
+		return rc;
 	memset(&r, 0, sizeof(r));
 	rc = read_oath(c, fp, path, &r);
 	fclose(fp);

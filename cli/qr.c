@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define QUIET 4
@@ -117,36 +118,89 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-int qr_write_file(const char *path, const char *text, char *err, size_t errlen)
+int qr_file_open(struct qr_file *f, const char *path, int *usage, char *err, size_t errlen)
 {
-	int png = ends_with(path, ".png"), fd, rc;
-	QRcode *q;
-	FILE *fp;
+	int e;
 
-	if (!png && !ends_with(path, ".svg")) {
+	f->fd = -1;
+	f->path = path;
+	f->png = ends_with(path, ".png");
+	*usage = 1;
+	if (!f->png && !ends_with(path, ".svg")) {
 		snprintf(err, errlen, "%s: name must end in .png or .svg", path);
 		return -1;
 	}
-	q = encode(text);
+	/* The image will hold the secret: ours alone, made new, never through
+	 * a symlink, never a file someone else prepared for us to fill. */
+	f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (f->fd < 0) {
+		e = errno;
+		*usage = e == EEXIST || e == ENOENT || e == ENOTDIR || e == EISDIR;
+		if (e == EEXIST)
+			snprintf(err, errlen, "%s: already exists; not overwritten", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -1;
+	}
+	*usage = 0;
+	/* whatever the umask: 0600, not less (the administrator reads it) */
+	if (fchmod(f->fd, 0600) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		qr_file_discard(f);
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove path if it still names the file open as fd. */
+static void remove_if_ours(int fd, const char *path)
+{
+	struct stat mine, there;
+
+	if (fstat(fd, &mine) == 0 && lstat(path, &there) == 0 && mine.st_dev == there.st_dev &&
+	    mine.st_ino == there.st_ino)
+		unlink(path);
+}
+
+void qr_file_discard(struct qr_file *f)
+{
+	if (f->fd < 0)
+		return;
+	remove_if_ours(f->fd, f->path);
+	close(f->fd);
+	f->fd = -1;
+}
+
+int qr_file_write(struct qr_file *f, const char *text, char *err, size_t errlen)
+{
+	QRcode *q = encode(text);
+	FILE *fp;
+	int rc = -1;
+
 	if (q == NULL) {
 		snprintf(err, errlen, "cannot encode the URI as a QR code");
+		qr_file_discard(f);
 		return -1;
 	}
-	/* The image holds the secret: private, and never through a symlink. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	fp = fdopen(f->fd, "wb");
 	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
 		QRcode_free(q);
+		qr_file_discard(f);
 		return -1;
 	}
-	rc = png ? write_png(fp, q) : write_svg(fp, q);
-	if (fclose(fp) != 0)
-		rc = -1;
-	if (rc != 0)
-		snprintf(err, errlen, "%s: cannot write the image", path);
+	rc = f->png ? write_png(fp, q) : write_svg(fp, q);
 	QRcode_free(q);
+	if (fflush(fp) != 0 || ferror(fp))
+		rc = -1;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot write the image", f->path);
+		remove_if_ours(f->fd, f->path);
+	}
+	f->fd = -1;  /* fclose closes it */
+	if (fclose(fp) != 0 && rc == 0) {
+		snprintf(err, errlen, "%s: cannot write the image", f->path);
+		rc = -1;
+	}
 	return rc;
 }

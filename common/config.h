@@ -49,7 +49,8 @@ void otp_config_defaults(struct otp_config *c);
  * otp_config_load - read the file at path into c, then apply overrides.
  * path:      the config file; opened without following symlinks, and
  *            refused unless owned by root (or the effective user) and not
- *            writable by group/other.
+ *            writable by group/other, and unless every directory above it
+ *            passes the checks of otp_open_checked (fileck.h).
  * overrides: noverrides strings "key=value" (module arguments), where key
  *            is a top-level key or "section.key" (e.g. "totp.window=2");
  *            they win over the file.

@@ -3,9 +3,102 @@
 #include "err.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Whether uid may own an import file of owner (NULL: the effective user). */
+static int owner_ok(uid_t uid, const char *owner)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (uid == 0)
+		return 1;
+	if (owner == NULL)
+		return uid == geteuid();
+	return getpwnam_r(owner, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	       res->pw_uid == uid;
+}
+
+static int check_input(int fd, const char *path, const char *owner, off_t max_size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return otp_seterr(OTP_EPERM, "%s: not a regular file", path);
+	if (!owner_ok(st.st_uid, owner)) {
+		if (owner != NULL && strcmp(owner, "root") == 0)
+			owner = NULL;
+		return otp_seterr(OTP_EPERM, "%s: owned by uid %u, not root or %s", path,
+				  (unsigned)st.st_uid, owner ? owner : "you");
+	}
+	if ((st.st_mode & 0022) != 0)
+		return otp_seterr(OTP_EPERM, "%s: mode %04o is writable by group/other", path,
+				  (unsigned)(st.st_mode & 07777));
+	if (st.st_size > max_size)
+		return otp_seterr(OTP_ETOOLONG, "%s: larger than %lld bytes", path,
+				  (long long)max_size);
+	return OTP_OK;
+}
+
+int otp_import_open(const char *path, const char *owner, off_t max_size, int *fd)
+{
+	int f, rc, e;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	f = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (f < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return otp_seterr(OTP_ENOTFOUND, "%s: no such file", path);
+		if (e == ELOOP)
+			return otp_seterr(OTP_EPERM, "%s: is a symlink", path);
+		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(e));
+	}
+	rc = check_input(f, path, owner, max_size);
+	if (rc == OTP_OK && fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
+		rc = otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+	if (rc != OTP_OK) {
+		close(f);
+		return rc;
+	}
+	*fd = f;
+	return OTP_OK;
+}
+
+int otp_import_getline(FILE *fp, char *buf, size_t size, int *toolong)
+{
+	size_t n = 0;
+	int ch = EOF;
+
+	*toolong = 0;
+	while (n + 1 < size && (ch = getc(fp)) != EOF) {
+		buf[n++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	if (n == 0)
+		return 0;
+	if (buf[n - 1] == '\n' || ch == EOF)
+		return 1;
+	/* buf is full: the line ends here only if the file does */
+	ch = getc(fp);
+	if (ch == EOF)
+		return 1;
+	*toolong = 1;
+	while (ch != '\n' && ch != EOF)
+		ch = getc(fp);
+	return 1;
+}
 
 /* Copy line number n of text (from *pos) into buf; 0 at the end. */
 static int next_line(const char **pos, char *buf, size_t size, int *toolong)

@@ -14,9 +14,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #define OTP_IMPORT_LINE_MAX 1024  /* bytes per line; longer is an error */
 #define OTP_GA_SCRATCH_MAX 10     /* scratch codes google-authenticator keeps */
+#define OTP_GA_FILE_MAX 65536     /* bytes: a ~/.google_authenticator file */
+#define OTP_OATH_FILE_MAX ((off_t)256 << 20)  /* bytes: a usersfile (~5M users) */
 
 /* One device to create, with what the old module knew about it. */
 struct otp_import_dev {
@@ -37,6 +41,30 @@ struct otp_ga_file {
 	unsigned nscratch;
 	char ignored[128];            /* options not carried over, for the report */
 };
+
+/*
+ * otp_import_open - open a file to import from, for reading: a regular file
+ * only (a FIFO, a device or a symlink is refused at once, never waited
+ * on), of at most max_size bytes, owned by root or by owner (the user the
+ * file belongs to, looked up with getpwnam_r; NULL: root or the effective
+ * user) and not writable by group/other: whoever could write it could
+ * plant a seed for the accounts it names.
+ * fd: receives a blocking descriptor, owned by the caller, on success.
+ * Returns OTP_OK; OTP_ENOTFOUND (no such file); OTP_EPERM (symlink, not a
+ * regular file, wrong owner or mode); OTP_ETOOLONG (larger than max_size);
+ * OTP_EIO. The detail names path.
+ */
+int otp_import_open(const char *path, const char *owner, off_t max_size, int *fd);
+
+/*
+ * otp_import_getline - read one line from fp into buf (size bytes), with
+ * its newline, NUL-terminated; memory never grows with the input. A line
+ * that does not fit in size - 1 bytes is read to its end and dropped:
+ * *toolong is set and buf holds its start.
+ * Returns 1 for a line, 0 at the end of the file or on a read error
+ * (ferror(fp) tells).
+ */
+int otp_import_getline(FILE *fp, char *buf, size_t size, int *toolong);
 
 /*
  * otp_ga_parse - parse the text of a ~/.google_authenticator file for user.

@@ -45,12 +45,10 @@ int otp_seal_key_create(const char *path)
 	uint8_t k[OTP_SEAL_KEY_LEN];
 	int fd, rc = OTP_OK;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return otp_seterr(OTP_EEXIST, "%s: already exists; not replaced", path);
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
-	}
+	rc = otp_create_checked(path, O_WRONLY, 0400, &fd);
+	if (rc != OTP_OK)
+		return rc == OTP_EEXIST ?
+		       otp_seterr(OTP_EEXIST, "%s: already exists; not replaced", path) : rc;
 	if (RAND_bytes(k, sizeof(k)) != 1)
 		rc = otp_seterr(OTP_ECRYPTO, "no randomness for the seal key");
 	else if (write(fd, k, sizeof(k)) != (ssize_t)sizeof(k) || fsync(fd) != 0)

@@ -21,16 +21,19 @@ struct otp_seal_key {
 /*
  * otp_seal_key_load - read the key file at path: a regular file, not a
  * symlink, owned by root (or the effective user), with no group/other
- * access, exactly OTP_SEAL_KEY_LEN bytes.
+ * access, exactly OTP_SEAL_KEY_LEN bytes, below directories that pass the
+ * checks of otp_open_checked (fileck.h).
  * Returns OTP_OK; OTP_ENOTFOUND; OTP_EPERM (unsafe file); OTP_EINVAL
  * (wrong length); OTP_EIO. The detail names the file.
  */
 int otp_seal_key_load(const char *path, struct otp_seal_key *key);
 
 /*
- * otp_seal_key_create - make a new random key file at path, mode 0400.
+ * otp_seal_key_create - make a new random key file at path, mode 0400,
+ * in a directory that passes the checks of otp_open_checked (fileck.h).
  * Never replaces an existing file: returns OTP_EEXIST if path exists.
- * Returns OTP_OK, OTP_EEXIST, OTP_ECRYPTO (no randomness) or OTP_EIO.
+ * Returns OTP_OK, OTP_EEXIST, OTP_ECRYPTO (no randomness), OTP_EPERM (an
+ * unsafe directory above it), OTP_ENOTFOUND (no such directory) or OTP_EIO.
  */
 int otp_seal_key_create(const char *path);
 

@@ -20,8 +20,12 @@ int otp_lmdb_err(int mrc, const char *what)
 	return otp_seterr(OTP_ESTORE, "%s: %s", what, mdb_strerror(mrc));
 }
 
-/* The store directory and its files: no symlinks, no foreign owners. */
-static int check_dir(const char *dir, int create)
+/*
+ * The store directory and its files: no symlinks, no foreign owners, every
+ * directory above it checked (otp_open_checked). *dfd keeps the checked
+ * directory open, to compare with what LMDB opens by path afterwards.
+ */
+static int check_dir(const char *dir, int create, int *dfd)
 {
 	static const char *const files[] = { "data.mdb", "lock.mdb" };
 	char path[4200];
@@ -30,9 +34,9 @@ static int check_dir(const char *dir, int create)
 
 	rc = otp_open_checked(dir, O_RDONLY | O_DIRECTORY, OTP_FORBID_PRIVATE, &fd);
 	if (rc == OTP_ENOTFOUND && create) {
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return otp_seterr(OTP_EIO, "%s: %s", dir, strerror(errno));
-		rc = otp_open_checked(dir, O_RDONLY | O_DIRECTORY, OTP_FORBID_PRIVATE, &fd);
+		rc = otp_mkdir_checked(dir, 0700);
+		if (rc == OTP_OK)
+			rc = otp_open_checked(dir, O_RDONLY | O_DIRECTORY, OTP_FORBID_PRIVATE, &fd);
 	}
 	if (rc != OTP_OK)
 		return rc;
@@ -50,8 +54,24 @@ static int check_dir(const char *dir, int create)
 					  (unsigned)st.st_uid);
 		}
 	}
-	close(fd);
+	*dfd = fd;
 	return OTP_OK;
+}
+
+/*
+ * LMDB opens dir/data.mdb by path: refuse unless that is the data.mdb of
+ * the directory checked through dfd (a directory swapped in between would
+ * bring its own records, e.g. recovery codes already used).
+ */
+static int same_env(struct otp_store *st, int dfd)
+{
+	char path[4200];
+	int efd;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
+	if (mdb_env_get_fd(st->env, &efd) != 0)
+		return otp_seterr(OTP_ESTORE, "%s: no data file open", path);
+	return otp_same_file_at(dfd, "data.mdb", efd, path);
 }
 
 static int check_schema(struct otp_store *st, MDB_txn *txn, int create)
@@ -142,17 +162,19 @@ static int grow_if_needed(struct otp_store *st)
 int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store **out)
 {
 	struct otp_store *st;
-	int rc, mrc;
+	int rc, mrc, dfd;
 
 	if (strlen(dir) >= sizeof(st->dir))
 		return otp_seterr(OTP_ETOOLONG, "store path too long");
-	rc = check_dir(dir, flags & OTP_STORE_CREATE);
+	rc = check_dir(dir, flags & OTP_STORE_CREATE, &dfd);
 	if (rc != OTP_OK)
 		return rc == OTP_ENOTFOUND ?
 		       otp_seterr(OTP_ENOTFOUND, "%s: no store (run otpctl init)", dir) : rc;
 	st = calloc(1, sizeof(*st));
-	if (st == NULL)
+	if (st == NULL) {
+		close(dfd);
 		return otp_seterr(OTP_ENOMEM, "out of memory");
+	}
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	mrc = mdb_env_create(&st->env);
 	if (mrc == 0)
@@ -161,9 +183,13 @@ int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store
 		mrc = mdb_env_set_mapsize(st->env, (size_t)map_mb << 20);
 	if (mrc == 0)
 		mrc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600);
-	if (mrc == 0)  /* free the reader slots of processes that died (kill -9) */
-		mrc = mdb_reader_check(st->env, NULL);
-	rc = mrc ? otp_lmdb_err(mrc, dir) : grow_if_needed(st);
+	rc = mrc ? otp_lmdb_err(mrc, dir) : same_env(st, dfd);
+	close(dfd);
+	/* free the reader slots of processes that died (kill -9) */
+	if (rc == OTP_OK && (mrc = mdb_reader_check(st->env, NULL)) != 0)
+		rc = otp_lmdb_err(mrc, dir);
+	if (rc == OTP_OK)
+		rc = grow_if_needed(st);
 	if (rc == OTP_OK)
 		rc = open_dbis(st, flags & OTP_STORE_CREATE);
 	if (rc != OTP_OK) {

@@ -31,8 +31,11 @@ enum { OTP_STORE_CREATE = 1 };
  * flags:  OTP_STORE_CREATE makes the directory (0700) and databases when
  *         missing; without it a missing store is OTP_ENOTFOUND.
  * The directory must not be a symlink, must be owned by root (or the
- * effective user) and have no group/other access; data.mdb and lock.mdb
- * must not be symlinks. Files are created 0600.
+ * effective user) and have no group/other access, and every directory
+ * above it is checked as otp_open_checked (fileck.h) does; data.mdb and
+ * lock.mdb must not be symlinks. The data file LMDB opens must be the
+ * data.mdb of the directory so checked (same device and inode), else
+ * OTP_EPERM. Files are created 0600.
  * When the data fill three quarters of the map, the map is doubled (up to
  * OTP_MAP_MAX), so map_mb is a starting size rather than a hard limit.
  * *st: receives the handle; close it with otp_store_close.
