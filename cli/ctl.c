@@ -1,5 +1,6 @@
 #include "ctl.h"
 #include "err.h"
+#include "keycheck.h"
 #include "textsafe.h"
 #include "util.h"
 
@@ -30,7 +31,8 @@ int ctl_err(struct ctl *c, int rc, const char *what)
 	switch (rc) {
 	case OTP_ENOTFOUND: code = EX_NOTFOUND; break;
 	case OTP_EBADCODE: case OTP_EREPLAY: code = EX_BADCODE; break;
-	case OTP_EINVAL: case OTP_ETOOLONG: case OTP_EEXIST: code = EX_USAGE_; break;
+	case OTP_EINVAL: case OTP_ETOOLONG: case OTP_EEXIST: case OTP_EDUPLICATE:
+		code = EX_USAGE_; break;
 	default: code = EX_STORE; break;
 	}
 	if (otp_errdetail()[0] != '\0')
@@ -59,6 +61,15 @@ int ctl_usage(struct ctl *c, int code)
 	return code;
 }
 
+static int verb_writes(const struct ctl *c)
+{
+	for (const struct verb *v = ctl_verbs(); v->name; v++) {
+		if (strcmp(v->name, c->verb) == 0)
+			return v->writes;
+	}
+	return 0;
+}
+
 int ctl_open(struct ctl *c, int key)
 {
 	int rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
@@ -70,6 +81,12 @@ int ctl_open(struct ctl *c, int key)
 		if (rc != OTP_OK)
 			return ctl_setup_err(c, rc, "seal key");
 		c->key_loaded = 1;
+		/* Before the verb writes or verifies anything; a writer records
+		 * the check value of a store that has none once the key opens
+		 * one of its secrets. */
+		rc = otp_store_key_check(c->st, &c->key, verb_writes(c) ? OTP_KEYCHECK_RECORD : 0);
+		if (rc != OTP_OK)
+			return ctl_setup_err(c, rc, c->cfg.seal_key);
 	}
 	return 0;
 }

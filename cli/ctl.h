@@ -55,7 +55,11 @@ int ctl_setup_err(struct ctl *c, int rc, const char *what);
 /* Print the verb's usage to stdout (for -h) or stderr; returns code. */
 int ctl_usage(struct ctl *c, int code);
 
-/* Open the store (and with key nonzero the seal key); returns an exit code. */
+/*
+ * Open the store and, with key nonzero, the seal key, which must be the
+ * store's (otp_store_key_check; a mismatch is exit 4 naming the key).
+ * Returns 0 or an exit code, the message printed.
+ */
 int ctl_open(struct ctl *c, int key);
 
 /* Fill who for an admin change of user: service "otpctl", tty, now. */
@@ -122,5 +126,6 @@ int cmd_remove(struct ctl *c, int argc, char **argv);
 int cmd_resync(struct ctl *c, int argc, char **argv);
 int cmd_backup(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
+int cmd_rekey(struct ctl *c, int argc, char **argv);
 
 #endif

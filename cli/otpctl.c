@@ -42,6 +42,12 @@ static const struct verb verbs[] = {
 	  "migrate from ~/.google_authenticator files and pam_oath usersfiles" },
 	{ "backup", 0, cmd_backup, "FILE",
 	  "consistent compact copy of the store while logins go on (open it with mdb_stat -n)" },
+	{ "rekey", 1, cmd_rekey,
+	  "NEWKEY\n"
+	  "  NEWKEY is a key file: made (32 random bytes, 0400) when missing, else checked as\n"
+	  "  seal_key is. One transaction re-seals every secret; then seal_key is replaced by\n"
+	  "  the new key (a NEWKEY made here is moved, one given is left in place).",
+	  "re-seal every secret under a new seal key (file NEWKEY, made if missing)" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 

@@ -2,6 +2,8 @@
 #include "hosts.h"
 #include "audit.h"
 #include "err.h"
+#include "keycheck.h"
+#include "secretdup.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -78,6 +80,12 @@ int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 	if (rc == OTP_OK && count >= OTP_DEVICES_MAX)
 		rc = otp_seterr(OTP_EINVAL, "user %s already has %d devices", who->user,
 				OTP_DEVICES_MAX);
+	/* In this transaction: the key is the store's (or claims an empty
+	 * one), and no live device of the user has this secret yet. */
+	if (rc == OTP_OK)
+		rc = otp_store_key_check_txn(st, txn, key, OTP_KEYCHECK_RECORD | OTP_KEYCHECK_CLAIM);
+	if (rc == OTP_OK)
+		rc = otp_secret_in_use(st, txn, key, who->user, secret, n, 0, OTP_STATES_LIVE);
 	if (rc != OTP_OK)
 		return rc;
 	d->type = (uint8_t)req->type;
@@ -123,6 +131,21 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }
 
+/* A pending device whose secret another device has activated meanwhile
+ * (stores from before the check at enrollment) stays pending. */
+static int active_elsewhere(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+			    const char *user, const struct otp_device_rec *d)
+{
+	uint8_t secret[OTP_SECRET_MAX];
+	size_t n = 0;
+	int rc = otp_unseal(key, user, d->id, d->sealed, d->sealed_len, secret, sizeof(secret), &n);
+
+	if (rc == OTP_OK)
+		rc = otp_secret_in_use(st, txn, key, user, secret, n, d->id, OTP_STATES_ACTIVE);
+	otp_wipe(secret, sizeof(secret));
+	return rc;
+}
+
 int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
 		const struct otp_config *cfg, const struct otp_login *who,
 		const char *ref, const char *code, struct otp_device_rec *d)
@@ -136,6 +159,8 @@ int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
 	if (rc == OTP_OK && d->state != OTP_PENDING)
 		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is %s, not pending", d->name,
 				who->user, otp_state_name(d->state));
+	if (rc == OTP_OK)
+		rc = active_elsewhere(st, txn, key, who->user, d);
 	if (rc == OTP_OK)
 		rc = otp_device_check(key, cfg, who->user, d, code, who->now);
 	if (rc == OTP_OK) {

@@ -24,10 +24,15 @@ struct otp_enroll_req {
  * otp_enroll - add a device for who->user with secret (n bytes,
  * OTP_SECRET_MIN..OTP_SECRET_MAX), sealed under key for (user, new id).
  * Creates the user record when needed. Names must be unique among the
- * user's devices that are not revoked.
+ * user's devices that are not revoked, and so must secrets among the
+ * user's pending and active devices (see secretdup.h). In the same
+ * transaction key must be the store's (keycheck.h): a store without a
+ * key check value records key's when it proves or claims it.
  * d: receives the stored record (its id, name, state).
- * Returns OTP_OK; OTP_EEXIST (name taken); OTP_EINVAL (bad request, or
- * OTP_DEVICES_MAX reached); OTP_ECRYPTO; store errors.
+ * Returns OTP_OK; OTP_EEXIST (name taken); OTP_EDUPLICATE (secret already
+ * on a live device of the user, the detail names it); OTP_EKEY (not the
+ * store's seal key); OTP_EINVAL (bad request, or OTP_DEVICES_MAX
+ * reached); OTP_ECRYPTO; store errors.
  */
 int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	       const struct otp_config *cfg, const struct otp_login *who,
@@ -36,9 +41,11 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 
 /*
  * otp_confirm - activate the pending device ref (id or name) when code
- * verifies against it; the code is then used up like a login's.
- * Returns OTP_OK; OTP_ENOTFOUND; OTP_EINVAL (not pending); OTP_EBADCODE;
- * OTP_EREPLAY; OTP_ECRYPTO; store errors.
+ * verifies against it; the code is then used up like a login's. A device
+ * whose secret another active device of the user holds is refused before
+ * the code is looked at.
+ * Returns OTP_OK; OTP_ENOTFOUND; OTP_EINVAL (not pending); OTP_EDUPLICATE;
+ * OTP_EBADCODE; OTP_EREPLAY; OTP_ECRYPTO; store errors.
  */
 int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
 		const struct otp_config *cfg, const struct otp_login *who,

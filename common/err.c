@@ -26,6 +26,8 @@ const char *otp_strerror(int err)
 	case OTP_ELOCKED: return "user is locked out";
 	case OTP_ETOOLONG: return "input too long";
 	case OTP_EEXEMPT: return "lockout exemption not decided";
+	case OTP_EKEY: return "wrong seal key for this store";
+	case OTP_EDUPLICATE: return "secret already enrolled";
 	default: return "unknown error";
 	}
 }

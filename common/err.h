@@ -29,6 +29,10 @@ enum otp_err {
 	OTP_ETOOLONG,    /* an input exceeds its length cap */
 	OTP_EEXEMPT,     /* the caller must first decide whether the user is
 			    exempt from lockout (see struct otp_login) */
+	OTP_EKEY,        /* the seal key is not the one this store is sealed
+			    under (see keycheck.h) */
+	OTP_EDUPLICATE,  /* the secret is already on another live device of
+			    the same user */
 };
 
 /*

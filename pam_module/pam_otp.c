@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "err.h"
 #include "hosts.h"
+#include "keycheck.h"
 #include "passwd.h"
 #include "recovery.h"
 #include "util.h"
@@ -65,7 +66,13 @@ static const char *item(pam_handle_t *pamh, int type)
 	return v;
 }
 
-/* Configuration, seal key and store: any problem fails closed. */
+/*
+ * Configuration, seal key and store: any problem fails closed. The key
+ * must be the store's before anything is verified or written: one read of
+ * its check value and one HMAC. A store from before check values is judged
+ * read-only by unsealing a stored secret; the module never records one
+ * (otpctl does, on its first write), so a login's commits stay the same.
+ */
 static int setup(struct login_ctx *c)
 {
 	int rc;
@@ -75,9 +82,12 @@ static int setup(struct login_ctx *c)
 		rc = otp_seal_key_load(c->cfg.seal_key, &c->key);
 	if (rc == OTP_OK)
 		rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
-	if (rc != OTP_OK) {
-		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s (%s)", otp_errdetail(),
-			   otp_strerror(rc));
+	if (rc == OTP_OK)
+		rc = otp_store_key_check(c->st, &c->key, 0);
+	if (rc != OTP_OK) {  /* a wrong key: name the key file too */
+		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s%s%s (%s)",
+			   rc == OTP_EKEY ? c->cfg.seal_key : "", rc == OTP_EKEY ? ": " : "",
+			   otp_errdetail(), otp_strerror(rc));
 		return PAM_ABORT;
 	}
 	return PAM_SUCCESS;

@@ -41,7 +41,7 @@ code=$(oathtool --totp -b $seed)
 check "enroll --secret --confirm CODE activates" ctl enroll carol --secret $seed --qr none --confirm "$code"
 check "  device active" ctl devices carol
 has "  state shown" 'active'
-check_exit "enroll with a wrong --confirm exits 3" 3 ctl enroll carol --name two --secret $seed --qr none --confirm 000000
+check_exit "enroll with a wrong --confirm exits 3" 3 ctl enroll carol --name two --secret JBSWY3DPEHPK3PXP --qr none --confirm 000000
 check "  and leaves it pending" sh -c "'$OTPCTL' --config '$CONF' devices carol | grep -q pending"
 
 # pending device confirmed later (stdin is not a terminal: stays pending)

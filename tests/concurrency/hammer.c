@@ -8,6 +8,7 @@
  *                       devices= revoked= enrolls= revokes="
  * Secrets are the RFC 4226 key, so the loops compute their own codes.
  */
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +90,14 @@ static void loop_admin(struct env *e)
 	for (;;) {
 		char ref[16];
 
+		uint8_t seed[20];
+
 		who.now = otp_now();
+		/* a fresh seed each time: a user's live devices never share one */
+		if (RAND_bytes(seed, sizeof(seed)) != 1)
+			exit(5);
 		/* OTP_DEVICES_MAX reached: the test removes the user and goes on */
-		if (otp_enroll(e->st, &e->key, &e->cfg, &who, &req, key20, 20, &d) != OTP_OK)
+		if (otp_enroll(e->st, &e->key, &e->cfg, &who, &req, seed, 20, &d) != OTP_OK)
 			exit(0);
 		snprintf(ref, sizeof(ref), "%u", d.id);
 		if (d.id % 2 == 0 && otp_revoke(e->st, &e->cfg, &who, ref, &d) != OTP_OK)

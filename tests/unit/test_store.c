@@ -77,7 +77,8 @@ static struct otp_login who_at(const char *user, uint64_t now)
 	return w;
 }
 
-static uint32_t enroll(struct fx *f, const char *user, enum otp_dev_type type, int active)
+static uint32_t enroll_with(struct fx *f, const char *user, enum otp_dev_type type, int active,
+			    const uint8_t *secret)
 {
 	struct otp_enroll_req req;
 	struct otp_device_rec d;
@@ -89,8 +90,13 @@ static uint32_t enroll(struct fx *f, const char *user, enum otp_dev_type type, i
 	req.digits = 6;
 	req.period = 30;
 	req.active = active;
-	assert_int_equal(otp_enroll(f->st, &f->key, &f->cfg, &w, &req, rfc_key, 20, &d), OTP_OK);
+	assert_int_equal(otp_enroll(f->st, &f->key, &f->cfg, &w, &req, secret, 20, &d), OTP_OK);
 	return d.id;
+}
+
+static uint32_t enroll(struct fx *f, const char *user, enum otp_dev_type type, int active)
+{
+	return enroll_with(f, user, type, active, rfc_key);
 }
 
 static void code_at(uint64_t counter, char *code)
@@ -291,7 +297,8 @@ static void rename_and_names(void **state)
 	MDB_txn *txn;
 
 	enroll(f, "dave", OTP_TOTP, 1);
-	enroll(f, "dave", OTP_TOTP, 1);
+	/* one secret, one device: the second gets its own */
+	enroll_with(f, "dave", OTP_TOTP, 1, (const uint8_t *)"another 20-byte seed");
 	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "1", "phone"), OTP_OK);
 	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "2", "phone"), OTP_EEXIST);
 	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "2", "123"), OTP_EINVAL);
