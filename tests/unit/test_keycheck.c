@@ -390,7 +390,21 @@ static void rekey_is_all_or_nothing(void **state)
 	/* nothing changed: the old key still opens, the value is the old key's */
 	assert_int_equal(otp_store_key_check(f->st, &f->a, 0), OTP_OK);
 	assert_int_equal(otp_store_key_check(f->st, &f->b, 0), OTP_EKEY);
-	assert_int_equal(code_ok(f, &f->a, "ivy", seed_a, 0), OTP_OK);
+	{
+		struct otp_device_rec d;
+		uint8_t out[OTP_SECRET_MAX];
+		size_t n;
+		MDB_txn *txn;
+
+		assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+		assert_int_equal(otp_device_load(f->st, txn, "ivy", 1, &d), OTP_OK);
+		otp_txn_abort(txn);
+		assert_int_equal(otp_unseal(&f->a, "ivy", 1, d.sealed, d.sealed_len, out, sizeof(out),
+					    &n), OTP_OK);
+		assert_memory_equal(out, seed_a, 20);
+	}
+	/* and logins fail closed while a device does not open */
+	assert_int_equal(code_ok(f, &f->a, "ivy", seed_a, 0), OTP_ECRYPTO);
 	assert_int_equal(audit_count(f, "rekey", detail), 0);
 	otp_seal_key_wipe(&c);
 }

@@ -564,7 +564,7 @@ static void remembered_hosts_vouched(void **state)
 	uint32_t first;
 
 	first = enroll(f, "vera", OTP_HOTP, 1);
-	enroll(f, "vera", OTP_TOTP, 1);
+	enroll_with(f, "vera", OTP_TOTP, 1, (const uint8_t *)"ABCDEFGHIJKLMNOPQRST");
 	w.remember = 60;
 	code_at(0, code);
 	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res), OTP_OK);
