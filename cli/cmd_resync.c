@@ -17,10 +17,19 @@ int cmd_resync(struct ctl *c, int argc, char **argv)
 	rc = otp_resync(c->st, &c->key, &c->cfg, &who, argv[2], argv[3], argv[4], &d);
 	if (rc != OTP_OK)
 		return ctl_err(c, rc, "resync");
-	if (c->json)
+	if (c->json && d.type == OTP_HOTP)
 		return ctl_json_print(json_pack("{s:s,s:I,s:I}", "user", argv[1], "device",
 						(json_int_t)d.id, "counter", (json_int_t)d.counter));
-	printf("device %u (%s) of %s resynchronised; next counter %llu\n", d.id,
-	       ctl_show(d.name, name, sizeof(name)), argv[1], (unsigned long long)d.counter);
+	if (c->json)
+		return ctl_json_print(json_pack("{s:s,s:I,s:i,s:I}", "user", argv[1], "device",
+						(json_int_t)d.id, "drift_steps", (int)d.drift,
+						"drift_seconds", (json_int_t)d.drift * d.period));
+	printf("device %u (%s) of %s resynchronised; ", d.id, ctl_show(d.name, name, sizeof(name)),
+	       argv[1]);
+	if (d.type == OTP_HOTP)
+		printf("next counter %llu\n", (unsigned long long)d.counter);
+	else
+		printf("clock drift %+d time steps (%+lld s)\n", (int)d.drift,
+		       (long long)d.drift * d.period);
 	return 0;
 }

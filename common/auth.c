@@ -152,25 +152,62 @@ int otp_auth_refuse_locked(struct otp_store *st, const struct otp_config *cfg,
 	return rc == OTP_OK ? refuse_locked(st, cfg, txn, who) : rc;
 }
 
+/*
+ * The drift a success at step matched (our step now_step) leaves: what was
+ * seen, within OTP_DRIFT_AUTO steps; beyond that only where a resync put
+ * it, followed one step at a time, and never past OTP_DRIFT_MAX.
+ */
+static int32_t next_drift(const struct otp_device_rec *d, uint64_t matched, uint64_t now_step)
+{
+	int64_t seen = (int64_t)(matched - now_step), lo = -OTP_DRIFT_AUTO, hi = OTP_DRIFT_AUTO;
+
+	if (d->drift > OTP_DRIFT_AUTO || d->drift < -OTP_DRIFT_AUTO) {
+		lo = d->drift - 1 < -OTP_DRIFT_MAX ? -OTP_DRIFT_MAX : d->drift - 1;
+		hi = d->drift + 1 > OTP_DRIFT_MAX ? OTP_DRIFT_MAX : d->drift + 1;
+	}
+	if (seen >= -OTP_DRIFT_AUTO && seen <= OTP_DRIFT_AUTO)
+		return (int32_t)seen;
+	return (int32_t)(seen < lo ? lo : seen > hi ? hi : seen);
+}
+
+/* TOTP: the window is centred on our step plus the device's drift. */
+static int totp_try(const struct otp_config *cfg, struct otp_device_rec *d,
+		    const uint8_t *secret, size_t n, const char *code, uint64_t now)
+{
+	int64_t shift = (int64_t)d->drift * d->period;
+	uint64_t at = shift < 0 && (uint64_t)-shift > now ? 0 : (uint64_t)((int64_t)now + shift);
+	uint64_t matched = 0, now_step = 0;
+	int rc = otp_totp_verify(secret, n, d->alg, d->digits, d->period, 0, at, cfg->totp.window,
+				 d->last_step, code, &matched);
+
+	if (rc == OTP_OK && otp_totp_step(now, 0, d->period, &now_step) == OTP_OK) {
+		d->last_step = matched;
+		d->drift = next_drift(d, matched, now_step);
+	}
+	return rc;
+}
+
 int otp_device_try(const struct otp_config *cfg, struct otp_device_rec *d,
 		   const uint8_t *secret, size_t n, const char *code, uint64_t now)
 {
+	char norm[OTP_CODE_BUF];
 	uint64_t matched = 0;
 	int rc;
 
+	/* "123 456" and "123-456", as apps show codes, are the code 123456 */
+	if (otp_code_normalize(code, norm) == OTP_OK)
+		code = norm;
 	if (d->type == OTP_HOTP) {
 		rc = otp_hotp_verify(secret, n, d->alg, d->digits, d->counter, cfg->hotp.window,
 				     code, &matched);
 		if (rc == OTP_OK)
 			d->counter = matched + 1;
 	} else {
-		rc = otp_totp_verify(secret, n, d->alg, d->digits, d->period, 0, now,
-				     cfg->totp.window, d->last_step, code, &matched);
-		if (rc == OTP_OK)
-			d->last_step = matched;
+		rc = totp_try(cfg, d, secret, n, code, now);
 	}
 	if (rc == OTP_OK)
 		d->last_used = now;
+	otp_wipe(norm, sizeof(norm));
 	return rc;
 }
 

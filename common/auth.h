@@ -179,7 +179,14 @@ int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
 /*
  * otp_device_try - check code against one device whose secret is already
  * unsealed (secret, n bytes), and on success update d in memory (counter,
- * last_step, last_used) for the caller to save in its transaction.
+ * last_step, drift, last_used) for the caller to save in its transaction.
+ * code may be typed as apps show it ("123 456", "123-456").
+ * TOTP: the window of totp.window steps is centred on our time step plus
+ * the device's drift, and a success records the drift it saw (bounded by
+ * OTP_DRIFT_AUTO steps; a wider drift set by a resync is followed one
+ * step at a time, never past OTP_DRIFT_MAX), so a
+ * device whose clock wanders slowly keeps working; a step at or before
+ * the last accepted one is still a replay.
  * Returns OTP_OK, OTP_EBADCODE, OTP_EREPLAY or OTP_EINVAL/OTP_ECRYPTO.
  */
 int otp_device_try(const struct otp_config *cfg, struct otp_device_rec *d,

@@ -15,6 +15,8 @@ static __thread int had_error;
 
 struct range { const char *name; long min, max; };
 
+#define OTP_CONFIG_ITEM_MAX 64  /* bytes per list item from a module argument */
+
 /* Every integer key, with its bounds; section keys as "section|key". */
 static const struct range ranges[] = {
 	{ "map_size_mb", 1, 1048576 },
@@ -288,6 +290,29 @@ static int too_many_networks(cfg_t *cfg)
 	return 1;
 }
 
+/* A list key from a module argument: comma-separated values replace the
+ * list (PAM splits arguments at blanks, so braces and quotes do not fit). */
+static int set_list(cfg_opt_t *opt, const char *value)
+{
+	char item[OTP_CONFIG_ITEM_MAX + 1];
+	unsigned n = 0;
+
+	cfg_free_value(opt);
+	for (const char *p = value; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len > OTP_CONFIG_ITEM_MAX)
+			return otp_seterr(OTP_ECONFIG, "%s: %s list item", cur_source,
+					  len ? "overlong" : "empty");
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (cfg_opt_setnstr(opt, item, n++) != CFG_SUCCESS)
+			return otp_seterr(OTP_ECONFIG, "%s: bad value", cur_source);
+		p += len + (p[len] == ',');
+	}
+	return OTP_OK;
+}
+
 /* Apply one "key=value" or "section.key=value" module argument. */
 static int apply_override(cfg_t *cfg, const char *arg)
 {
@@ -308,9 +333,17 @@ static int apply_override(cfg_t *cfg, const char *arg)
 		      cfg_getsec(cfg, key) : NULL;
 	}
 	opt = sec ? cfg_getopt(sec, dot ? dot + 1 : key) : NULL;
-	if (opt == NULL || opt->type == CFGT_SEC || (opt->flags & CFGF_LIST))
+	if (opt == NULL || opt->type == CFGT_SEC)
 		return otp_seterr(OTP_ECONFIG, "%s: no such setting", cur_source);
 	cfg_set_error_function(sec, on_error);  /* sections made by parsing lack it */
+	if ((opt->flags & CFGF_LIST) && opt->type == CFGT_STR) {
+		if (set_list(opt, eq + 1) != OTP_OK)
+			return OTP_ECONFIG;
+		return check_override(sec, opt, dot ? key : NULL, dot ? dot + 1 : key) != 0 ||
+		       had_error ? OTP_ECONFIG : OTP_OK;
+	}
+	if (opt->flags & CFGF_LIST)
+		return otp_seterr(OTP_ECONFIG, "%s: a list is not accepted here", cur_source);
 	if (cfg_setopt(sec, opt, eq + 1) == NULL ||
 	    check_override(sec, opt, dot ? key : NULL, dot ? dot + 1 : key) != 0 || had_error)
 		return had_error ? OTP_ECONFIG :

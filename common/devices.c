@@ -257,25 +257,70 @@ int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }
 
-/* The first counter c >= from with code1 at c and code2 at c + 1. */
+/* The first counter c in from..from+span with code1 at c and code2 at
+ * c + 1 (TOTP steps are HOTP counters); *next gets c + 1. */
 static int find_pair(const uint8_t *secret, size_t n, const struct otp_device_rec *d,
-		     const char *code1, const char *code2, uint64_t *next)
+		     uint64_t from, uint64_t span, const char *code1, const char *code2,
+		     uint64_t *next)
 {
-	uint64_t m1, m2;
+	char c1[OTP_CODE_BUF], c2[OTP_CODE_BUF];
+	uint64_t m1, m2, end = from + span;
 	int rc;
 
-	rc = otp_hotp_verify(secret, n, d->alg, d->digits, d->counter, OTP_RESYNC_WINDOW, code1, &m1);
+	if (otp_code_normalize(code1, c1) == OTP_OK)
+		code1 = c1;
+	if (otp_code_normalize(code2, c2) == OTP_OK)
+		code2 = c2;
+	rc = otp_hotp_verify(secret, n, d->alg, d->digits, from, (unsigned)span, code1, &m1);
 	while (rc == OTP_OK) {
 		if (otp_hotp_verify(secret, n, d->alg, d->digits, m1 + 1, 0, code2, &m2) == OTP_OK) {
-			*next = m1 + 2;
-			return OTP_OK;
-		}
-		if (m1 + 1 > d->counter + OTP_RESYNC_WINDOW)
+			*next = m1 + 1;
 			break;
-		rc = otp_hotp_verify(secret, n, d->alg, d->digits, m1 + 1,
-				     (unsigned)(d->counter + OTP_RESYNC_WINDOW - m1 - 1), code1, &m1);
+		}
+		if (m1 + 1 > end) {
+			rc = OTP_EBADCODE;
+			break;
+		}
+		rc = otp_hotp_verify(secret, n, d->alg, d->digits, m1 + 1, (unsigned)(end - m1 - 1),
+				     code1, &m1);
 	}
-	return rc == OTP_OK || rc == OTP_EBADCODE ? OTP_EBADCODE : rc;
+	otp_wipe(c1, sizeof(c1));
+	otp_wipe(c2, sizeof(c2));
+	return rc;
+}
+
+/* Move d on to the pair found; detail says what changed. */
+static int resync_move(const uint8_t *secret, size_t n, struct otp_device_rec *d,
+		       const char *code1, const char *code2, uint64_t now, char *detail,
+		       size_t len)
+{
+	uint64_t next = 0, step = 0, span, from;
+	int rc;
+
+	if (d->type == OTP_HOTP) {
+		rc = find_pair(secret, n, d, d->counter, OTP_RESYNC_WINDOW, code1, code2, &next);
+		if (rc == OTP_OK) {
+			snprintf(detail, len, "counter %llu -> %llu", (unsigned long long)d->counter,
+				 (unsigned long long)next + 1);
+			d->counter = next + 1;
+		}
+		return rc;
+	}
+	rc = otp_totp_step(now, 0, d->period, &step);
+	span = 3600 / d->period < OTP_DRIFT_MAX ? 3600 / d->period : OTP_DRIFT_MAX;
+	from = step > span ? step - span : 0;
+	if (from <= d->last_step)
+		from = d->last_step + 1;
+	if (rc == OTP_OK)
+		rc = from > step + span ? OTP_EBADCODE :
+		     find_pair(secret, n, d, from, step + span - from, code1, code2, &next);
+	if (rc == OTP_OK) {
+		d->drift = (int32_t)((int64_t)next - (int64_t)step);
+		d->last_step = next;
+		snprintf(detail, len, "clock drift %+d steps (%+lld s)", d->drift,
+			 (long long)d->drift * d->period);
+	}
+	return rc;
 }
 
 int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
@@ -285,25 +330,21 @@ int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 	uint8_t secret[OTP_SECRET_MAX];
 	struct otp_audit_ev ev;
 	MDB_txn *txn = NULL;
-	char detail[64];
-	uint64_t next = 0, old = 0;
+	char detail[64] = "";
 	size_t n = 0;
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
 		rc = otp_device_find(st, txn, who->user, ref, d);
-	if (rc == OTP_OK && (d->type != OTP_HOTP || d->state != OTP_ACTIVE))
-		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is not an active HOTP device",
-				d->name, who->user);
+	if (rc == OTP_OK && d->state != OTP_ACTIVE)
+		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is not active", d->name, who->user);
 	if (rc == OTP_OK)
 		rc = otp_unseal(key, who->user, d->id, d->sealed, d->sealed_len, secret,
 				sizeof(secret), &n);
 	if (rc == OTP_OK)
-		rc = find_pair(secret, n, d, code1, code2, &next);
+		rc = resync_move(secret, n, d, code1, code2, who->now, detail, sizeof(detail));
 	otp_wipe(secret, sizeof(secret));
 	if (rc == OTP_OK) {
-		old = d->counter;
-		d->counter = next;
 		d->last_used = who->now;
 		rc = otp_device_save(st, txn, who->user, d);
 	}
@@ -311,8 +352,6 @@ int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 		otp_txn_abort(txn);
 		return rc;
 	}
-	snprintf(detail, sizeof(detail), "counter %llu -> %llu", (unsigned long long)old,
-		 (unsigned long long)next);
 	otp_audit_from(&ev, who, "resync", d->name, detail);
 	return otp_audit_commit(st, cfg, txn, &ev, 1);
 }

@@ -86,13 +86,18 @@ int otp_check_request(const struct otp_enroll_req *req, size_t n);
 #define OTP_RESYNC_WINDOW 1000  /* counters searched ahead by otp_resync */
 
 /*
- * otp_resync - bring an HOTP device's counter up to a token that ran
- * ahead: find counters c, c + 1 (c within OTP_RESYNC_WINDOW of the stored
- * counter) that give code1 then code2, and store c + 2 as the next counter.
+ * otp_resync - bring a device back in step with two consecutive codes.
+ * HOTP: a token that ran ahead: find counters c, c + 1 (c within
+ * OTP_RESYNC_WINDOW of the stored counter) that give code1 then code2,
+ * and store c + 2 as the next counter.
+ * TOTP: a device whose clock is off: find steps s, s + 1 within an hour
+ * (at most OTP_DRIFT_MAX steps) of our step now, after the last accepted
+ * one, that give code1 then code2; the device's drift becomes s + 1 minus
+ * our step and s + 1 its last accepted step (both codes are used up).
  * Audited as `resync`. Two consecutive codes make a chance match across the
  * wide window negligible (RFC 4226 section 7.4).
  * Returns OTP_OK; OTP_EBADCODE (no such pair); OTP_EINVAL (not an active
- * HOTP device); OTP_ENOTFOUND; OTP_ECRYPTO; store errors.
+ * device); OTP_ENOTFOUND; OTP_ECRYPTO; store errors.
  */
 int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 	       const struct otp_config *cfg, const struct otp_login *who, const char *ref,

@@ -111,6 +111,24 @@ int otp_hotp_verify(const uint8_t *key, size_t keylen, enum otp_alg alg,
 	return found ? OTP_OK : OTP_EBADCODE;
 }
 
+int otp_code_normalize(const char *in, char out[OTP_CODE_BUF])
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *p = in; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '-')
+			continue;
+		if (*p < '0' || *p > '9' || o >= OTP_DIGITS_MAX) {
+			otp_wipe(out, OTP_CODE_BUF);
+			return OTP_EINVAL;
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	return o > 0 ? OTP_OK : OTP_EINVAL;
+}
+
 int otp_totp_verify(const uint8_t *key, size_t keylen, enum otp_alg alg,
 		    unsigned digits, unsigned period, uint64_t t0, uint64_t now,
 		    unsigned window, uint64_t last, const char *code,

@@ -58,6 +58,16 @@ int otp_totp_step(uint64_t now, uint64_t t0, unsigned period, uint64_t *step);
 int otp_code_wellformed(const char *code, unsigned digits);
 
 /*
+ * otp_code_normalize - a code as typed the way apps show it ("123 456",
+ * " 123456 ", "123-456"): spaces, tabs and '-' dropped. out holds
+ * OTP_CODE_BUF bytes.
+ * Returns OTP_OK when what is left is 1..OTP_DIGITS_MAX digits (then out
+ * holds them), else OTP_EINVAL (out is empty; use the input as it is,
+ * e.g. for a recovery code).
+ */
+int otp_code_normalize(const char *in, char out[OTP_CODE_BUF]);
+
+/*
  * otp_hotp_verify - look for code among counters counter..counter+window
  * (the look-ahead window of RFC 4226 section 7.4).
  * matched: receives the counter that produced the code; the caller stores

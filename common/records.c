@@ -59,7 +59,7 @@ int otp_device_encode(const struct otp_device_rec *d, uint8_t *out, size_t *n)
 {
 	struct otp_wbuf w = WBUF(out);
 
-	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_u8(&w, OTP_DEVICE_REC_VERSION);
 	otp_put_str(&w, d->name);
 	otp_put_u8(&w, d->type);
 	otp_put_u8(&w, d->alg);
@@ -71,6 +71,7 @@ int otp_device_encode(const struct otp_device_rec *d, uint8_t *out, size_t *n)
 	otp_put_u64(&w, d->created);
 	otp_put_u64(&w, d->last_used);
 	otp_put_blob(&w, d->sealed, d->sealed_len);
+	otp_put_u32(&w, (uint32_t)d->drift);
 	return finish(&w, n);
 }
 
@@ -78,7 +79,7 @@ static int device_in_range(const struct otp_device_rec *d)
 {
 	return d->type <= OTP_HOTP && d->alg <= OTP_ALG_SHA512 &&
 	       d->digits >= OTP_DIGITS_MIN && d->digits <= OTP_DIGITS_MAX &&
-	       d->state <= OTP_REVOKED &&
+	       d->state <= OTP_REVOKED && d->drift >= -OTP_DRIFT_MAX && d->drift <= OTP_DRIFT_MAX &&
 	       (d->type == OTP_HOTP ||
 		(d->period >= OTP_PERIOD_MIN && d->period <= OTP_PERIOD_MAX));
 }
@@ -87,10 +88,14 @@ int otp_device_decode(const uint8_t *in, size_t n, struct otp_device_rec *d)
 {
 	struct otp_rbuf r = { in, n, 0, OTP_OK };
 	uint32_t id = d->id;
-	int rc = check_version(&r);
+	uint8_t v = otp_get_u8(&r);
+	int rc;
 
-	if (rc != OTP_OK)
-		return rc;
+	/* version 1 (no drift) is still read: stores written before it exist */
+	if (r.err != OTP_OK || v == 0)
+		return OTP_ECORRUPT;
+	if (v > OTP_DEVICE_REC_VERSION)
+		return OTP_EVERSION;
 	memset(d, 0, sizeof(*d));
 	d->id = id;
 	otp_get_str(&r, d->name, OTP_NAME_MAX);
@@ -104,6 +109,8 @@ int otp_device_decode(const uint8_t *in, size_t n, struct otp_device_rec *d)
 	d->created = otp_get_u64(&r);
 	d->last_used = otp_get_u64(&r);
 	otp_get_blob(&r, d->sealed, sizeof(d->sealed), &d->sealed_len);
+	if (v >= 2)
+		d->drift = (int32_t)otp_get_u32(&r);
 	rc = otp_get_end(&r);
 	if (rc == OTP_OK && !device_in_range(d))
 		rc = OTP_ECORRUPT;

@@ -35,6 +35,9 @@ enum otp_dev_type { OTP_TOTP = 0, OTP_HOTP = 1 };
 enum otp_dev_state { OTP_PENDING = 0, OTP_ACTIVE = 1, OTP_REVOKED = 2 };
 
 /* devices: (user, id) -> one authenticator. */
+#define OTP_DEVICE_REC_VERSION 2      /* v1 had no `drift` */
+#define OTP_DRIFT_MAX 120             /* steps: |drift| never exceeds 1 h at 30 s */
+#define OTP_DRIFT_AUTO 10             /* steps logins alone may move it (resync: more) */
 struct otp_device_rec {
 	uint32_t id;                  /* from the key; not in the value */
 	char name[OTP_NAME_MAX + 1];
@@ -45,6 +48,7 @@ struct otp_device_rec {
 	uint32_t period;              /* seconds (TOTP) */
 	uint64_t counter;             /* next HOTP counter */
 	uint64_t last_step;           /* last accepted TOTP step, 0 none */
+	int32_t drift;                /* TOTP: steps the device's clock is off ours */
 	uint64_t created, last_used;  /* seconds since epoch; last_used 0 never */
 	uint8_t sealed[OTP_SEALED_MAX];
 	size_t sealed_len;            /* 0 once revoked (the secret is wiped) */

@@ -46,6 +46,7 @@ static const struct { const char *name, *args; } services[] = {
 	{ "otp_system", "password=system" },
 	{ "otp_remember", "remember_host=3600" },
 	{ "otp_authfail", "authfail" },
+	{ "otp_trustarg", "trusted_networks=198.51.100.0/24,2001:db8::/32" },
 };
 
 struct fx {
@@ -862,6 +863,22 @@ static void unknown_names_bounded(void **state)
 	assert_int_equal(counted, 40);
 }
 
+/* A list key as a module argument, and codes typed as apps show them. */
+static void list_argument_and_spaced_codes(void **state)
+{
+	struct fx *f = *state;
+	int rv;
+
+	enroll(f, "vic", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	assert_int_equal(prompts_for("otp_trustarg", "vic", "198.51.100.7", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(prompts_for("otp_trustarg", "vic", "2001:db8::9", NULL, &rv), 0);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(prompts_for("otp_trustarg", "vic", "192.0.2.1", "755 224", &rv), 1);
+	assert_int_equal(rv, PAM_SUCCESS);
+	assert_int_equal(auth1("vic", "287-082"), PAM_SUCCESS);
+}
+
 /* PAM_SILENT: no informational message (the recovery code's count). */
 static void silent_means_no_info(void **state)
 {
@@ -912,6 +929,7 @@ int main(void)
 		T(classes_commit_alike),
 		T(unknown_names_bounded),
 		T(silent_means_no_info),
+		T(list_argument_and_spaced_codes),
 	};
 
 	char cmd[96];

@@ -127,6 +127,28 @@ static void file_and_overrides(void **state)
 	unlink(path);
 }
 
+/* A list key as a module argument: comma-separated, replacing the file's. */
+static void list_overrides(void **state)
+{
+	struct otp_config c;
+	const char *two[] = { "trusted_networks=10.0.0.0/8,2001:db8::/32" };
+	const char *none[] = { "trusted_networks=" };
+	const char *bad[] = { "trusted_networks=10.0.0.0/8,not-a-net" };
+	const char *empty[] = { "trusted_networks=10.0.0.0/8,,192.0.2.0/24" };
+	char *path = write_conf("trusted_networks = {\"192.0.2.0/24\"}\n", 0644);
+
+	(void)state;
+	assert_int_equal(otp_config_load(path, two, 1, &c), OTP_OK);
+	assert_int_equal(c.ntrusted, 2);
+	assert_int_equal(otp_config_load(path, none, 1, &c), OTP_OK);
+	assert_int_equal(c.ntrusted, 0);
+	assert_int_equal(otp_config_load(path, bad, 1, &c), OTP_ECONFIG);
+	assert_non_null(strstr(otp_errdetail(), "not-a-net"));
+	assert_int_equal(otp_config_load(path, empty, 1, &c), OTP_ECONFIG);
+	assert_non_null(strstr(otp_errdetail(), "empty list item"));
+	unlink(path);
+}
+
 static void unsafe_files_refused(void **state)
 {
 	struct otp_config c;
@@ -152,6 +174,7 @@ int main(void)
 		cmocka_unit_test(full_file),
 		cmocka_unit_test(errors_name_file_and_line),
 		cmocka_unit_test(file_and_overrides),
+		cmocka_unit_test(list_overrides),
 		cmocka_unit_test(unsafe_files_refused),
 	};
 

@@ -49,6 +49,21 @@ static void device_round_trip(void **state)
 	assert_int_equal(e.last_used, d.last_used);
 	assert_int_equal(e.sealed_len, 40);
 	assert_memory_equal(e.sealed, d.sealed, 40);
+	/* the TOTP drift, negative too, and its bound */
+	d.drift = -7;
+	assert_int_equal(otp_device_encode(&d, buf, &n), OTP_OK);
+	assert_int_equal(otp_device_decode(buf, n, &e), OTP_OK);
+	assert_int_equal(e.drift, -7);
+	/* a version 1 record (no drift) still reads, with drift 0 */
+	buf[0] = 1;
+	assert_int_equal(otp_device_decode(buf, n - 4, &e), OTP_OK);
+	assert_int_equal(e.drift, 0);
+	assert_int_equal(e.counter, d.counter);
+	buf[0] = 3;
+	assert_int_equal(otp_device_decode(buf, n, &e), OTP_EVERSION);
+	d.drift = OTP_DRIFT_MAX + 1;
+	assert_int_equal(otp_device_encode(&d, buf, &n), OTP_OK);
+	assert_int_equal(otp_device_decode(buf, n, &e), OTP_ECORRUPT);
 }
 
 static void device_truncated_and_trailing(void **state)

@@ -696,6 +696,103 @@ static void corrupt_device_still_charged(void **state)
 	assert_int_equal(count_events(f, "auth_failure"), 3);
 }
 
+static int totp_at(struct fx *f, const char *user, uint64_t now, uint64_t step)
+{
+	struct otp_auth_result res;
+	struct otp_login w = who_at(user, now);
+	char code[OTP_CODE_BUF];
+
+	code_at(step, code);  /* a TOTP code is the HOTP code of its step */
+	memset(&res, 0, sizeof(res));
+	return otp_auth_code(f->st, &f->key, &f->cfg, &w, code, 0, &res);
+}
+
+static int32_t drift_of(struct fx *f, const char *user, uint32_t id)
+{
+	struct otp_device_rec d;
+	MDB_txn *txn;
+
+	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
+	assert_int_equal(otp_device_load(f->st, txn, user, id, &d), OTP_OK);
+	otp_txn_abort(txn);
+	return d.drift;
+}
+
+/* A phone whose clock wanders is followed, up to OTP_DRIFT_AUTO steps. */
+static void totp_drift_followed(void **state)
+{
+	struct fx *f = *state;
+	uint32_t id = enroll(f, "yuri", OTP_TOTP, 1);
+	uint64_t now = T0;
+	int32_t d;
+
+	f->cfg.totp.window = 1;
+	for (d = 1; d <= OTP_DRIFT_AUTO; d++, now += 30) {
+		assert_int_equal(totp_at(f, "yuri", now, now / 30 + (uint64_t)d), OTP_OK);
+		assert_int_equal(drift_of(f, "yuri", id), d);
+	}
+	/* at the bound: the window reaches one step further, the drift stays */
+	assert_int_equal(totp_at(f, "yuri", now, now / 30 + OTP_DRIFT_AUTO + 1), OTP_OK);
+	assert_int_equal(drift_of(f, "yuri", id), OTP_DRIFT_AUTO);
+	now += 30;
+	assert_int_equal(totp_at(f, "yuri", now, now / 30 + OTP_DRIFT_AUTO + 2), OTP_EBADCODE);
+	/* replays stay refused, drift or not */
+	assert_int_equal(totp_at(f, "yuri", now, now / 30 + OTP_DRIFT_AUTO), OTP_EREPLAY);
+	/* the phone set right again: followed back */
+	now += 60;
+	assert_int_equal(totp_at(f, "yuri", now, now / 30 + OTP_DRIFT_AUTO - 1), OTP_OK);
+	assert_int_equal(drift_of(f, "yuri", id), OTP_DRIFT_AUTO - 1);
+}
+
+/* resync sets a drift of up to an hour from two consecutive TOTP codes. */
+static void totp_resync(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = who_at("zoe", T0);
+	struct otp_device_rec d;
+	char c1[OTP_CODE_BUF], c2[OTP_CODE_BUF], spaced[16];
+	uint64_t step = T0 / 30;
+	uint32_t id = enroll(f, "zoe", OTP_TOTP, 1);
+
+	assert_int_equal(totp_at(f, "zoe", T0, step + 50), OTP_EBADCODE);  /* 25 min ahead */
+	code_at(step + 50, c1);
+	code_at(step + 51, c2);
+	snprintf(spaced, sizeof(spaced), "%.3s %s", c1, c1 + 3);  /* as an app shows it */
+	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, "2", spaced, c2, &d),
+			 OTP_ENOTFOUND);
+	snprintf(c1, sizeof(c1), "%u", id);
+	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, c1, spaced, c2, &d), OTP_OK);
+	assert_int_equal(d.drift, 51);
+	assert_int_equal(drift_of(f, "zoe", id), 51);
+	assert_int_equal(totp_at(f, "zoe", T0, step + 51), OTP_EREPLAY);  /* used by resync */
+	assert_int_equal(totp_at(f, "zoe", T0 + 30, step + 53), OTP_OK);
+	assert_int_equal(drift_of(f, "zoe", id), 52);  /* a resync's wider drift is followed */
+	/* more than an hour away, or codes that are not consecutive: refused */
+	code_at(step + 300, c1);
+	code_at(step + 301, c2);
+	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, "yes", c1, c2, &d), OTP_ENOTFOUND);
+	snprintf(spaced, sizeof(spaced), "%u", id);
+	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, spaced, c1, c2, &d), OTP_EBADCODE);
+	code_at(step + 60, c1);
+	code_at(step + 62, c2);
+	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, spaced, c1, c2, &d), OTP_EBADCODE);
+}
+
+/* Codes typed the way apps show them. */
+static void codes_with_separators(void **state)
+{
+	struct fx *f = *state;
+	struct otp_auth_result res;
+	struct otp_login w = who_at("abe", T0);
+	static const char *const typed[] = { "755 224", " 287082 ", "359-152", "9694\t29" };
+
+	enroll(f, "abe", OTP_HOTP, 1);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, typed[i], 0, &res), OTP_OK);
+	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, "338 31 4x", 0, &res),
+			 OTP_EBADCODE);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -717,6 +814,9 @@ int main(void)
 		T(remembered_hosts_vouched),
 		T(unknown_names_summarised),
 		T(corrupt_device_still_charged),
+		T(totp_drift_followed),
+		T(totp_resync),
+		T(codes_with_separators),
 		T(recovery_codes_single_use),
 		T(remembered_hosts),
 		T(audit_trail_records_outcomes),
