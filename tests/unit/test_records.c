@@ -105,8 +105,8 @@ static void oversized_blob_refused(void **state)
 
 	(void)state;
 	assert_int_equal(otp_device_encode(&d, buf, &n), OTP_OK);
-	/* the sealed blob's length field sits 2 + 40 bytes before the end */
-	buf[n - 42] = 0x01;  /* claim 296 bytes */
+	/* the sealed blob's length field sits 2 + 40 bytes before the drift's 4 */
+	buf[n - 46] = 0x01;  /* claim 296 bytes */
 	assert_int_equal(otp_device_decode(buf, n, &e), OTP_ECORRUPT);
 }
 
