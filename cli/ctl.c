@@ -4,6 +4,8 @@
 #include "textsafe.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,51 +14,106 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The error object of --json: one line on stdout, the message escaped. */
+static void json_error(const char *msg, int code)
+{
+	json_t *j = json_pack("{s:o,s:i}", "error", ctl_jstr(msg), "exit", code);
+
+	fflush(stdout);
+	if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) != 0 ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+		fprintf(stderr, "otpctl: %s\n", msg);  /* never lose the error */
+	json_decref(j);
+}
+
+int ctl_report(int json, const char *verb, int code, const char *msg)
+{
+	if (json)
+		json_error(msg, code);
+	else if (verb != NULL && verb[0] != '\0')
+		fprintf(stderr, "otpctl %s: %s\n", verb, msg);
+	else
+		fprintf(stderr, "otpctl: %s\n", msg);
+	return code;
+}
+
 int ctl_fail(struct ctl *c, int code, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "otpctl %s: ", c->verb ? c->verb : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return code;
+	return ctl_report(c->json, c->verb, code, msg);
+}
+
+int ctl_code_of(int rc)
+{
+	switch (rc) {
+	case OTP_OK: return EX_OK_;
+	case OTP_ENOTFOUND: return EX_NOTFOUND;
+	case OTP_EBADCODE: case OTP_EREPLAY: case OTP_ELOCKED: return EX_BADCODE;
+	case OTP_EINVAL: case OTP_ETOOLONG: case OTP_EEXIST: case OTP_EDUPLICATE:
+		return EX_USAGE_;
+	default: return EX_STORE;
+	}
 }
 
 int ctl_err(struct ctl *c, int rc, const char *what)
 {
-	int code;
+	const char *text = otp_errdetail()[0] != '\0' ? otp_errdetail() : otp_strerror(rc);
 
-	switch (rc) {
-	case OTP_ENOTFOUND: code = EX_NOTFOUND; break;
-	case OTP_EBADCODE: case OTP_EREPLAY: code = EX_BADCODE; break;
-	case OTP_EINVAL: case OTP_ETOOLONG: case OTP_EEXIST: case OTP_EDUPLICATE:
-		code = EX_USAGE_; break;
-	default: code = EX_STORE; break;
+	/* "otpctl revoke: no device ..." rather than "otpctl revoke: revoke: ..." */
+	if (what == NULL || (c->verb != NULL && strcmp(what, c->verb) == 0))
+		return ctl_fail(c, ctl_code_of(rc), "%s", text);
+	return ctl_fail(c, ctl_code_of(rc), "%s: %s", what, text);
+}
+
+/*
+ * A non-root run that may not read the config, the store or the seal key
+ * (the usual 0700/0400 root files): a permission problem, exit 5, not a
+ * broken store. faccessat(AT_EACCESS) judges with the effective ids, as
+ * the opens did.
+ */
+static int denied_to_non_root(const struct ctl *c)
+{
+	const char *paths[3] = { c->config_path, c->cfg.store, c->cfg.seal_key };
+
+	if (geteuid() == 0)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (paths[i] != NULL && paths[i][0] != '\0' &&
+		    faccessat(AT_FDCWD, paths[i], R_OK, AT_EACCESS) != 0 && errno == EACCES)
+			return 1;
 	}
-	if (otp_errdetail()[0] != '\0')
-		return ctl_fail(c, code, "%s: %s", what, otp_errdetail());
-	return ctl_fail(c, code, "%s: %s", what, otp_strerror(rc));
+	return 0;
 }
 
 int ctl_setup_err(struct ctl *c, int rc, const char *what)
 {
-	/* whatever is wrong with the config, key or store, it is exit 4 */
-	return ctl_fail(c, EX_STORE, "%s: %s", what,
-			otp_errdetail()[0] ? otp_errdetail() : otp_strerror(rc));
+	const char *text = otp_errdetail()[0] ? otp_errdetail() : otp_strerror(rc);
+
+	if (denied_to_non_root(c))
+		return ctl_fail(c, EX_PERM, "must be run as root (%s: %s)", what, text);
+	/* whatever else is wrong with the config, key or store, it is exit 4 */
+	return ctl_fail(c, EX_STORE, "%s: %s", what, text);
 }
 
 int ctl_usage(struct ctl *c, int code)
 {
 	FILE *out = code == 0 ? stdout : stderr;
+	char msg[1024];
 
 	for (const struct verb *v = ctl_verbs(); v->name; v++) {
-		if (strcmp(v->name, c->verb) == 0) {
-			fprintf(out, "usage: otpctl [--config PATH] [--json] %s %s\n  %s\n", v->name,
-				v->usage, v->help);
-			break;
-		}
+		if (strcmp(v->name, c->verb) != 0)
+			continue;
+		snprintf(msg, sizeof(msg), "usage: otpctl [--config PATH] [--json] %s %s\n  %s",
+			 v->name, v->usage, v->help);
+		if (c->json && code != 0)
+			return ctl_report(1, c->verb, code, msg);
+		fprintf(out, "%s\n", msg);
+		break;
 	}
 	return code;
 }
@@ -111,6 +168,20 @@ int ctl_check_user(struct ctl *c, const char *user)
 	return rc == OTP_OK ? 0 : ctl_fail(c, EX_USAGE_, "user name: %s", otp_errdetail());
 }
 
+int ctl_enrolled(struct ctl *c, const char *user)
+{
+	struct otp_user_rec u;
+	MDB_txn *txn = NULL;
+	int rc = otp_txn_begin(c->st, 0, &txn);
+
+	if (rc == OTP_OK)
+		rc = otp_user_load(c->st, txn, user, &u);
+	otp_txn_abort(txn);
+	if (rc == OTP_ENOTFOUND)
+		return ctl_fail(c, EX_NOTFOUND, "user '%s' is not enrolled", user);
+	return rc == OTP_OK ? 0 : ctl_err(c, rc, "store");
+}
+
 int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
 		  struct otp_login *who)
 {
@@ -118,9 +189,15 @@ int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
 
 	if (argc != nargs)
 		return ctl_usage(c, EX_USAGE_);
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1] == '-')  /* these verbs have no options */
+			return ctl_fail(c, EX_USAGE_, "unknown option '%s'", argv[i]);
+	}
 	rc = ctl_check_user(c, argv[1]);
 	if (rc == 0)
 		rc = ctl_open(c, key);
+	if (rc == 0)
+		rc = ctl_enrolled(c, argv[1]);
 	if (rc == 0 && who != NULL)
 		ctl_who(who, argv[1]);
 	return rc;
@@ -136,6 +213,15 @@ const char *ctl_time(uint64_t t, char *buf, size_t n)
 	else
 		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
+}
+
+json_t *ctl_jtime(uint64_t t)
+{
+	char buf[32];
+
+	if (t == 0)
+		return json_null();
+	return json_string(ctl_time(t, buf, sizeof(buf)));
 }
 
 int ctl_json_print(json_t *v)
