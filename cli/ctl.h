@@ -152,5 +152,6 @@ int cmd_resync(struct ctl *c, int argc, char **argv);
 int cmd_backup(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
 int cmd_rekey(struct ctl *c, int argc, char **argv);
+int cmd_restore(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -47,6 +47,9 @@ static const struct verb verbs[] = {
 	  "migrate from ~/.google_authenticator files and pam_oath usersfiles" },
 	{ "backup", 0, cmd_backup, "FILE",
 	  "consistent compact copy of the store while logins go on (open it with mdb_stat -n)" },
+	{ "restore", 1, cmd_restore, "FILE [--force]",
+	  "replace the store's records by a backup's, in one transaction (--force: even\n"
+	  "  when the store holds users); the seal key must be the backup's" },
 	{ "rekey", 1, cmd_rekey,
 	  "NEWKEY\n"
 	  "  NEWKEY is a key file: made (32 random bytes, 0400) when missing, else checked as\n"
