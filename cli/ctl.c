@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,49 @@ int ctl_open(struct ctl *c, int key)
 	return 0;
 }
 
+static const char *who_host;  /* config host_name, set once it is loaded */
+
+void ctl_who_host(const char *host_name)
+{
+	who_host = host_name;
+}
+
+/*
+ * The administrator: the login uid the kernel keeps across su and sudo
+ * (4294967295: none, e.g. a daemon or a boot script) and SUDO_USER.
+ * SUDO_USER is only what the environment says; the login uid is not
+ * changed by anything but a login.
+ */
+static const char *actor(void)
+{
+	static char buf[160];
+	char line[32] = "", name[48] = "unset";
+	const char *sudo = getenv("SUDO_USER");
+	unsigned long uid;
+	struct passwd *pw;
+	char *end;
+	FILE *fp = fopen("/proc/self/loginuid", "re");
+
+	if (fp != NULL) {
+		if (fgets(line, sizeof(line), fp) == NULL)
+			line[0] = '\0';
+		fclose(fp);
+	}
+	errno = 0;
+	uid = strtoul(line, &end, 10);
+	if (errno == 0 && end != line && uid < 4294967295ul) {
+		pw = getpwuid((uid_t)uid);
+		if (pw != NULL)
+			snprintf(name, sizeof(name), "%lu(%.32s)", uid, pw->pw_name);
+		else
+			snprintf(name, sizeof(name), "%lu", uid);
+	}
+	snprintf(buf, sizeof(buf), "loginuid=%s", name);
+	if (sudo != NULL && sudo[0] != '\0')
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ",sudo_user=%.64s", sudo);
+	return buf;
+}
+
 void ctl_who(struct otp_login *who, const char *user)
 {
 	static char tty[64];
@@ -159,6 +203,8 @@ void ctl_who(struct otp_login *who, const char *user)
 	who->service = "otpctl";
 	who->tty = tty;
 	who->now = otp_now();
+	who->host = who_host;
+	who->actor = actor();
 }
 
 int ctl_check_user(struct ctl *c, const char *user)

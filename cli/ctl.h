@@ -82,8 +82,13 @@ int ctl_enrolled(struct ctl *c, const char *user);
  */
 int ctl_open(struct ctl *c, int key);
 
-/* Fill who for an admin change of user: service "otpctl", tty, now. */
+/* Fill who for an admin change of user: service "otpctl", tty, now, the
+ * host (ctl_who_host) and the actor (login uid and SUDO_USER). */
 void ctl_who(struct otp_login *who, const char *user);
+
+/* The config's host_name for ctl_who ("" or NULL: this host's name); the
+ * string must outlive the verb (it is the loaded config's). */
+void ctl_who_host(const char *host_name);
 
 /* Validate a user name argument; returns 0 or an exit code (message printed). */
 int ctl_check_user(struct ctl *c, const char *user);

@@ -99,6 +99,7 @@ static int run_verb(struct ctl *c, const struct verb *v, int argc, char **argv)
 		otp_config_defaults(&c->cfg);
 	else if (rc != OTP_OK)
 		return ctl_setup_err(c, rc, "configuration");
+	ctl_who_host(c->cfg.host_name);
 	return v->run(c, argc, argv);
 }
 
