@@ -33,8 +33,12 @@ static const struct verb verbs[] = {
 	{ "status", 0, cmd_status, "USER", "lock state and recent failures" },
 	{ "unlock", 1, cmd_unlock, "USER", "clear a user's lock and failure count" },
 	{ "hosts", 1, cmd_hosts, "USER [--revoke HOST|--all]", "list or forget remembered hosts" },
-	{ "verify", 1, cmd_verify, "USER CODE",
-	  "check a code as the module would (uses it up; audited)" },
+	{ "verify", 1, cmd_verify,
+	  "USER [--dry-run] CODE\n"
+	  "  As a login: a right code is used up, and a wrong one counts toward the lockout\n"
+	  "  (deny in pam_otp.conf). --dry-run checks app and token codes without either\n"
+	  "  (no recovery codes); every verify is audited.",
+	  "check a code as the module would (uses it up; a wrong one counts toward the lockout)" },
 	{ "resync", 1, cmd_resync, "USER DEVICE CODE1 CODE2",
 	  "HOTP: find two consecutive codes in a wide window and move the counter past them" },
 	{ "users", 0, cmd_users, "", "every enrolled user: devices, recovery codes, lock, last login" },
