@@ -103,6 +103,13 @@ json_err "json unknown verb" 1 "unknown verb 'frobnicate'" frobnicate
 json_err "json unknown option" 1 "unknown option" --frob users
 json_err "json unknown verb option" 1 "usage: otpctl" devices alice --frob
 json_err "json config error" 4 "$WORK/nosuch.conf" --config "$WORK/nosuch.conf" users
+printf 'HOTP oscar - 3132333435363738393031323334353637383930\nnot a usersfile line\n' > "$WORK/oath"
+chmod 0600 "$WORK/oath"
+check_exit "import oath --json with a refused line: exit 1" 1 ctl import oath "$WORK/oath" --json
+check "  one object: the summary with error and exit" $PY -c '
+import json,sys; l=open(sys.argv[1]).read().splitlines(); assert len(l)==1, l
+r=json.loads(l[0]); assert r["exit"]==1 and r["error"] and r["refused_lines"]==1 and r["imported"]==1, r
+' "$WORK/out"
 check_exit "verify --json with an invalid code prints the answer, exit 3" 3 ctl verify alice 000000 --json
 check "  {valid: false}" $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["valid"] is False, r' "$WORK/out"
 ctl unlock alice >/dev/null  # that wrong code was charged
