@@ -211,7 +211,8 @@ int ctl_check_user(struct ctl *c, const char *user)
 {
 	int rc = otp_valid_user(user);
 
-	return rc == OTP_OK ? 0 : ctl_fail(c, EX_USAGE_, "user name: %s", otp_errdetail());
+	/* the detail names the user name already ("empty user name", ...) */
+	return rc == OTP_OK ? 0 : ctl_fail(c, EX_USAGE_, "%s", otp_errdetail());
 }
 
 int ctl_enrolled(struct ctl *c, const char *user)

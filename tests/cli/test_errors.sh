@@ -40,6 +40,9 @@ for v in "confirm alcie phone 123456" "devices alcie" "rename alcie phone x" \
 	err_is "  user 'alcie' is not enrolled" "otpctl ${v%% *}: user 'alcie' is not enrolled"
 done
 
+check_exit "a bad user name: exit 1" 1 ctl devices 'a b'
+err_is "  said once" "otpctl devices: user name has a forbidden character"
+
 # --- revoking a revoked device says so, by id and by name alike
 check "revoke the token" ctl revoke alice token
 check_exit "revoke it again by name" 1 ctl revoke alice token
