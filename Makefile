@@ -12,6 +12,8 @@ MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -
 PAMDIR   ?= /lib/$(MULTIARCH)/security
 
 CC       ?= cc
+# otpctl --version: the version of the newest debian/changelog entry
+VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 PKGS     := pam libcrypto lmdb libconfuse libqrencode libcrypt libpng jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -63,6 +65,9 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard pam_module/*.h) $(wildcard c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cli/otpctl.o: ALL_CFLAGS += -DOTP_VERSION='"$(or $(VERSION),unknown)"'
+$(BUILD)/cli/otpctl.o: debian/changelog
 
 $(LIBOTP): $(COMMON_OBJ)
 	@rm -f $@

@@ -29,7 +29,7 @@ static const char *const events[] = {
 	"auth_success", "auth_failure", "replay", "locked", "lockout", "unlock",
 	"trusted_network", "trusted_host", "recovery_used", "enroll", "confirm", "rename",
 	"revoke", "resync", "recovery_generated", "host_revoked", "user_removed", "import",
-	"verify", "rekey",
+	"verify", "rekey", "restore",
 };
 
 static volatile sig_atomic_t stop;
@@ -51,39 +51,42 @@ static int known_event(const char *e)
 
 /* Text: every stored field escaped (records may predate the cleaning),
  * "-" for an empty one; one line per record whatever the fields hold. */
+#define TEXT_ROW "%-20s %-18s %-16s %-10s %-24s %-10s %-12s %-12s %-24s %s\n"
+
 static void print_text(const struct otp_audit_ev *e, const char *t)
 {
-	char f[7][CTL_SHOW_SIZE];
-	const char *src[7] = { e->event, e->user, e->service, e->rhost, e->tty, e->device,
-			       e->detail };
+	char f[9][CTL_SHOW_SIZE];
+	const char *src[9] = { e->event, e->user, e->service, e->rhost, e->tty, e->device,
+			       e->host, e->actor, e->detail };
 
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 9; i++)
 		ctl_show(*src[i] ? src[i] : "-", f[i], sizeof(f[i]));
-	printf("%-20s %-18s %-16s %-10s %-24s %-10s %-12s %s\n", t, f[0], f[1], f[2], f[3], f[4],
-	       f[5], f[6]);
+	printf(TEXT_ROW, t, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
 }
 
 /* CSV: each cell escaped, guarded against formulas, quoted per RFC 4180. */
 static void print_csv(const struct otp_audit_ev *e, const char *t)
 {
 	char cell[OTP_TEXT_CSV_SIZE(OTP_AUDIT_FIELD_MAX)];
-	const char *f[8] = { t, e->event, e->user, e->service, e->rhost, e->tty, e->device,
-			     e->detail };
+	/* host and actor last: scripts reading the older eight columns by
+	 * position keep working */
+	const char *f[10] = { t, e->event, e->user, e->service, e->rhost, e->tty, e->device,
+			      e->detail, e->host, e->actor };
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 10; i++) {
 		(void)otp_text_csv(cell, sizeof(cell), f[i]);
 		fputs(cell, stdout);
-		putchar(i == 7 ? '\n' : ',');
+		putchar(i == 9 ? '\n' : ',');
 	}
 }
 
 static void header(enum fmt fmt)
 {
 	if (fmt == FMT_TEXT)
-		printf("%-20s %-18s %-16s %-10s %-24s %-10s %-12s %s\n", "TIME", "EVENT", "USER",
-		       "SERVICE", "RHOST", "TTY", "DEVICE", "DETAIL");
+		printf(TEXT_ROW, "TIME", "EVENT", "USER", "SERVICE", "RHOST", "TTY", "DEVICE",
+		       "HOST", "ACTOR", "DETAIL");
 	else if (fmt == FMT_CSV)
-		printf("time,event,user,service,rhost,tty,device,detail\n");
+		printf("time,event,user,service,rhost,tty,device,detail,host,actor\n");
 }
 
 /* One record; 0, or EX_STORE when its JSON cannot be made or written. */
@@ -93,11 +96,13 @@ static int print_ev(const struct otp_audit_ev *e, enum fmt fmt)
 
 	ctl_time(e->time, t, sizeof(t));
 	if (fmt == FMT_JSON)
-		return ctl_json_print(json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "time", t,
-						"event", ctl_jstr(e->event), "user", ctl_jstr(e->user),
-						"service", ctl_jstr(e->service), "rhost",
-						ctl_jstr(e->rhost), "tty", ctl_jstr(e->tty), "device",
-						ctl_jstr(e->device), "detail", ctl_jstr(e->detail)));
+		return ctl_json_print(json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "time",
+						t, "event", ctl_jstr(e->event), "user",
+						ctl_jstr(e->user), "service", ctl_jstr(e->service),
+						"rhost", ctl_jstr(e->rhost), "tty", ctl_jstr(e->tty),
+						"device", ctl_jstr(e->device), "detail",
+						ctl_jstr(e->detail), "host", ctl_jstr(e->host),
+						"actor", ctl_jstr(e->actor)));
 	if (fmt == FMT_CSV)
 		print_csv(e, t);
 	else

@@ -8,6 +8,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A target that exists is a usage error, a missing directory "not found". */
+static int open_code(int err)
+{
+	switch (err) {
+	case EEXIST: return EX_USAGE_;
+	case ENOENT: case ENOTDIR: return EX_NOTFOUND;
+	case EACCES: case EPERM: return EX_PERM;
+	default: return EX_STORE;
+	}
+}
+
 /*
  * A compacted copy in one read transaction (mdb_env_copyfd2): consistent,
  * and logins go on while it is written. The file is a plain LMDB data file:
@@ -25,8 +36,8 @@ int cmd_backup(struct ctl *c, int argc, char **argv)
 		return rc;
 	fd = open(argv[1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return ctl_fail(c, errno == EEXIST ? EX_USAGE_ : EX_STORE, "%s: %s%s", argv[1],
-				strerror(errno), errno == EEXIST ? " (not overwritten)" : "");
+		return ctl_fail(c, open_code(errno), "%s: %s%s", argv[1], strerror(errno),
+				errno == EEXIST ? " (not overwritten)" : "");
 	mrc = mdb_env_copyfd2(c->st->env, fd, MDB_CP_COMPACT);
 	if (mrc == 0 && fsync(fd) != 0)
 		mrc = errno;

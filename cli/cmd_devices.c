@@ -7,14 +7,11 @@
 
 static json_t *device_json(const struct otp_device_rec *d)
 {
-	char cr[32], lu[32];
-
-	return json_pack("{s:I,s:o,s:s,s:s,s:i,s:i,s:s,s:s,s:s}", "device", (json_int_t)d->id,
+	return json_pack("{s:I,s:o,s:s,s:s,s:i,s:i,s:s,s:o,s:o}", "device", (json_int_t)d->id,
 			 "name", ctl_jstr(d->name), "type", d->type == OTP_HOTP ? "hotp" : "totp",
 			 "algorithm", otp_alg_name(d->alg), "digits", (int)d->digits, "period",
 			 (int)d->period, "state", otp_state_name(d->state), "created",
-			 ctl_time(d->created, cr, sizeof(cr)), "last_used",
-			 ctl_time(d->last_used, lu, sizeof(lu)));
+			 ctl_jtime(d->created), "last_used", ctl_jtime(d->last_used));
 }
 
 static void print_table(const struct otp_device_rec *devs, unsigned n)

@@ -21,10 +21,9 @@ static int list(struct ctl *c, const char *user)
 		json_t *arr = json_array();
 
 		for (unsigned i = 0; i < n && arr != NULL; i++) {
-			if (json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:b}", "host",
-				ctl_jstr(hosts[i].host), "remembered",
-				ctl_time(hosts[i].rec.created, t1, sizeof(t1)), "until",
-				ctl_time(hosts[i].rec.until, t2, sizeof(t2)), "expired",
+			if (json_array_append_new(arr, json_pack("{s:o,s:o,s:o,s:b}", "host",
+				ctl_jstr(hosts[i].host), "remembered", ctl_jtime(hosts[i].rec.created),
+				"until", ctl_jtime(hosts[i].rec.until), "expired",
 				hosts[i].rec.until <= now)) != 0) {
 				json_decref(arr);  /* no host goes missing: all or an error */
 				arr = NULL;
@@ -66,6 +65,8 @@ int cmd_hosts(struct ctl *c, int argc, char **argv)
 	rc = ctl_check_user(c, argv[optind]);
 	if (rc == 0)
 		rc = ctl_open(c, 0);
+	if (rc == 0)
+		rc = ctl_enrolled(c, argv[optind]);
 	if (rc != 0)
 		return rc;
 	if (!host && !all)

@@ -280,6 +280,12 @@ static int import_oath(struct ctl *c, const char *path)
 	free(r.bad_users);
 	if (rc != 0)
 		return rc;
+	if (c->json && r.refused > 0)  /* a partial import is an error: say so in the object */
+		return ctl_json_print(json_pack("{s:s,s:i,s:i,s:i,s:s,s:i}", "file", path, "imported",
+						(int)imported, "refused_lines", (int)r.refused,
+						"static_passwords", (int)r.passwords, "error",
+						"lines refused: nothing imported for their users",
+						"exit", EX_USAGE_)) ?: EX_USAGE_;
 	if (c->json)
 		ctl_json_print(json_pack("{s:s,s:i,s:i,s:i}", "file", path, "imported", (int)imported,
 					 "refused_lines", (int)r.refused, "static_passwords",

@@ -78,6 +78,8 @@ int cmd_recovery(struct ctl *c, int argc, char **argv)
 	rc = ctl_check_user(c, argv[optind]);
 	if (rc == 0)
 		rc = ctl_open(c, 0);
+	if (rc == 0)
+		rc = ctl_enrolled(c, argv[optind]);
 	if (rc != 0)
 		return rc;
 	return status ? show_status(c, argv[optind]) : generate(c, argv[optind], count);

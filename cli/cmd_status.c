@@ -71,7 +71,7 @@ static json_t *status_json(const char *user, const struct otp_user_rec *u, uint6
 			   const struct otp_audit_ev *ev, unsigned n)
 {
 	json_t *arr = json_array();
-	char t1[32], t2[32], t3[32];
+	char t1[32];
 
 	for (unsigned i = 0; i < n; i++) {
 		if (json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:o,s:o}", "time",
@@ -82,11 +82,11 @@ static json_t *status_json(const char *user, const struct otp_user_rec *u, uint6
 			return NULL;
 		}
 	}
-	return json_pack("{s:s,s:b,s:s,s:i,s:s,s:s,s:o}", "user", user, "locked",
-			 locked_now(u, now), "locked_until", ctl_time(locked_now(u, now) ?
-			 u->locked_until : 0, t1, sizeof(t1)), "failures", (int)u->failures,
-			 "first_failure", ctl_time(u->first_fail, t2, sizeof(t2)), "last_login",
-			 ctl_time(u->last_login, t3, sizeof(t3)), "recent_failures", arr);
+	return json_pack("{s:s,s:b,s:o,s:i,s:o,s:o,s:o}", "user", user, "locked",
+			 locked_now(u, now), "locked_until",
+			 ctl_jtime(locked_now(u, now) ? u->locked_until : 0), "failures",
+			 (int)u->failures, "first_failure", ctl_jtime(u->first_fail), "last_login",
+			 ctl_jtime(u->last_login), "recent_failures", arr);
 }
 
 int cmd_status(struct ctl *c, int argc, char **argv)
@@ -105,7 +105,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	if (rc == OTP_OK)
 		rc = otp_user_load(c->st, txn, argv[1], &u);
 	if (rc == OTP_ENOTFOUND)
-		otp_seterr(rc, "user %s is not enrolled", argv[1]);
+		otp_seterr(rc, "user '%s' is not enrolled", argv[1]);
 	if (rc == OTP_OK)
 		n = recent_failures(c, txn, argv[1], recent);
 	otp_txn_abort(txn);

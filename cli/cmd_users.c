@@ -14,15 +14,15 @@ static int locked(const struct otp_user_rec *u, uint64_t now)
 static int one(const struct otp_user_summary *s, void *arg)
 {
 	struct out *o = arg;
-	char t1[32], t2[32], user[CTL_SHOW_SIZE];
+	char t1[32], user[CTL_SHOW_SIZE];
 
 	/* user names come from the store's keys: escaped all the same */
 	if (o->json) {
-		if (json_array_append_new(o->arr, json_pack("{s:o,s:i,s:i,s:i,s:b,s:s,s:s}", "user",
+		if (json_array_append_new(o->arr, json_pack("{s:o,s:i,s:i,s:i,s:b,s:o,s:o}", "user",
 			ctl_jstr(s->user), "devices", (int)s->devices, "active", (int)s->active,
 			"recovery_left", (int)s->recovery_left, "locked", locked(&s->rec, o->now),
-			"locked_until", ctl_time(locked(&s->rec, o->now) ? s->rec.locked_until : 0, t1,
-			sizeof(t1)), "last_login", ctl_time(s->rec.last_login, t2, sizeof(t2)))) != 0)
+			"locked_until", ctl_jtime(locked(&s->rec, o->now) ? s->rec.locked_until : 0),
+			"last_login", ctl_jtime(s->rec.last_login))) != 0)
 			o->bad = 1;
 		return 0;
 	}

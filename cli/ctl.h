@@ -43,17 +43,37 @@ struct verb {
 /* The table, in otpctl.c. */
 const struct verb *ctl_verbs(void);
 
-/* Print "otpctl VERB: message" to stderr; returns code. */
+/*
+ * ctl_report - one error: "otpctl VERB: msg" (or "otpctl: msg" without a
+ * verb) on stderr; with json nonzero instead one line on stdout,
+ * {"error": msg, "exit": code}, msg escaped as stored text is. Returns code.
+ */
+int ctl_report(int json, const char *verb, int code, const char *msg);
+
+/* ctl_report for c's verb and --json, with a printf format; returns code. */
 int ctl_fail(struct ctl *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Report a libotp error (with its detail) and return the matching exit code. */
+/* The exit code for a libotp result code (OTP_ENOTFOUND: 2, and so on). */
+int ctl_code_of(int rc);
+
+/*
+ * Report a libotp error (with its detail) and return the matching exit
+ * code. what prefixes the detail, unless it is NULL or the verb's name
+ * (the verb is already named once).
+ */
 int ctl_err(struct ctl *c, int rc, const char *what);
 
-/* Report a config, seal key or store problem: always exit code 4. */
+/* Report a config, seal key or store problem: exit code 4, or 5 ("must be
+ * run as root") when a non-root user may not read one of them. */
 int ctl_setup_err(struct ctl *c, int rc, const char *what);
 
-/* Print the verb's usage to stdout (for -h) or stderr; returns code. */
+/* Print the verb's usage to stdout (for -h) or stderr (with --json an
+ * error object when code is not 0); returns code. */
 int ctl_usage(struct ctl *c, int code);
+
+/* 0 when user has a record in the store; else "user 'U' is not enrolled"
+ * (exit 2) or a store error, the message printed. The store must be open. */
+int ctl_enrolled(struct ctl *c, const char *user);
 
 /*
  * Open the store and, with key nonzero, the seal key, which must be the
@@ -62,8 +82,13 @@ int ctl_usage(struct ctl *c, int code);
  */
 int ctl_open(struct ctl *c, int key);
 
-/* Fill who for an admin change of user: service "otpctl", tty, now. */
+/* Fill who for an admin change of user: service "otpctl", tty, now, the
+ * host (ctl_who_host) and the actor (login uid and SUDO_USER). */
 void ctl_who(struct otp_login *who, const char *user);
+
+/* The config's host_name for ctl_who ("" or NULL: this host's name); the
+ * string must outlive the verb (it is the loaded config's). */
+void ctl_who_host(const char *host_name);
 
 /* Validate a user name argument; returns 0 or an exit code (message printed). */
 int ctl_check_user(struct ctl *c, const char *user);
@@ -71,7 +96,8 @@ int ctl_check_user(struct ctl *c, const char *user);
 /*
  * The start of every verb on one user (argv[1]): exactly nargs arguments
  * (verb included), a valid user name, the store open (and with key nonzero
- * the seal key), who filled (who may be NULL). Returns 0 or an exit code,
+ * the seal key), the user enrolled (ctl_enrolled), who filled (who may be
+ * NULL). Returns 0 or an exit code,
  * the message printed.
  */
 int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
@@ -79,6 +105,10 @@ int ctl_user_verb(struct ctl *c, int argc, char **argv, int nargs, int key,
 
 /* RFC 3339 UTC text of t into buf (>= 21 bytes); "-" for 0. */
 const char *ctl_time(uint64_t t, char *buf, size_t n);
+
+/* A time for JSON: RFC 3339 UTC text, null for 0 (never), "forever" for
+ * UINT64_MAX. A new reference; NULL only when out of memory. */
+json_t *ctl_jtime(uint64_t t);
 
 /*
  * Print a JSON value on one line and free it; returns 0. v NULL (a pack
@@ -127,5 +157,6 @@ int cmd_resync(struct ctl *c, int argc, char **argv);
 int cmd_backup(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
 int cmd_rekey(struct ctl *c, int argc, char **argv);
+int cmd_restore(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <getopt.h>
 #include <unistd.h>
+
+#ifndef OTP_VERSION
+#define OTP_VERSION "unknown"
+#endif
 
 static const struct verb verbs[] = {
 	{ "init", 1, cmd_init, "",
@@ -28,8 +33,12 @@ static const struct verb verbs[] = {
 	{ "status", 0, cmd_status, "USER", "lock state and recent failures" },
 	{ "unlock", 1, cmd_unlock, "USER", "clear a user's lock and failure count" },
 	{ "hosts", 1, cmd_hosts, "USER [--revoke HOST|--all]", "list or forget remembered hosts" },
-	{ "verify", 1, cmd_verify, "USER CODE",
-	  "check a code as the module would (uses it up; audited)" },
+	{ "verify", 1, cmd_verify,
+	  "USER [--dry-run] CODE\n"
+	  "  As a login: a right code is used up, and a wrong one counts toward the lockout\n"
+	  "  (deny in pam_otp.conf). --dry-run checks app and token codes without either\n"
+	  "  (no recovery codes); every verify is audited.",
+	  "check a code as the module would (uses it up; a wrong one counts toward the lockout)" },
 	{ "resync", 1, cmd_resync, "USER DEVICE CODE1 CODE2",
 	  "HOTP: find two consecutive codes in a wide window and move the counter past them" },
 	{ "users", 0, cmd_users, "", "every enrolled user: devices, recovery codes, lock, last login" },
@@ -42,6 +51,9 @@ static const struct verb verbs[] = {
 	  "migrate from ~/.google_authenticator files and pam_oath usersfiles" },
 	{ "backup", 0, cmd_backup, "FILE",
 	  "consistent compact copy of the store while logins go on (open it with mdb_stat -n)" },
+	{ "restore", 1, cmd_restore, "FILE [--force]",
+	  "replace the store's records by a backup's, in one transaction (--force: even\n"
+	  "  when the store holds users); the seal key must be the backup's" },
 	{ "rekey", 1, cmd_rekey,
 	  "NEWKEY\n"
 	  "  NEWKEY is a key file: made (32 random bytes, 0400) when missing, else checked as\n"
@@ -58,11 +70,13 @@ const struct verb *ctl_verbs(void)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: otpctl [--config PATH] [--json] VERB [ARGS]\n\nverbs:\n");
+	fprintf(out, "usage: otpctl [--config PATH] [--json] VERB [ARGS]\n"
+		"       otpctl --version\n\nverbs:\n");
 	for (const struct verb *v = verbs; v->name; v++)
 		fprintf(out, "  %-9s %s\n", v->name, v->help);
 	fprintf(out, "\n'otpctl VERB -h' shows a verb's usage. Exit codes: 0 ok, 1 usage, "
-		"2 not found,\n3 invalid code, 4 store/config error, 5 permission.\n");
+		"2 not found,\n3 invalid code, 4 store/config error, 5 permission. With --json (before\n"
+		"or after the verb) an error is one line on stdout: {\"error\": ..., \"exit\": N}.\n");
 }
 
 static int wants_help(int argc, char **argv)
@@ -89,47 +103,107 @@ static int run_verb(struct ctl *c, const struct verb *v, int argc, char **argv)
 		otp_config_defaults(&c->cfg);
 	else if (rc != OTP_OK)
 		return ctl_setup_err(c, rc, "configuration");
+	ctl_who_host(c->cfg.host_name);
 	return v->run(c, argc, argv);
+}
+
+/*
+ * One global option at argv[*i] (--json, --config PATH, --config=PATH):
+ * applied and *i moved past it, returns 1; 0 for anything else.
+ */
+static int global_opt(struct ctl *c, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--json") == 0) {
+		c->json = 1;
+	} else if (strcmp(argv[*i], "--config") == 0 && *i + 1 < argc) {
+		c->config_path = argv[++*i];
+	} else if (strncmp(argv[*i], "--config=", 9) == 0) {
+		c->config_path = argv[*i] + 9;
+	} else {
+		return 0;
+	}
+	++*i;
+	return 1;
+}
+
+/*
+ * The global options may follow the verb too ("otpctl users --json"):
+ * they are taken out of the verb's arguments, up to a "--".
+ */
+static int take_globals(struct ctl *c, int argc, char **argv)
+{
+	int in = 1, out = 1;
+
+	while (in < argc) {
+		if (strcmp(argv[in], "--") == 0) {
+			while (in < argc)
+				argv[out++] = argv[in++];
+			break;
+		}
+		if (!global_opt(c, argc, argv, &in))
+			argv[out++] = argv[in++];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+static int version(const struct ctl *c)
+{
+	if (c->json)
+		return ctl_json_print(json_pack("{s:s}", "version", OTP_VERSION));
+	printf("otpctl %s\n", OTP_VERSION);
+	return 0;
+}
+
+static int json_anywhere(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct ctl c;
+	char msg[512];
 	int i = 1, rc;
 
 	memset(&c, 0, sizeof(c));
 	c.config_path = OTP_DEFAULT_CONFIG;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			c.json = 1;
-		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			c.config_path = argv[++i];
-		} else if (strncmp(argv[i], "--config=", 9) == 0) {
-			c.config_path = argv[i] + 9;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+	c.json = json_anywhere(argc, argv);  /* errors before the verb are JSON too */
+	while (i < argc && argv[i][0] == '-') {
+		if (global_opt(&c, argc, argv, &i))
+			continue;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
-		} else {
-			fprintf(stderr, "otpctl: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return EX_USAGE_;
 		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0)
+			return version(&c);
+		snprintf(msg, sizeof(msg), "unknown option '%s' (otpctl -h lists them)", argv[i]);
+		if (!c.json)
+			usage(stderr);
+		return ctl_report(c.json, NULL, EX_USAGE_, msg);
 	}
 	if (i >= argc) {
-		usage(stderr);
-		return EX_USAGE_;
+		if (!c.json)
+			usage(stderr);
+		return ctl_report(c.json, NULL, EX_USAGE_, "no verb given (otpctl -h lists them)");
 	}
 	openlog("otpctl", LOG_PID, LOG_AUTHPRIV);
+	opterr = !c.json;  /* getopt's own complaints are not JSON */
 	for (const struct verb *v = verbs; v->name; v++) {
 		if (strcmp(v->name, argv[i]) == 0) {
 			c.verb = v->name;
-			rc = run_verb(&c, v, argc - i, argv + i);
+			rc = run_verb(&c, v, take_globals(&c, argc - i, argv + i), argv + i);
 			if (c.key_loaded)
 				otp_seal_key_wipe(&c.key);
 			otp_store_close(c.st);
 			return rc;
 		}
 	}
-	fprintf(stderr, "otpctl: unknown verb '%s' (otpctl -h lists them)\n", argv[i]);
-	return EX_USAGE_;
+	snprintf(msg, sizeof(msg), "unknown verb '%.64s' (otpctl -h lists them)", argv[i]);
+	return ctl_report(c.json, NULL, EX_USAGE_, msg);
 }

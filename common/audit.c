@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 /* Fields come from outsiders (PAM_RHOST, PAM_TTY, names): stored cleaned,
  * cut at a character boundary when too long. */
@@ -31,6 +32,19 @@ void otp_audit_set_origin(struct otp_audit_ev *ev, const char *service, const ch
 	copy_field(ev->service, service);
 	copy_field(ev->rhost, rhost);
 	copy_field(ev->tty, tty);
+}
+
+void otp_audit_set_by(struct otp_audit_ev *ev, const char *host, const char *actor)
+{
+	char name[256] = "";
+
+	if (host == NULL || host[0] == '\0') {
+		if (gethostname(name, sizeof(name) - 1) != 0)
+			name[0] = '\0';
+		host = name;
+	}
+	copy_field(ev->host, host);
+	copy_field(ev->actor, actor);
 }
 
 int otp_audit_user_is(const struct otp_audit_ev *ev, const char *user)
@@ -93,14 +107,14 @@ static int prune(struct otp_store *st, MDB_txn *txn, uint64_t now, unsigned days
 /* Encode ev and put it at (ev->time, ev->seq). */
 static int put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev)
 {
-	uint8_t kb[12], vb[8 * (OTP_AUDIT_FIELD_MAX + 2) + 64];
+	uint8_t kb[12], vb[10 * (OTP_AUDIT_FIELD_MAX + 2) + 64];
 	struct otp_wbuf w = { vb, sizeof(vb), 0, OTP_OK };
 	MDB_val k = { sizeof(kb), kb }, v;
 	int mrc;
 
 	otp_be64(kb, ev->time);
 	otp_be32(kb + 8, ev->seq);
-	otp_put_u8(&w, OTP_REC_VERSION);
+	otp_put_u8(&w, OTP_AUDIT_REC_VERSION);
 	otp_put_str(&w, ev->event);
 	otp_put_str(&w, ev->user);
 	otp_put_str(&w, ev->service);
@@ -108,6 +122,8 @@ static int put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev 
 	otp_put_str(&w, ev->tty);
 	otp_put_str(&w, ev->device);
 	otp_put_str(&w, ev->detail);
+	otp_put_str(&w, ev->host);
+	otp_put_str(&w, ev->actor);
 	if (w.err != OTP_OK)
 		return otp_seterr(OTP_EINVAL, "audit record does not encode");
 	v.mv_size = w.len;
@@ -161,9 +177,9 @@ int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
 	ev->time = otp_rd64(key);
 	ev->seq = otp_rd32((const uint8_t *)key + 8);
 	ver = otp_get_u8(&r);
-	if (r.err == OTP_OK && ver > OTP_REC_VERSION)
+	if (r.err == OTP_OK && ver > OTP_AUDIT_REC_VERSION)
 		return OTP_EVERSION;
-	if (ver != OTP_REC_VERSION)
+	if (r.err != OTP_OK || ver == 0)
 		return OTP_ECORRUPT;
 	otp_get_str(&r, ev->event, sizeof(ev->event) - 1);
 	otp_get_str(&r, ev->user, OTP_AUDIT_FIELD_MAX);
@@ -172,6 +188,10 @@ int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
 	otp_get_str(&r, ev->tty, OTP_AUDIT_FIELD_MAX);
 	otp_get_str(&r, ev->device, OTP_AUDIT_FIELD_MAX);
 	otp_get_str(&r, ev->detail, OTP_AUDIT_FIELD_MAX);
+	if (ver >= 2) {
+		otp_get_str(&r, ev->host, OTP_AUDIT_FIELD_MAX);
+		otp_get_str(&r, ev->actor, OTP_AUDIT_FIELD_MAX);
+	}
 	return otp_get_end(&r);
 }
 
@@ -205,19 +225,47 @@ static int is_warning(const char *event)
 	return 0;
 }
 
+/* pam_syslog's "pam_otp(SERVICE:auth): ", the service made one safe token. */
+static void prefix(char *line, size_t sz, const struct otp_audit_ev *ev)
+{
+	char svc[OTP_TEXT_SHOW_SIZE(OTP_AUDIT_FIELD_MAX)];
+
+	if (ev->actor[0] != '\0') {
+		snprintf(line, sz, "pam_otp(otpctl): ");
+		return;
+	}
+	(void)otp_text_show(svc, sizeof(svc), ev->service[0] ? ev->service : "<unknown>");
+	for (char *p = svc; *p; p++) {
+		if (*p == ' ' || *p == '(' || *p == ')' || *p == ':')
+			*p = '?';
+	}
+	snprintf(line, sz, "pam_otp(%s:auth): ", svc);
+}
+
+const char *otp_audit_line(const struct otp_audit_ev *ev, char *line, size_t sz)
+{
+	char event[OTP_TEXT_SHOW_SIZE(sizeof(ev->event))];
+	size_t o;
+
+	prefix(line, sz, ev);
+	o = strlen(line);
+	(void)otp_text_show(event, sizeof(event), ev->event);
+	snprintf(line + o, sz - o, "event=%s", event);
+	kv(line, sz, "user", ev->user);
+	kv(line, sz, "service", ev->service);
+	kv(line, sz, "rhost", ev->rhost);
+	kv(line, sz, "tty", ev->tty);
+	kv(line, sz, "device", ev->device);
+	kv(line, sz, "detail", ev->detail);
+	kv(line, sz, "actor", ev->actor);
+	return line;
+}
+
 void otp_audit_syslog(const struct otp_audit_ev *ev)
 {
 	/* room for every field at its widest, so no value is ever cut */
-	char line[7 * (sizeof(" detail=\"\"") + OTP_TEXT_SHOW_SIZE(OTP_AUDIT_FIELD_MAX))];
-	char event[OTP_TEXT_SHOW_SIZE(sizeof(ev->event))];
+	char line[OTP_AUDIT_LINE_MAX];
 
-	(void)otp_text_show(event, sizeof(event), ev->event);
-	snprintf(line, sizeof(line), "event=%s", event);
-	kv(line, sizeof(line), "user", ev->user);
-	kv(line, sizeof(line), "service", ev->service);
-	kv(line, sizeof(line), "rhost", ev->rhost);
-	kv(line, sizeof(line), "tty", ev->tty);
-	kv(line, sizeof(line), "device", ev->device);
-	kv(line, sizeof(line), "detail", ev->detail);
-	syslog(LOG_AUTHPRIV | (is_warning(ev->event) ? LOG_WARNING : LOG_NOTICE), "%s", line);
+	syslog(LOG_AUTHPRIV | (is_warning(ev->event) ? LOG_WARNING : LOG_NOTICE), "%s",
+	       otp_audit_line(ev, line, sizeof(line)));
 }

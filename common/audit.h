@@ -8,11 +8,13 @@
 #define OTP_AUDIT_H
 
 #include "store.h"
+#include "textsafe.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define OTP_AUDIT_FIELD_MAX 256  /* bytes per text field */
+#define OTP_AUDIT_REC_VERSION 2  /* v1 had no host and actor; still read */
 #define OTP_AUDIT_PRUNE_BATCH 64 /* old records dropped per append at most */
 
 struct otp_audit_ev {
@@ -25,6 +27,9 @@ struct otp_audit_ev {
 	char tty[OTP_AUDIT_FIELD_MAX + 1];
 	char device[OTP_AUDIT_FIELD_MAX + 1];
 	char detail[OTP_AUDIT_FIELD_MAX + 1];
+	char host[OTP_AUDIT_FIELD_MAX + 1];   /* the host that wrote it (v2; "" in v1) */
+	char actor[OTP_AUDIT_FIELD_MAX + 1];  /* who made an otpctl change: "loginuid=1000(alice)",
+						 ",sudo_user=bob"; "" for logins and v1 */
 };
 
 /*
@@ -45,6 +50,13 @@ void otp_audit_set(struct otp_audit_ev *ev, uint64_t now, const char *event,
  */
 void otp_audit_set_origin(struct otp_audit_ev *ev, const char *service, const char *rhost,
 			  const char *tty);
+
+/*
+ * otp_audit_set_by - fill ev's host and actor, cleaned and cut as in
+ * otp_audit_set. host NULL or "": this host's name (gethostname); actor
+ * NULL: empty (the module's records).
+ */
+void otp_audit_set_by(struct otp_audit_ev *ev, const char *host, const char *actor);
 
 /*
  * otp_audit_user_is - whether ev is about user: its user field is user as
@@ -87,16 +99,29 @@ int otp_audit_put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_
 		     unsigned retention_days);
 
 /*
- * otp_audit_decode - one stored record (key and value as LMDB gives them).
- * Returns OTP_OK, OTP_ECORRUPT or OTP_EVERSION.
+ * otp_audit_decode - one stored record (key and value as LMDB gives them),
+ * of version 2 or of version 1 (host and actor then empty).
+ * Returns OTP_OK, OTP_ECORRUPT or OTP_EVERSION (newer than 2).
  */
 int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
 		     struct otp_audit_ev *ev);
 
 /*
- * otp_audit_syslog - one LOG_AUTHPRIV line for ev, "key=value" pairs an
- * auditor can grep; values are escaped (otp_text_show), a '"' in them
- * becomes '?', and they are quoted when they hold a space or '='. Notice level
+ * otp_audit_line - the syslog text of ev into buf (n bytes;
+ * OTP_AUDIT_LINE_MAX always suffice): a prefix, then "key=value" pairs
+ * an auditor can grep. The prefix is the one pam_syslog(3) gives the
+ * module's other lines, "pam_otp(SERVICE:auth): " (SERVICE escaped, a
+ * space, '(', ')' or ':' in it as '?'), so grep and fail2ban see both
+ * alike; a record with an actor (an otpctl change) gets
+ * "pam_otp(otpctl): " instead, which a filter for ":auth)" never takes
+ * for a login. Values are escaped (otp_text_show), a '"' in them becomes
+ * '?', and they are quoted when they hold a space or '='. Returns buf.
+ */
+#define OTP_AUDIT_LINE_MAX (9 * (sizeof(" detail=\"\"") + OTP_TEXT_SHOW_SIZE(OTP_AUDIT_FIELD_MAX)) + 64)
+const char *otp_audit_line(const struct otp_audit_ev *ev, char *buf, size_t n);
+
+/*
+ * otp_audit_syslog - otp_audit_line as one LOG_AUTHPRIV line: notice level
  * for successes and admin changes, warning for failures and lockouts.
  */
 void otp_audit_syslog(const struct otp_audit_ev *ev);

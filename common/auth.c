@@ -16,6 +16,7 @@ void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const 
 {
 	otp_audit_set(ev, who->now, event, who->user, device, detail);
 	otp_audit_set_origin(ev, who->service, who->rhost, who->tty);
+	otp_audit_set_by(ev, who->host, who->actor);
 }
 
 /* Audit inside txn, commit, then syslog only what was committed. */

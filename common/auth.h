@@ -40,6 +40,9 @@ struct otp_login {
 				 OTP_EXEMPT_ASK: not decided yet, see below */
 	uint64_t remember;    /* seconds to remember rhost after a verified code; 0 never */
 	const char *event;    /* success event; NULL: "auth_success" */
+	const char *host;     /* audit `host`: config host_name; NULL or "": gethostname() */
+	const char *actor;    /* audit `actor`: the administrator behind an otpctl
+				 change; NULL for logins */
 };
 
 /*
@@ -200,8 +203,8 @@ int otp_device_check(const struct otp_seal_key *key, const struct otp_config *cf
 		     const char *user, struct otp_device_rec *d, const char *code, uint64_t now);
 
 /*
- * otp_audit_from - fill ev for who (user, service, rhost, tty, time) with
- * event, device and detail (either may be NULL).
+ * otp_audit_from - fill ev for who (user, service, rhost, tty, time, host,
+ * actor) with event, device and detail (either may be NULL).
  */
 struct otp_audit_ev;
 void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const char *event,

@@ -108,6 +108,21 @@ static int check_issuer(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* host_name: recorded in every audit record; a plain host name or "". */
+static int check_host_name(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v == NULL || strlen(v) > OTP_HOST_NAME_MAX ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+	    strlen(v)) {
+		cfg_error(cfg, "%s must be at most %d letters, digits, '.', '-' or '_'", opt->name,
+			  OTP_HOST_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_cidr(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct otp_cidr c;
@@ -157,6 +172,7 @@ static cfg_opt_t audit_opts[] = {
 
 static cfg_opt_t top_opts[] = {
 	CFG_STR("store", "/var/lib/pam_otp", CFGF_NONE),
+	CFG_STR("host_name", "", CFGF_NONE),
 	CFG_STR("seal_key", "/etc/pam_otp/seal.key", CFGF_NONE),
 	CFG_STR("issuer", "", CFGF_NONE),
 	CFG_STR("password", "system", CFGF_NONE),
@@ -182,7 +198,7 @@ static const struct { const char *path; cfg_validate_callback_t check; } checks[
 	{ "audit|retention_days", check_int },
 	{ "totp|algorithm", check_alg }, { "hotp|algorithm", check_alg },
 	{ "password", check_password }, { "store", check_path }, { "seal_key", check_path },
-	{ "issuer", check_issuer }, { "trusted_networks", check_cidr },
+	{ "issuer", check_issuer }, { "host_name", check_host_name }, { "trusted_networks", check_cidr },
 };
 
 static void set_validators(cfg_t *cfg)
@@ -257,6 +273,7 @@ static void extract(cfg_t *cfg, struct otp_config *c)
 	snprintf(c->store, sizeof(c->store), "%s", cfg_getstr(cfg, "store"));
 	snprintf(c->seal_key, sizeof(c->seal_key), "%s", cfg_getstr(cfg, "seal_key"));
 	snprintf(c->issuer, sizeof(c->issuer), "%s", cfg_getstr(cfg, "issuer"));
+	snprintf(c->host_name, sizeof(c->host_name), "%s", cfg_getstr(cfg, "host_name"));
 	c->password = !strcmp(pw, "forward") ? OTP_PW_FORWARD :
 		      !strcmp(pw, "none") ? OTP_PW_NONE : OTP_PW_SYSTEM;
 	c->nullok = cfg_getbool(cfg, "nullok") ? 1 : 0;

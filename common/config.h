@@ -13,6 +13,7 @@
 
 #define OTP_DEFAULT_CONFIG "/etc/pam_otp.conf"
 #define OTP_TRUSTED_MAX 64   /* entries in trusted_networks */
+#define OTP_HOST_NAME_MAX 64 /* bytes of host_name, as Linux's HOST_NAME_MAX */
 
 enum otp_pwmode { OTP_PW_SYSTEM = 0, OTP_PW_FORWARD = 1, OTP_PW_NONE = 2 };
 
@@ -21,6 +22,7 @@ struct otp_config {
 	char store[PATH_MAX];       /* LMDB environment directory */
 	char seal_key[PATH_MAX];
 	char issuer[129];           /* empty: the host name */
+	char host_name[OTP_HOST_NAME_MAX + 1]; /* audit `host`; empty: gethostname() */
 	enum otp_pwmode password;
 	int nullok;
 	unsigned map_size_mb;       /* 1..1048576 */

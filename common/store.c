@@ -363,10 +363,13 @@ int otp_device_find(struct otp_store *st, MDB_txn *txn, const char *user,
 	struct otp_device_rec *all;
 	unsigned n = 0;
 	uint64_t id;
-	int rc;
+	int rc, revoked = -1;
 
-	if (otp_parse_u64(ref, 1, UINT32_MAX, &id) == OTP_OK)
-		return otp_device_load(st, txn, user, (uint32_t)id, d);
+	if (otp_parse_u64(ref, 1, UINT32_MAX, &id) == OTP_OK) {
+		rc = otp_device_load(st, txn, user, (uint32_t)id, d);
+		return rc == OTP_ENOTFOUND ?
+		       otp_seterr(rc, "no device '%s' for user %s", ref, user) : rc;
+	}
 	otp_clearerr();
 	all = calloc(OTP_DEVICES_MAX, sizeof(*all));
 	if (all == NULL)
@@ -375,14 +378,22 @@ int otp_device_find(struct otp_store *st, MDB_txn *txn, const char *user,
 	if (rc == OTP_OK)
 		rc = OTP_ENOTFOUND;
 	for (unsigned i = 0; rc == OTP_ENOTFOUND && i < n; i++) {
-		if (all[i].state != OTP_REVOKED && strcmp(all[i].name, ref) == 0) {
+		if (strcmp(all[i].name, ref) != 0)
+			continue;
+		if (all[i].state != OTP_REVOKED) {
 			*d = all[i];
 			rc = OTP_OK;
+		} else {
+			revoked = (int)i;  /* the newest of that name, if no live one */
 		}
+	}
+	if (rc == OTP_ENOTFOUND && revoked >= 0) {
+		*d = all[revoked];
+		rc = OTP_OK;
 	}
 	otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));
 	free(all);
-	return rc;
+	return rc == OTP_ENOTFOUND ? otp_seterr(rc, "no device '%s' for user %s", ref, user) : rc;
 }
 
 int otp_del_user_records(MDB_txn *txn, MDB_dbi dbi, const char *user, unsigned *count)

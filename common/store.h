@@ -95,8 +95,11 @@ int otp_device_list(struct otp_store *st, MDB_txn *txn, const char *user,
 
 /*
  * otp_device_find - the device named by ref: a decimal id, or else a name.
- * Revoked devices are found by id only (names may be reused).
- * Returns OTP_OK, OTP_ENOTFOUND, or as the loads do.
+ * Names may be reused once a device is revoked: a name finds the live
+ * (pending or active) device of that name, else the newest revoked one,
+ * so a caller can say "already revoked" whether named by id or name.
+ * Returns OTP_OK; OTP_ENOTFOUND with the detail "no device 'REF' for user
+ * USER"; or as the loads do.
  */
 int otp_device_find(struct otp_store *st, MDB_txn *txn, const char *user,
 		    const char *ref, struct otp_device_rec *d);

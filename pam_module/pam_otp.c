@@ -412,6 +412,7 @@ PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags,
 	c.who.tty = item(pamh, PAM_TTY);
 	c.who.now = otp_now();
 	c.who.remember = c.cfg.remember_host;
+	c.who.host = c.cfg.host_name;  /* "": this host's name */
 	rc = login(&c);
 	if (c.args.debug)
 		pam_syslog(pamh, LOG_DEBUG, "user %s: %s", c.who.user, pam_strerror(pamh, rc));

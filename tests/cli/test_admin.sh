@@ -24,7 +24,7 @@ check_exit "alice fails from 198.51.100.7" 1 login alice 000000 198.51.100.7
 check "bob logs in" login bob "$(oathtool --totp -b $b32)" 2001:db8::5
 
 check "audit text" ctl audit
-has "  header row" '^TIME  *EVENT  *USER  *SERVICE  *RHOST  *TTY  *DEVICE  *DETAIL'
+has "  header row" '^TIME  *EVENT  *USER  *SERVICE  *RHOST  *TTY  *DEVICE  *HOST  *ACTOR  *DETAIL'
 has "  alice's success with device and rhost" 'auth_success  *alice  *otp-login  *192.0.2.10 .*token'
 
 check "audit json" ctl audit --format json
@@ -34,7 +34,7 @@ import json,sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
 assert rows, "no rows"
 for r in rows:
-    assert set(r)=={"time","event","user","service","rhost","tty","device","detail"}, r
+    assert set(r)=={"time","event","user","service","rhost","tty","device","detail","host","actor"}, r
 f=[r for r in rows if r["event"]=="auth_failure"]
 assert len(f)==1 and f[0]["user"]=="alice" and f[0]["rhost"]=="198.51.100.7" and f[0]["detail"]=="code", f
 s=[r for r in rows if r["event"]=="auth_success"]
@@ -49,7 +49,7 @@ cp "$WORK/out" "$WORK/audit.csv"
 check "  parses with a CSV parser, header first" py '
 import csv,sys
 rows=list(csv.DictReader(open(sys.argv[1], newline="")))
-assert rows and list(rows[0])==["time","event","user","service","rhost","tty","device","detail"]
+assert rows and list(rows[0])==["time","event","user","service","rhost","tty","device","detail","host","actor"]
 assert any(r["event"]=="enroll" and r["detail"].startswith("hotp SHA1 6 digits") for r in rows), rows
 ' "$WORK/audit.csv"
 ctl rename alice token 'token, "blue"' >/dev/null

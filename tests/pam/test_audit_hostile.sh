@@ -94,7 +94,7 @@ import sys, csv, io
 rows = list(csv.reader(io.StringIO(sys.stdin.buffer.read().decode("utf-8"), newline="")))
 if len(rows) != int(sys.argv[1]) + 1: print("rows:", len(rows))
 for r in rows:
-    if len(r) != 8: print("cells:", r)
+    if len(r) != 10: print("cells:", r)  # host and actor last
     for c in r:
         if c[:1] in ("=", "+", "-", "@", "\t", "\r"): print("formula cell:", repr(c))
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in c): print("control in cell:", repr(c))
