@@ -20,7 +20,7 @@ d=json.load(open(sys.argv[1]))
 assert set(d)=={"user","device","name","type","algorithm","digits","period","secret","uri"}, d
 assert d["user"]=="alice" and d["type"]=="totp" and d["digits"]==6 and d["period"]==30
 assert len(d["secret"])==32
-assert d["uri"]=="otpauth://totp/Test%20Host:alice?secret="+d["secret"]+"&issuer=Test%20Host&algorithm=SHA1&digits=6&period=30"
+assert d["uri"]=="otpauth://totp/Test%20Host:alice?secret="+d["secret"]+"&issuer=Test%20Host", d["uri"]  # SHA1, 6, 30 s: defaults, left out
 ' "$WORK/enroll.json"
 secret=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["secret"])' "$WORK/enroll.json")
 uri=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["uri"])' "$WORK/enroll.json")
