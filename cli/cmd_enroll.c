@@ -421,7 +421,7 @@ int cmd_enroll(struct ctl *c, int argc, char **argv)
 	ctl_who(&who, user);
 	rc = otp_enroll(c->st, &c->key, &c->cfg, &who, &o.req, secret, n, &d);
 	if (rc != OTP_OK) {
-		rc = ctl_err(c, rc, "enroll");
+		rc = ctl_err(c, rc, "nothing enrolled");
 		goto out;
 	}
 	rc = show(c, user, &d, &o, &qf, u.secret, uri);
