@@ -6,8 +6,10 @@
 #include "uri.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <openssl/rand.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,12 @@ struct enroll_opts {
 	const char *qr_file;
 	const char *confirm;        /* --confirm CODE */
 	int no_confirm;
+	int force;                  /* --force: unknown user, replace --qr-file */
+	int have_alg, have_digits, have_period;  /* given, not from the config */
 };
+
+/* Answers the confirmation prompt takes before it leaves the device pending */
+#define CONFIRM_TRIES 3
 
 static int parse_uint(struct ctl *c, const char *what, const char *s, unsigned min,
 		      unsigned max, unsigned *out)
@@ -46,11 +53,14 @@ static int parse_opt(struct ctl *c, struct enroll_opts *o, int opt, char *arg)
 		o->req.type = strcmp(arg, "hotp") == 0 ? OTP_HOTP : OTP_TOTP;
 		return 0;
 	case 'a':
+		o->have_alg = 1;
 		return otp_alg_parse(arg, &o->req.alg) == OTP_OK ? 0 :
 		       ctl_fail(c, EX_USAGE_, "--algorithm: %s", otp_errdetail());
 	case 'd':
+		o->have_digits = 1;
 		return parse_uint(c, "--digits", arg, OTP_DIGITS_MIN, OTP_DIGITS_MAX, &o->req.digits);
 	case 'p':
+		o->have_period = 1;
 		return parse_uint(c, "--period", arg, OTP_PERIOD_MIN, OTP_PERIOD_MAX, &o->req.period);
 	case 's':
 		o->secret_b32 = arg;
@@ -68,6 +78,9 @@ static int parse_opt(struct ctl *c, struct enroll_opts *o, int opt, char *arg)
 		return 0;
 	case 'N':
 		o->no_confirm = 1;
+		return 0;
+	case 'F':
+		o->force = 1;
 		return 0;
 	default:
 		return ctl_usage(c, EX_USAGE_);
@@ -87,6 +100,7 @@ static int parse(struct ctl *c, int argc, char **argv, struct enroll_opts *o)
 		{ "qr-file", required_argument, NULL, 'f' },
 		{ "confirm", required_argument, NULL, 'c' },
 		{ "no-confirm", no_argument, NULL, 'N' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, rc;
@@ -102,19 +116,75 @@ static int parse(struct ctl *c, int argc, char **argv, struct enroll_opts *o)
 		return ctl_usage(c, EX_USAGE_);
 	if (o->confirm && o->no_confirm)
 		return ctl_fail(c, EX_USAGE_, "--confirm and --no-confirm exclude each other");
+	if (o->have_period && o->req.type == OTP_HOTP)
+		return ctl_fail(c, EX_USAGE_, "--period is for TOTP; an HOTP device counts, "
+				"it has no period");
 	return 0;
 }
 
 /* Defaults for what was not given, from the totp/hotp config sections. */
-static void apply_defaults(const struct ctl *c, struct enroll_opts *o, int have_alg,
-			   int have_digits)
+static void apply_defaults(const struct ctl *c, struct enroll_opts *o)
 {
-	if (!have_alg)
+	if (!o->have_alg)
 		o->req.alg = o->req.type == OTP_HOTP ? c->cfg.hotp.alg : c->cfg.totp.alg;
-	if (!have_digits)
+	if (!o->have_digits)
 		o->req.digits = o->req.type == OTP_HOTP ? c->cfg.hotp.digits : c->cfg.totp.digits;
-	if (o->req.period == 0)
+	if (!o->have_period)
 		o->req.period = c->cfg.totp.period;
+}
+
+/* Whether NSS knows user: 1 yes, 0 no, -1 the lookup failed (errno set). */
+static int nss_knows(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	size_t cap = 1024;
+	char *buf = NULL, *more;
+	int rc;
+
+	for (;;) {
+		more = realloc(buf, cap);
+		if (more == NULL) {
+			free(buf);
+			errno = ENOMEM;
+			return -1;
+		}
+		buf = more;
+		rc = getpwnam_r(user, &pw, buf, cap, &res);
+		if (rc != ERANGE || cap >= 1024 * 1024)
+			break;
+		cap *= 2;
+	}
+	free(buf);
+	if (res != NULL)
+		return 1;
+	/* getpwnam_r(3): these, or 0 with no entry, all mean "no such name" */
+	if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+		return 0;
+	errno = rc;
+	return -1;
+}
+
+/* A name the system does not know is most often a typo: enrolled, it
+ * would sit in the store and never log in. --force enrolls it anyway
+ * (users of a directory service this host does not see yet). */
+static int check_known(struct ctl *c, const char *user, int force)
+{
+	int k = nss_knows(user);
+	char why[128], shown[CTL_SHOW_SIZE];
+
+	if (k == 1)
+		return 0;
+	if (k == 0)
+		snprintf(why, sizeof(why), "is not known to this system (no passwd entry)");
+	else
+		snprintf(why, sizeof(why), "could not be looked up (%s)", strerror(errno));
+	ctl_show(user, shown, sizeof(shown));  /* a name is hostile text */
+	if (!force)
+		return ctl_fail(c, EX_NOTFOUND, "user '%s' %s: check the name, or enroll it "
+				"anyway with --force", shown, why);
+	fprintf(stderr, "otpctl enroll: warning: user '%s' %s; enrolling anyway (--force)\n",
+		shown, why);
+	return 0;
 }
 
 static int get_secret(struct ctl *c, const struct enroll_opts *o, uint8_t *secret, size_t *n)
@@ -149,23 +219,25 @@ static void issuer_of(const struct ctl *c, char *out, size_t n)
 	snprintf(out, n, "%s", host);
 }
 
-/* Ask for a code on a terminal; NULL when there is no terminal or no answer. */
-static char *ask_code(void)
+/* Print prompt on stderr and read one line from the terminal; NULL at the
+ * end of input or for an empty line. The caller wipes and frees it. */
+static char *ask_code(const char *prompt)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t got;
 
-	if (!isatty(STDIN_FILENO))
-		return NULL;
-	fprintf(stderr, "Scan the QR code, then type the code the app shows: ");
+	fputs(prompt, stderr);
 	fflush(stderr);
 	got = getline(&line, &cap, stdin);
-	if (got <= 0) {
+	if (got > 0)
+		line[strcspn(line, "\r\n")] = '\0';
+	if (got <= 0 || line[0] == '\0') {
+		if (line != NULL)
+			otp_wipe(line, cap);
 		free(line);
 		return NULL;
 	}
-	line[strcspn(line, "\r\n")] = '\0';
 	return line;
 }
 
@@ -173,6 +245,7 @@ static int show(struct ctl *c, const char *user, const struct otp_device_rec *d,
 		const struct enroll_opts *o, struct qr_file *qf, const char *b32, const char *uri)
 {
 	char err[512];
+	int rows;
 
 	if (qf->fd >= 0 && qr_file_write(qf, uri, err, sizeof(err)) != 0)
 		return ctl_fail(c, EX_STORE, "--qr-file: %s", err);
@@ -182,42 +255,136 @@ static int show(struct ctl *c, const char *user, const struct otp_device_rec *d,
 			(json_int_t)d->id, "name", d->name, "type", d->type == OTP_HOTP ? "hotp" : "totp",
 			"algorithm", otp_alg_name(d->alg), "digits", (int)d->digits, "period",
 			(int)d->period, "secret", b32, "uri", uri));
-	qr_print(stdout, uri, o->qr);
+	/* the text first: the QR and the prompt below it are what must stay
+	 * on an 80x24 screen */
 	printf("user:    %s\ndevice:  %u (%s)\nuri:     %s\nsecret:  %s\n", user, d->id, d->name,
 	       uri, b32);
+	rows = qr_print(stdout, uri, o->qr);
 	fflush(stdout);
+	if (rows < 0)
+		fprintf(stderr, "otpctl enroll: cannot draw this URI as a QR code\n");
+	else if (rows > QR_TERM_ROWS)
+		fprintf(stderr, "otpctl enroll: QR code too tall for %dx%d (%d rows): use --qr-file "
+			"FILE.png\n", QR_TERM_COLS, QR_TERM_ROWS + 1, rows);
 	return 0;
+}
+
+static int confirm_code(struct ctl *c, const char *user, struct otp_device_rec *d,
+			const char *code)
+{
+	struct otp_login who;
+	char idref[16];
+
+	ctl_who(&who, user);
+	snprintf(idref, sizeof(idref), "%u", d->id);
+	return otp_confirm(c->st, &c->key, &c->cfg, &who, idref, code, d);
+}
+
+static int left_pending(const char *user, const struct otp_device_rec *d)
+{
+	fprintf(stderr, "device %u is pending: activate it with 'otpctl confirm %s %u CODE'\n",
+		d->id, user, d->id);
+	return 0;
+}
+
+/* Ask on the terminal: CONFIRM_TRIES answers, each wrong one told with
+ * the tries left; no answer (an empty line, end of input) leaves the
+ * device pending. Returns an OTP_ code; OTP_ENOTFOUND: no answer. */
+static int ask_until_valid(struct ctl *c, const char *user, struct otp_device_rec *d,
+			   const struct enroll_opts *o)
+{
+	char prompt[128], *code;
+	int rc = OTP_EBADCODE;
+
+	for (int left = CONFIRM_TRIES; left > 0; left--) {
+		if (left == CONFIRM_TRIES)
+			snprintf(prompt, sizeof(prompt), "%s the code the app shows (%d tries): ",
+				 o->qr == QR_NONE ? "Type" : "Scan the QR code, then type", left);
+		else
+			snprintf(prompt, sizeof(prompt), "Wrong code, %d %s left: ", left,
+				 left == 1 ? "try" : "tries");
+		code = ask_code(prompt);
+		if (code == NULL)
+			return OTP_ENOTFOUND;
+		rc = confirm_code(c, user, d, code);
+		otp_wipe_str(code);
+		free(code);
+		if (rc != OTP_EBADCODE && rc != OTP_EREPLAY)
+			break;
+	}
+	return rc;
 }
 
 static int activate(struct ctl *c, const char *user, struct otp_device_rec *d,
 		    const struct enroll_opts *o)
 {
-	struct otp_login who;
-	char *asked = NULL, idref[16];
-	const char *code = o->confirm;
 	int rc;
 
 	if (o->no_confirm)
 		return 0;
-	if (code == NULL && !c->json)
-		code = asked = ask_code();
-	if (code == NULL) {
-		fprintf(stderr, "device %u is pending: activate it with 'otpctl confirm %s %u CODE'\n",
-			d->id, user, d->id);
-		return 0;
+	if (o->confirm != NULL)
+		rc = confirm_code(c, user, d, o->confirm);
+	else if (!c->json && isatty(STDIN_FILENO))
+		rc = ask_until_valid(c, user, d, o);
+	else
+		return left_pending(user, d);
+	if (rc == OTP_ENOTFOUND && o->confirm == NULL)
+		return left_pending(user, d);
+	if (rc != OTP_OK) {
+		rc = ctl_err(c, rc, "device left pending");
+		if (o->confirm == NULL)
+			left_pending(user, d);
+		return rc;
 	}
-	ctl_who(&who, user);
-	snprintf(idref, sizeof(idref), "%u", d->id);
-	rc = otp_confirm(c->st, &c->key, &c->cfg, &who, idref, code, d);
-	if (asked != NULL) {
-		otp_wipe_str(asked);
-		free(asked);
-	}
-	if (rc != OTP_OK)
-		return ctl_err(c, rc, "device left pending");
 	if (!c->json)
 		printf("device %u is active\n", d->id);
 	return 0;
+}
+
+/* The URI the device will have, from the request: built before anything
+ * is written, so a name it cannot carry enrolls nothing. */
+static int make_uri(struct ctl *c, const char *user, const struct otp_enroll_req *req,
+		    const uint8_t *secret, size_t n, struct otp_uri *u, char *uri, size_t urisz)
+{
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	u->hotp = req->type == OTP_HOTP;
+	issuer_of(c, u->issuer, sizeof(u->issuer));
+	snprintf(u->user, sizeof(u->user), "%s", user);
+	otp_base32_encode(secret, n, 0, u->secret, sizeof(u->secret));
+	u->alg = req->alg;
+	u->digits = req->digits;
+	u->period = req->period;
+	u->counter = req->counter;
+	rc = otp_uri_build(u, uri, urisz);
+	return rc == OTP_OK ? 0 : ctl_err(c, rc, "otpauth URI");
+}
+
+/*
+ * Every argument, before anything is written: the request, the user (a
+ * name NSS knows, or --force), the secret, the URI, the --qr-file name.
+ */
+static int validate(struct ctl *c, struct enroll_opts *o, const char *user, uint8_t *secret,
+		    size_t *n, struct otp_uri *u, char *uri, size_t urisz)
+{
+	char err[512];
+	int rc = ctl_check_user(c, user);
+
+	if (rc == 0)
+		rc = check_known(c, user, o->force);
+	if (rc == 0)
+		rc = get_secret(c, o, secret, n);
+	if (o->secret_b32 != NULL)  /* keep the seed out of ps(1) from now on */
+		memset((char *)o->secret_b32, 'x', strlen(o->secret_b32));
+	if (rc == 0 && otp_check_request(&o->req, *n) != OTP_OK)
+		rc = ctl_fail(c, EX_USAGE_, "%s", otp_errdetail());
+	if (rc == 0)
+		rc = make_uri(c, user, &o->req, secret, *n, u, uri, urisz);
+	if (rc == 0 && o->qr_file != NULL && qr_file_check(o->qr_file, o->force, err,
+							    sizeof(err)) != 0)
+		rc = ctl_fail(c, EX_USAGE_, "--qr-file: %s", err);
+	return rc;
 }
 
 int cmd_enroll(struct ctl *c, int argc, char **argv)
@@ -226,62 +393,44 @@ int cmd_enroll(struct ctl *c, int argc, char **argv)
 	struct otp_device_rec d;
 	struct otp_login who;
 	struct otp_uri u;
-	struct qr_file qf = { -1, 0, NULL };
+	struct qr_file qf = QR_FILE_INIT;
 	uint8_t secret[OTP_SECRET_MAX];
 	char uri[OTP_URI_MAX + 1], err[512];
 	const char *user;
 	size_t n = 0;
-	int rc, have_alg, have_digits, usage;
+	int rc, usage;
 
-	have_alg = have_digits = 0;
-	for (int i = 1; i < argc; i++) {
-		have_alg |= strncmp(argv[i], "--algorithm", 11) == 0;
-		have_digits |= strncmp(argv[i], "--digits", 8) == 0;
-	}
 	rc = parse(c, argc, argv, &o);
 	if (rc != 0)
 		return rc;
-	apply_defaults(c, &o, have_alg, have_digits);
+	apply_defaults(c, &o);
 	o.req.active = o.no_confirm;
 	user = argv[optind];
-	rc = ctl_check_user(c, user);
+	rc = validate(c, &o, user, secret, &n, &u, uri, sizeof(uri));
 	if (rc == 0)
 		rc = ctl_open(c, 1);
-	if (rc == 0)
-		rc = get_secret(c, &o, secret, &n);
-	if (o.secret_b32 != NULL)  /* keep the seed out of ps(1) from now on */
-		memset((char *)o.secret_b32, 'x', strlen(o.secret_b32));
 	if (rc != 0)
 		goto out;
 	/* the image file is made before the device: a name that cannot be
-	 * used leaves nothing enrolled */
-	if (o.qr_file != NULL && qr_file_open(&qf, o.qr_file, &usage, err, sizeof(err)) != 0) {
+	 * used (taken since it was checked) leaves nothing enrolled */
+	if (o.qr_file != NULL &&
+	    qr_file_open(&qf, o.qr_file, o.force, &usage, err, sizeof(err)) != 0) {
 		rc = ctl_fail(c, usage ? EX_USAGE_ : EX_STORE, "--qr-file: %s", err);
 		goto out;
 	}
 	ctl_who(&who, user);
 	rc = otp_enroll(c->st, &c->key, &c->cfg, &who, &o.req, secret, n, &d);
 	if (rc != OTP_OK) {
-		rc = ctl_err(c, rc, "enroll");
+		rc = ctl_err(c, rc, "nothing enrolled");
 		goto out;
 	}
-	memset(&u, 0, sizeof(u));
-	u.hotp = d.type == OTP_HOTP;
-	issuer_of(c, u.issuer, sizeof(u.issuer));
-	snprintf(u.user, sizeof(u.user), "%s", user);
-	otp_base32_encode(secret, n, 0, u.secret, sizeof(u.secret));
-	u.alg = d.alg;
-	u.digits = d.digits;
-	u.period = d.period;
-	u.counter = d.counter;
-	rc = otp_uri_build(&u, uri, sizeof(uri));
-	rc = rc == OTP_OK ? show(c, user, &d, &o, &qf, u.secret, uri) : ctl_err(c, rc, "uri");
+	rc = show(c, user, &d, &o, &qf, u.secret, uri);
 	if (rc == 0)
 		rc = activate(c, user, &d, &o);
-	otp_wipe(&u, sizeof(u));
-	otp_wipe(uri, sizeof(uri));
 out:
 	qr_file_discard(&qf);  /* still open: not written, nothing to keep */
+	otp_wipe(&u, sizeof(u));
+	otp_wipe(uri, sizeof(uri));
 	otp_wipe(secret, sizeof(secret));
 	return rc;
 }

@@ -22,8 +22,10 @@ static const struct verb verbs[] = {
 	{ "enroll", 1, cmd_enroll,
 	  "USER [--name NAME] [--type totp|hotp] [--algorithm SHA1|SHA256|SHA512] [--digits N]\n"
 	  "       [--period S] [--secret BASE32] [--qr utf8|ansi|none] [--qr-file FILE.png|.svg]\n"
-	  "       [--confirm CODE|--no-confirm]",
-	  "add a device: show its QR code, URI and secret, then activate it with a code" },
+	  "       [--confirm CODE|--no-confirm] [--force]\n"
+	  "  --force enrolls a user this system does not know (getpwnam) and replaces an\n"
+	  "  existing --qr-file. Without --confirm, a terminal asks for a code: 3 tries.",
+	  "add a device: show its URI, secret and QR code, then activate it with a code" },
 	{ "confirm", 1, cmd_confirm, "USER DEVICE CODE", "activate a pending device" },
 	{ "devices", 0, cmd_devices, "USER", "list a user's devices" },
 	{ "rename", 1, cmd_rename, "USER DEVICE NAME", "rename a device (DEVICE: id or name)" },

@@ -2,20 +2,49 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <png.h>
 #include <qrencode.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define QUIET 4
 #define PNG_SCALE 8
 
-static QRcode *encode(const char *text)
+/* Black on white from the 256-colour cube (16 and 231): themes remap the
+ * 16 base colours, rarely these, so the code reads alike on light and dark
+ * terminals. */
+#define ANSI_COLOURS "\033[38;5;16;48;5;231m"
+#define ANSI_RESET "\033[0m"
+
+static QRcode *encode(const char *text, QRecLevel level)
 {
-	return QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	return QRcode_encodeString(text, 0, level, QR_MODE_8, 1);
+}
+
+/* Character rows a symbol takes on a terminal: two modules a row. */
+static int term_rows(const QRcode *q)
+{
+	return (q->width + 2 * QUIET + 1) / 2;
+}
+
+/*
+ * The terminal's symbol: level M when it fits QR_TERM_ROWS, else L (a
+ * lower level before a larger version: a screen is not a worn sticker),
+ * else the smallest symbol there is.
+ */
+static QRcode *encode_term(const char *text)
+{
+	QRcode *q = encode(text, QR_ECLEVEL_M);
+
+	if (q == NULL || term_rows(q) <= QR_TERM_ROWS)
+		return q;
+	QRcode_free(q);
+	return encode(text, QR_ECLEVEL_L);
 }
 
 /* Whether module (x, y) is dark; outside the symbol (quiet zone) is light. */
@@ -26,41 +55,45 @@ static int dark(const QRcode *q, int x, int y)
 	return q->data[y * q->width + x] & 1;
 }
 
-static void print_utf8(FILE *out, const QRcode *q)
+/*
+ * One character cell for two modules stacked: cell[top * 2 + bottom],
+ * 1 meaning "drawn" (the foreground colour).
+ */
+static void print_cells(FILE *out, const QRcode *q, int drawn_is_dark, const char *pre,
+			const char *post)
 {
-	static const char *const cell[4] = { "\u2588", "\u2580", "\u2584", " " };
+	static const char *const cell[4] = { " ", "\u2584", "\u2580", "\u2588" };
 
 	for (int y = -QUIET; y < q->width + QUIET; y += 2) {
-		for (int x = -QUIET; x < q->width + QUIET; x++)
-			fputs(cell[dark(q, x, y) * 2 + dark(q, x, y + 1)], out);
-		fputc('\n', out);
-	}
-}
+		fputs(pre, out);
+		for (int x = -QUIET; x < q->width + QUIET; x++) {
+			int top = dark(q, x, y) == drawn_is_dark;
+			int bottom = dark(q, x, y + 1) == drawn_is_dark;
 
-static void print_ansi(FILE *out, const QRcode *q)
-{
-	for (int y = -QUIET; y < q->width + QUIET; y++) {
-		for (int x = -QUIET; x < q->width + QUIET; x++)
-			fputs(dark(q, x, y) ? "\033[40m  " : "\033[47m  ", out);
-		fputs("\033[0m\n", out);
+			fputs(cell[top * 2 + bottom], out);
+		}
+		fputs(post, out);
+		fputc('\n', out);
 	}
 }
 
 int qr_print(FILE *out, const char *text, enum qr_style style)
 {
 	QRcode *q;
+	int rows;
 
 	if (style == QR_NONE)
 		return 0;
-	q = encode(text);
+	q = encode_term(text);
 	if (q == NULL)
 		return -1;
 	if (style == QR_ANSI)
-		print_ansi(out, q);
-	else
-		print_utf8(out, q);
+		print_cells(out, q, 1, ANSI_COLOURS, ANSI_RESET);
+	else  /* light modules in the terminal's (light) text colour */
+		print_cells(out, q, 0, "", "");
+	rows = term_rows(q);
 	QRcode_free(q);
-	return 0;
+	return rows;
 }
 
 static int write_png(FILE *fp, const QRcode *q)
@@ -118,89 +151,214 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-int qr_file_open(struct qr_file *f, const char *path, int *usage, char *err, size_t errlen)
+/* Open path's directory (symlinks above the name are the caller's choice). */
+static int open_dir(const char *path, const char **name, char *err, size_t errlen)
 {
-	int e;
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int fd, e;
 
-	f->fd = -1;
-	f->path = path;
-	f->png = ends_with(path, ".png");
-	*usage = 1;
-	if (!f->png && !ends_with(path, ".svg")) {
+	*name = slash ? slash + 1 : path;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else {
+		snprintf(err, errlen, "%s: name too long", path);
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", dir,
+			 e == ENOENT ? "no such directory" : e == ENOTDIR ? "not a directory" :
+			 strerror(e));
+	}
+	return fd;
+}
+
+/* Whether name in dir may be created (absent) or, with force, replaced. */
+static int check_target(int dir, const char *name, const char *path, int force, char *err,
+			size_t errlen)
+{
+	struct stat st;
+
+	if (strlen(name) > NAME_MAX) {
+		snprintf(err, errlen, "%s: name too long", path);
+		return -1;
+	}
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode))
+		snprintf(err, errlen, "%s: is a symlink; never followed or replaced", path);
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errlen, "%s: exists and is not a regular file", path);
+	else if (!force)
+		snprintf(err, errlen, "%s: already exists; not overwritten (--force replaces it)",
+			 path);
+	else
+		return 0;
+	return -1;
+}
+
+/* The name's checks, on the directory opened as dir. */
+static int check(int dir, const char *path, const char *name, int force, char *err,
+		 size_t errlen)
+{
+	if (!ends_with(name, ".png") && !ends_with(name, ".svg")) {
 		snprintf(err, errlen, "%s: name must end in .png or .svg", path);
 		return -1;
 	}
-	/* The image will hold the secret: ours alone, made new, never through
-	 * a symlink, never a file someone else prepared for us to fill. */
-	f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (f->fd < 0) {
-		e = errno;
-		*usage = e == EEXIST || e == ENOENT || e == ENOTDIR || e == EISDIR;
-		if (e == EEXIST)
-			snprintf(err, errlen, "%s: already exists; not overwritten", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
+	return check_target(dir, name, path, force, err, errlen);
+}
+
+int qr_file_check(const char *path, int force, char *err, size_t errlen)
+{
+	const char *name;
+	int dir = open_dir(path, &name, err, errlen), rc;
+
+	if (dir < 0)
 		return -1;
+	rc = check(dir, path, name, force, err, errlen);
+	close(dir);
+	return rc;
+}
+
+/* A new file in f->dir, 0600, never through a symlink: f->name, or when
+ * replacing, a fresh temporary name beside it (f->tmp). */
+static int create(struct qr_file *f)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	unsigned char rnd[8];
+
+	if (!f->replace)
+		return openat(f->dir, f->name, flags, 0600);
+	for (int tries = 0; tries < 8; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -1;
+		snprintf(f->tmp, sizeof(f->tmp), ".otpctl-qr-%02x%02x%02x%02x%02x%02x%02x%02x",
+			 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		f->fd = openat(f->dir, f->tmp, flags, 0600);
+		if (f->fd >= 0 || errno != EEXIST)
+			return f->fd;
+	}
+	return -1;
+}
+
+/* The name the file we made has now. */
+static const char *made_name(const struct qr_file *f)
+{
+	return f->tmp[0] ? f->tmp : f->name;
+}
+
+int qr_file_open(struct qr_file *f, const char *path, int force, int *usage, char *err,
+		 size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->path = path;
+	*usage = 1;
+	f->dir = open_dir(path, &f->name, err, errlen);
+	if (f->dir < 0 || check(f->dir, path, f->name, force, err, errlen) != 0)
+		goto fail;
+	f->png = ends_with(f->name, ".png");
+	/* The image will hold the secret: ours alone, made new, never through
+	 * a symlink, never a file someone else prepared for us to fill. With
+	 * force an existing file is replaced at the end by a rename: until
+	 * then it is left as it was. */
+	f->replace = force;
+	f->fd = create(f);
+	if (f->fd < 0) {
+		*usage = errno == EEXIST || errno == ELOOP;
+		snprintf(err, errlen, "%s: %s", path, errno == EEXIST ?
+			 "already exists; not overwritten (--force replaces it)" : strerror(errno));
+		goto fail;
 	}
 	*usage = 0;
 	/* whatever the umask: 0600, not less (the administrator reads it) */
 	if (fchmod(f->fd, 0600) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		qr_file_discard(f);
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	qr_file_discard(f);
+	return -1;
 }
 
-/* Remove path if it still names the file open as fd. */
-static void remove_if_ours(int fd, const char *path)
+/* Remove the file we made if its name still names it (fd open on it). */
+static void remove_if_ours(const struct qr_file *f)
 {
 	struct stat mine, there;
 
-	if (fstat(fd, &mine) == 0 && lstat(path, &there) == 0 && mine.st_dev == there.st_dev &&
-	    mine.st_ino == there.st_ino)
-		unlink(path);
+	if (fstat(f->fd, &mine) == 0 &&
+	    fstatat(f->dir, made_name(f), &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    mine.st_dev == there.st_dev && mine.st_ino == there.st_ino)
+		unlinkat(f->dir, made_name(f), 0);
 }
 
 void qr_file_discard(struct qr_file *f)
 {
-	if (f->fd < 0)
-		return;
-	remove_if_ours(f->fd, f->path);
-	close(f->fd);
-	f->fd = -1;
+	if (f->fd >= 0) {
+		remove_if_ours(f);
+		close(f->fd);
+		f->fd = -1;
+	}
+	if (f->dir >= 0)
+		close(f->dir);
+	f->dir = -1;
+}
+
+/* Write the image into f->fd; 0 or -1. The fd stays open. */
+static int write_image(struct qr_file *f, const QRcode *q)
+{
+	int fd = dup(f->fd), rc;
+	FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+
+	if (fp == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rc = f->png ? write_png(fp, q) : write_svg(fp, q);
+	if (fflush(fp) != 0 || ferror(fp))
+		rc = -1;
+	if (fclose(fp) != 0)
+		rc = -1;
+	return rc;
 }
 
 int qr_file_write(struct qr_file *f, const char *text, char *err, size_t errlen)
 {
-	QRcode *q = encode(text);
-	FILE *fp;
-	int rc = -1;
+	QRcode *q = encode(text, QR_ECLEVEL_M);
+	int rc;
 
 	if (q == NULL) {
 		snprintf(err, errlen, "cannot encode the URI as a QR code");
 		qr_file_discard(f);
 		return -1;
 	}
-	fp = fdopen(f->fd, "wb");
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
-		QRcode_free(q);
+	rc = write_image(f, q);
+	QRcode_free(q);
+	if (rc == 0 && f->tmp[0] != '\0') {
+		/* --force: the whole new image takes the name in one step */
+		rc = fsync(f->fd) == 0 && renameat(f->dir, f->tmp, f->dir, f->name) == 0 ? 0 : -1;
+		if (rc == 0)
+			f->tmp[0] = '\0';
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot write the image", f->path);
 		qr_file_discard(f);
 		return -1;
 	}
-	rc = f->png ? write_png(fp, q) : write_svg(fp, q);
-	QRcode_free(q);
-	if (fflush(fp) != 0 || ferror(fp))
-		rc = -1;
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: cannot write the image", f->path);
-		remove_if_ours(f->fd, f->path);
-	}
-	f->fd = -1;  /* fclose closes it */
-	if (fclose(fp) != 0 && rc == 0) {
-		snprintf(err, errlen, "%s: cannot write the image", f->path);
-		rc = -1;
-	}
-	return rc;
+	close(f->fd);
+	f->fd = -1;
+	qr_file_discard(f);  /* the directory */
+	return 0;
 }

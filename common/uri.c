@@ -44,6 +44,26 @@ static int put_raw(char *out, size_t outsz, size_t *o, const char *s)
 	return OTP_OK;
 }
 
+/*
+ * The parameters after the issuer. Those equal to the Key Uri Format's
+ * defaults are left out: every byte saved keeps the QR code small enough
+ * for an 80x24 terminal. HOTP's counter is required, so always there.
+ */
+static void build_tail(const struct otp_uri *u, char *tail, size_t n)
+{
+	size_t o = 0;
+
+	tail[0] = '\0';
+	if (u->alg != OTP_ALG_SHA1)
+		o += (size_t)snprintf(tail + o, n - o, "&algorithm=%s", otp_alg_name(u->alg));
+	if (u->digits != OTP_URI_DIGITS_DEFAULT)
+		o += (size_t)snprintf(tail + o, n - o, "&digits=%u", u->digits);
+	if (u->hotp)
+		snprintf(tail + o, n - o, "&counter=%llu", (unsigned long long)u->counter);
+	else if (u->period != OTP_URI_PERIOD_DEFAULT)
+		snprintf(tail + o, n - o, "&period=%u", u->period);
+}
+
 int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz)
 {
 	char tail[96];
@@ -76,12 +96,7 @@ int otp_uri_build(const struct otp_uri *u, char *out, size_t outsz)
 		if (rc == OTP_OK)
 			rc = put_enc(out, outsz, &o, u->issuer);
 	}
-	if (u->hotp)
-		snprintf(tail, sizeof(tail), "&algorithm=%s&digits=%u&counter=%llu",
-			 otp_alg_name(u->alg), u->digits, (unsigned long long)u->counter);
-	else
-		snprintf(tail, sizeof(tail), "&algorithm=%s&digits=%u&period=%u",
-			 otp_alg_name(u->alg), u->digits, u->period);
+	build_tail(u, tail, sizeof(tail));
 	if (rc == OTP_OK)
 		rc = put_raw(out, outsz, &o, tail);
 	if (rc != OTP_OK)
@@ -223,8 +238,8 @@ int otp_uri_parse(const char *text, struct otp_uri *u)
 
 	memset(u, 0, sizeof(*u));
 	u->alg = OTP_ALG_SHA1;
-	u->digits = 6;
-	u->period = 30;
+	u->digits = OTP_URI_DIGITS_DEFAULT;
+	u->period = OTP_URI_PERIOD_DEFAULT;
 	if (strnlen(text, OTP_URI_MAX + 1) > OTP_URI_MAX)
 		return otp_seterr(OTP_ETOOLONG, "otpauth URI longer than %d bytes", OTP_URI_MAX);
 	if (strncasecmp(text, "otpauth://totp/", 15) == 0)

@@ -1,8 +1,9 @@
 /*
  * uri.h - otpauth:// URIs in the Key Uri Format that Google Authenticator,
  * FreeOTP and Aegis read:
- *   otpauth://totp/ISSUER:USER?secret=B32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
- *   otpauth://hotp/ISSUER:USER?secret=B32&issuer=ISSUER&algorithm=SHA1&digits=6&counter=0
+ *   otpauth://totp/ISSUER:USER?secret=B32&issuer=ISSUER&algorithm=SHA256&digits=8&period=60
+ *   otpauth://hotp/ISSUER:USER?secret=B32&issuer=ISSUER&counter=0
+ * algorithm, digits and period are optional: SHA1, 6 and 30 s by default.
  * Label parts and the issuer value are percent-encoded (RFC 3986 section
  * 2.1); only unreserved characters are left as they are.
  */
@@ -17,6 +18,8 @@
 #define OTP_URI_MAX 2048      /* bytes, longest URI built or parsed */
 #define OTP_ISSUER_MAX 128    /* bytes */
 #define OTP_URI_SECRET_MAX 128 /* base32 characters */
+#define OTP_URI_DIGITS_DEFAULT 6  /* the Key Uri Format's defaults (and SHA1) */
+#define OTP_URI_PERIOD_DEFAULT 30 /* seconds */
 
 struct otp_uri {
 	int hotp;                          /* 0: totp, 1: hotp */
@@ -31,6 +34,9 @@ struct otp_uri {
 
 /*
  * otp_uri_build - write the URI for u into out (outsz bytes, NUL included).
+ * algorithm, digits and period are left out when they equal the defaults
+ * (SHA1, 6, 30 s), which keeps the URI and its QR code short; counter is
+ * always written for HOTP (the format requires it).
  * Never writes more than OTP_URI_MAX characters, so what it builds parses.
  * Returns OTP_OK; OTP_EINVAL when the issuer or user holds a ':' (the
  * label's separator, which may itself be percent-encoded); OTP_ETOOLONG

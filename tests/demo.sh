@@ -23,7 +23,7 @@ say "otpctl init: a private store and seal key"
 "$otpctl" --config "$conf" init
 
 say "otpctl enroll demo: scan this with an authenticator app"
-"$otpctl" --config "$conf" enroll demo --name phone --qr-file "$work/demo.png" </dev/null | tee "$work/enroll.txt"
+"$otpctl" --config "$conf" enroll --force demo --name phone --qr-file "$work/demo.png" </dev/null | tee "$work/enroll.txt"
 secret=$(awk '/^secret:/ {print $2}' "$work/enroll.txt")
 uri=$(awk '/^uri:/ {print $2}' "$work/enroll.txt")
 

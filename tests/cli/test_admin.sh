@@ -17,8 +17,8 @@ b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 py() { python3 -c "$@"; }
 
 # --- a small day of logins, then the audit trail in every format
-ctl enroll alice --type hotp --secret $b32 --name token --no-confirm --qr none >/dev/null
-ctl enroll bob --secret $b32 --name phone --no-confirm --qr none >/dev/null
+ctl enroll --force alice --type hotp --secret $b32 --name token --no-confirm --qr none >/dev/null
+ctl enroll --force bob --secret $b32 --name phone --no-confirm --qr none >/dev/null
 check "alice logs in from 192.0.2.10" login alice 755224 192.0.2.10
 check_exit "alice fails from 198.51.100.7" 1 login alice 000000 198.51.100.7
 check "bob logs in" login bob "$(oathtool --totp -b $b32)" 2001:db8::5

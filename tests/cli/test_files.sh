@@ -37,7 +37,7 @@ audit { syslog = false }
 EOC
 	chmod 0644 "$CONF"
 	ctl init >/dev/null
-	ctl enroll fc --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+	ctl enroll --force fc --type hotp --secret $b32 --no-confirm --qr none >/dev/null
 }
 login() {  # login USER CODE: pamtester's exit status; the log in $WORK/log
 	echo "$2" | env LD_PRELOAD="${TEST_PRELOAD:-libpam_wrapper.so}" PAM_WRAPPER=1 \
@@ -100,21 +100,21 @@ fresh
 mkdir -m 0777 "$WORK/qr"
 touch "$WORK/qr/planted.png"; chown nobody "$WORK/qr/planted.png"; chmod 0644 "$WORK/qr/planted.png"
 check_exit "enroll refuses a --qr-file someone made beforehand" 1 \
-	ctl enroll qa --no-confirm --qr none --qr-file "$WORK/qr/planted.png"
+	ctl enroll nobody --no-confirm --qr none --qr-file "$WORK/qr/planted.png"
 has_err "  saying it exists" "planted.png: already exists"
 check "  the file stays empty" test ! -s "$WORK/qr/planted.png"
 check "  and still nobody's, 0644" test "$(stat -c %U:%a "$WORK/qr/planted.png")" = nobody:644
-check_exit "  nothing was enrolled" 2 ctl devices qa
+check_exit "  nothing was enrolled" 2 ctl devices nobody
 ln -s "$WORK/qr/elsewhere.png" "$WORK/qr/link.png"
 check_exit "enroll refuses a --qr-file that is a dangling symlink" 1 \
-	ctl enroll qa --no-confirm --qr none --qr-file "$WORK/qr/link.png"
+	ctl enroll nobody --no-confirm --qr none --qr-file "$WORK/qr/link.png"
 check "  nothing made where it points" test ! -e "$WORK/qr/elsewhere.png"
 check_exit "enroll refuses a --qr-file not .png or .svg" 1 \
-	ctl enroll qa --no-confirm --qr none --qr-file "$WORK/qr/qa.jpg"
+	ctl enroll nobody --no-confirm --qr none --qr-file "$WORK/qr/qa.jpg"
 check_exit "enroll refuses a --qr-file in a missing directory" 1 \
-	ctl enroll qa --no-confirm --qr none --qr-file "$WORK/nodir/qa.png"
-check_exit "  nothing was enrolled by any of them" 2 ctl devices qa
-check "a new --qr-file is written" ctl enroll qa --no-confirm --qr none --qr-file "$WORK/qr/qa.png"
+	ctl enroll nobody --no-confirm --qr none --qr-file "$WORK/nodir/qa.png"
+check_exit "  nothing was enrolled by any of them" 2 ctl devices nobody
+check "a new --qr-file is written" ctl enroll nobody --no-confirm --qr none --qr-file "$WORK/qr/qa.png"
 check "  root's, 0600, a PNG" test "$(stat -c %U:%a "$WORK/qr/qa.png"):$(head -c 4 "$WORK/qr/qa.png" | tail -c 3)" = root:600:PNG
 
 # --- (c) import reads regular files only, with bounded lines

@@ -38,9 +38,9 @@ pe=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP         # erin, pending
 
 check "init" ctl init
 check "  records a key check value in meta" sh -c "mdb_dump -p -s meta '$WORK/store' | grep -q seal_kcv"
-check "enroll alice (TOTP)" ctl enroll alice --secret $ta --no-confirm --qr none
-check "enroll bob (HOTP)" ctl enroll bob --type hotp --secret $hb --no-confirm --qr none
-check "enroll erin (pending)" ctl enroll erin --secret $pe --qr none
+check "enroll alice (TOTP)" ctl enroll --force alice --secret $ta --no-confirm --qr none
+check "enroll bob (HOTP)" ctl enroll --force bob --type hotp --secret $hb --no-confirm --qr none
+check "enroll erin (pending)" ctl enroll --force erin --secret $pe --qr none
 check "recovery codes for alice" ctl --json recovery alice --count 3
 rc1=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["codes"][0])' < "$WORK/out")
 check "bob logs in with his first HOTP code" login a bob "$(hotp $hb 0)"
@@ -52,7 +52,7 @@ head -c 32 /dev/urandom > "$WORK/b.key"; chmod 0400 "$WORK/b.key"
 conf b "$WORK/b.key"
 printf '%s\n" TOTP_AUTH\n' GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ > "$WORK/ga"
 echo "HOTP dora - 3132333435363738393031323334353637383930" > "$WORK/oath"
-for cmd in "enroll carol --no-confirm --qr none" "enroll alice --name two --no-confirm --qr none" \
+for cmd in "enroll root --no-confirm --qr none" "enroll root --name two --no-confirm --qr none" \
 	"import google-authenticator dave $WORK/ga" "import oath $WORK/oath" \
 	"verify alice 123456" "verify alice $rc1" "confirm erin 1 $(totp $pe)" \
 	"resync bob 1 $(hotp $hb 1) $(hotp $hb 2)"; do
@@ -128,13 +128,13 @@ check "  the store's own key still works" ctl verify bob "$(hotp $hb 5)"
 
 # --- one secret, one device ---
 s=ORUGKIDTMVSWIIDGMF4SA43IMFZGK4ZB
-check "enroll fay" ctl enroll fay --secret $s --no-confirm --qr none
-check_exit "the same secret again: exit 1" 1 ctl enroll fay --name again --secret $s --no-confirm --qr none
+check "enroll fay" ctl enroll --force fay --secret $s --no-confirm --qr none
+check_exit "the same secret again: exit 1" 1 ctl enroll --force fay --name again --secret $s --no-confirm --qr none
 has_err "  names the device" "user fay already has this secret on device 'device1' (id 1)"
-check_exit "  as HOTP too" 1 ctl enroll fay --name again --type hotp --secret $s --no-confirm --qr none
-check "  another user may have it" ctl enroll gus --secret $s --no-confirm --qr none
-check "enroll hal, pending" ctl enroll hal --secret $s --qr none
-check_exit "  the same secret on hal again: exit 1" 1 ctl enroll hal --secret $s --no-confirm --qr none
+check_exit "  as HOTP too" 1 ctl enroll --force fay --name again --type hotp --secret $s --no-confirm --qr none
+check "  another user may have it" ctl enroll --force gus --secret $s --no-confirm --qr none
+check "enroll hal, pending" ctl enroll --force hal --secret $s --qr none
+check_exit "  the same secret on hal again: exit 1" 1 ctl enroll --force hal --secret $s --no-confirm --qr none
 printf '%s\n" TOTP_AUTH\n' $s > "$WORK/ga.hal"
 check_exit "  imported for hal: exit 1" 1 ctl import google-authenticator hal "$WORK/ga.hal"
 has_err "  says why" "user hal already has this secret"
@@ -148,7 +148,7 @@ check "  hal has one device" test "$(ndevices hal)" = 1
 six=NF3HSIDIMFZSA43JPAQGIZLWNFRWK4Y
 ok6=0
 for i in 1 2 3 4 5 6; do
-	ctl enroll ivy --name "d$i" --secret $six --no-confirm --qr none >/dev/null 2>&1 &&
+	ctl enroll --force ivy --name "d$i" --secret $six --no-confirm --qr none >/dev/null 2>&1 &&
 		ok6=$((ok6 + 1))
 done
 check "six enrollments of one seed: one device" test "$ok6" = 1
@@ -160,7 +160,7 @@ check_exit "  once" 1 login a ivy "$code"
 race=MEQHGZLFMQQHEYLDMVSCANRAORUW2ZLTEEQSCIJB
 pids=()
 for i in 1 2 3 4 5 6; do
-	"$OTPCTL" --config "$CONF" enroll jo --name "r$i" --secret $race --no-confirm --qr none \
+	"$OTPCTL" --config "$CONF" enroll --force jo --name "r$i" --secret $race --no-confirm --qr none \
 		>/dev/null 2>&1 &
 	pids+=($!)
 done

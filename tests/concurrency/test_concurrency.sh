@@ -40,14 +40,14 @@ b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 # one TOTP code, 20 logins at once, exactly one accepted
 for r in $(seq $REPS); do
 	u=totp$r
-	ctl enroll $u --secret $b32 --no-confirm --qr none >/dev/null
+	ctl enroll --force $u --secret $b32 --no-confirm --qr none >/dev/null
 	code=$(oathtool --totp -b $b32)
 	check "TOTP: $N parallel logins with one code, exactly 1 accepted (run $r)" \
 		test "$(race $(same $u:$code))" = "success=1 failure=$((N - 1)) broken=0"
 done
 
 # one HOTP code, exactly one accepted, and the counter moved exactly once
-ctl enroll hotp --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+ctl enroll --force hotp --type hotp --secret $b32 --no-confirm --qr none >/dev/null
 for r in $(seq $REPS); do
 	code=$(oathtool --hotp -c $((r - 1)) $hex)
 	check "HOTP: $N parallel logins with one code, exactly 1 accepted (run $r)" \
@@ -57,7 +57,7 @@ check "HOTP: the counter advanced once per run" test "$(events hotp auth_success
 check "  the next code still works" ctl verify hotp "$(oathtool --hotp -c $REPS $hex)"
 
 # one recovery code, exactly one accepted
-ctl enroll rec --secret $b32 --no-confirm --qr none >/dev/null
+ctl enroll --force rec --secret $b32 --no-confirm --qr none >/dev/null
 ctl --json recovery rec --count $REPS > "$WORK/codes.json"
 for r in $(seq $REPS); do
 	code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["codes"][int(sys.argv[2])])' "$WORK/codes.json" $((r - 1)))
@@ -70,7 +70,7 @@ check "recovery: every code used once" test "$(events rec recovery_used)" = $REP
 write_conf "lockout { deny = 3 fail_interval = 900 unlock_time = 900 }"
 for r in $(seq $REPS); do
 	u=lock$r
-	ctl enroll $u --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+	ctl enroll --force $u --type hotp --secret $b32 --no-confirm --qr none >/dev/null
 	out=$(race $(same $u:000000))
 	check "lockout: $N parallel wrong codes all refused (run $r)" \
 		test "$out" = "success=0 failure=$N broken=0"
@@ -84,7 +84,7 @@ done
 write_conf "lockout { deny = 0 }"
 pairs=""
 for i in $(seq $N); do
-	ctl enroll many$i --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+	ctl enroll --force many$i --type hotp --secret $b32 --no-confirm --qr none >/dev/null
 	pairs="$pairs many$i:755224"
 done
 check "$N different users at once: all accepted" test "$(race $pairs)" = "success=$N failure=0 broken=0"
@@ -96,14 +96,14 @@ done
 check "  every audit record and counter update kept" test $lost = 0
 
 # otpctl writes racing logins: no lost update on either side
-ctl enroll racer --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+ctl enroll --force racer --type hotp --secret $b32 --no-confirm --qr none >/dev/null
 codes=""
 for c in $(seq 0 $((N - 1))); do codes="$codes racer:$(oathtool --hotp -c $c $hex)"; done
 race $codes > "$WORK/race.out" &
 race_pid=$!
 pids=""
 for i in $(seq 10); do
-	"$OTPCTL" --config "$CONF" enroll writer --name "w$i" --no-confirm --qr none >/dev/null &
+	"$OTPCTL" --config "$CONF" enroll --force writer --name "w$i" --no-confirm --qr none >/dev/null &
 	pids="$pids $!"
 	"$OTPCTL" --config "$CONF" recovery racer --count 2 >/dev/null &
 	pids="$pids $!"

@@ -10,8 +10,8 @@ write_conf "lockout { deny = 0 }
 audit { retention_days = 36500 syslog = false }"
 ctl init >/dev/null
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
-ctl enroll hh --type hotp --secret $b32 --no-confirm --qr none >/dev/null
-ctl enroll ht --secret $b32 --no-confirm --qr none >/dev/null
+ctl enroll --force hh --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+ctl enroll --force ht --secret $b32 --no-confirm --qr none >/dev/null
 ctl audit --format json > /dev/null
 
 crash_loop() {  # crash_loop MODE: KILLS kills; prints the number of bad checks

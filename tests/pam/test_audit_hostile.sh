@@ -53,7 +53,7 @@ ttys=($'\e[2J\e]0;owned\a' $'pts/\xc3' $'\t=1+2' $'\xe2\x80\xaetxt.exe' $'\x7f')
 n=0
 for i in "${!users[@]}"; do
 	u=${users[$i]}
-	check "enroll a user named $u" ctl enroll --secret $key --no-confirm --qr none -- "$u"
+	check "enroll a user named $u" ctl enroll --force --secret $key --no-confirm --qr none -- "$u"
 	n=$((n + 1))
 	login "$u" 000000 "${rhosts[$i]}" "${ttys[$i]}"
 	n=$((n + 1))
@@ -126,15 +126,15 @@ done
 # device names: clean UTF-8 only, refused with the problem named
 u=${users[0]}
 check_exit "enroll --name with invalid UTF-8 is refused" 1 \
-	ctl enroll "$u" --name $'phone\xff' --secret $key2 --no-confirm --qr none
+	ctl enroll --force "$u" --name $'phone\xff' --secret $key2 --no-confirm --qr none
 has_err "  the error says it is not valid UTF-8" 'not valid UTF-8'
 check_exit "enroll --name with an escape sequence is refused" 1 \
-	ctl enroll "$u" --name $'ph\e[2Jone' --secret $key2 --no-confirm --qr none
+	ctl enroll --force "$u" --name $'ph\e[2Jone' --secret $key2 --no-confirm --qr none
 has_err "  the error names a control character" 'control'
 check_exit "enroll --name with a C1 control is refused" 1 \
-	ctl enroll "$u" --name $'ph\xc2\x9bone' --secret $key2 --no-confirm --qr none
+	ctl enroll --force "$u" --name $'ph\xc2\x9bone' --secret $key2 --no-confirm --qr none
 check "enroll --name with multibyte UTF-8 is accepted" \
-	ctl enroll "$u" --name $'T\xc3\xa9l\xc3\xa9phone \xe2\x98\x8e' --secret $key2 --no-confirm --qr none
+	ctl enroll --force "$u" --name $'T\xc3\xa9l\xc3\xa9phone \xe2\x98\x8e' --secret $key2 --no-confirm --qr none
 n=$((n + 1))
 check_exit "rename to invalid UTF-8 is refused" 1 ctl rename "$u" device1 $'x\xc3'
 has_err "  the error says it is not valid UTF-8" 'not valid UTF-8'

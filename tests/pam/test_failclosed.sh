@@ -10,7 +10,7 @@ fresh() {  # a good setup with one enrolled HOTP user
 	rm -rf "$WORK/store" "$WORK/seal.key" "$WORK/key.real" "$WORK/store.real" "$CONF"
 	write_conf "$@"
 	ctl init >/dev/null
-	ctl enroll fc --type hotp --secret $b32 --no-confirm --qr none >/dev/null
+	ctl enroll --force fc --type hotp --secret $b32 --no-confirm --qr none >/dev/null
 }
 login() {  # login USER CODE: pamtester's exit status; the log in $WORK/log
 	echo "$2" | env LD_PRELOAD="${TEST_PRELOAD:-libpam_wrapper.so}" PAM_WRAPPER=1 \

@@ -19,7 +19,7 @@ for alg in SHA1 SHA256 SHA512; do
 	for digits in 6 8; do
 		for period in 30 60; do
 			n=$((n + 1)); user="u$n-$alg-$digits-$period"
-			ctl enroll "$user" --secret "$key" --algorithm $alg --digits $digits \
+			ctl enroll --force "$user" --secret "$key" --algorithm $alg --digits $digits \
 				--period $period --no-confirm --qr none >/dev/null
 			code=$(oathtool --totp=${alg,,} -d $digits -s ${period}s -b "$key")
 			check "TOTP $alg $digits digits ${period}s accepted" login "$user" "$code"
@@ -29,7 +29,7 @@ for alg in SHA1 SHA256 SHA512; do
 		done
 	done
 done
-ctl enroll hotpuser --type hotp --secret $k20 --no-confirm --qr none >/dev/null
+ctl enroll --force hotpuser --type hotp --secret $k20 --no-confirm --qr none >/dev/null
 for c in 0 1 4; do
 	code=$(oathtool --hotp -c $c 3132333435363738393031323334353637383930)
 	check "HOTP RFC 4226 key, counter $c accepted" login hotpuser "$code"
