@@ -5,7 +5,7 @@
 write_conf "lockout { deny = 0 }"
 ctl init >/dev/null
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
-ctl enroll ann --secret $b32 --name phone --no-confirm --qr none >/dev/null
+ctl enroll ann --secret $b32 --name phone --no-confirm --qr none --force >/dev/null
 # one base time for every code, so that two "consecutive" codes always are
 base=$(date +%s)
 at() { oathtool --totp -b $b32 -N "@$((base + $1))"; }

@@ -11,8 +11,8 @@ write_conf "lockout { deny = 3 }
 host_name = \"edge-1\""
 ctl init >/dev/null
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
-ctl enroll alice --secret $b32 --name phone --no-confirm --qr none >/dev/null
-ctl enroll alice --type hotp --secret JBSWY3DPEHPK3PXP --name token --qr none --no-confirm >/dev/null
+ctl enroll alice --secret $b32 --name phone --no-confirm --qr none --force >/dev/null
+ctl enroll alice --type hotp --secret JBSWY3DPEHPK3PXP --name token --qr none --force --no-confirm >/dev/null
 
 # exactly: the whole of stderr is this one line
 err_is() {

@@ -25,8 +25,8 @@ host_name = \"edge-1\""
 sed -i 's/audit { syslog = false }/audit { syslog = true }/' "$CONF"
 ctl init >/dev/null
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
-ctl enroll bob --secret $b32 --name phone --no-confirm --qr none >/dev/null
-ctl enroll carol --secret $b32 --name phone --no-confirm --qr none >/dev/null
+ctl enroll bob --secret $b32 --name phone --no-confirm --qr none --force >/dev/null
+ctl enroll carol --secret $b32 --name phone --no-confirm --qr none --force >/dev/null
 mkdir -p "$WORK/svc"
 echo "auth required $MODULE config=$CONF nodelay" > "$WORK/svc/otp-login"
 
