@@ -14,7 +14,7 @@ work=$(mktemp -d /var/tmp/pam_otp-sec-XXXXXX)
 chmod 0755 "$work"
 res="$top/bench/results"
 mkdir -p "$res"
-users="otpbench-u otpbench-e otpbench-l otpbench-r"
+users="otpbench-u otpbench-e otpbench-l otpbench-r otpbench-6"
 cleanup() {
 	for u in $users; do userdel -r "$u" >/dev/null 2>&1 || true; done
 	rm -f /etc/pam.d/pam-otp-bench-sec /etc/pam.d/pam-otp-bench-sec-none
@@ -44,6 +44,7 @@ for u in $users; do
 	useradd -M -s /usr/sbin/nologin "$u" 2>/dev/null || true
 	echo "$u:bench-$RANDOM-pass" | chpasswd
 done
+echo "otpbench-6:bench-$RANDOM-pass" | chpasswd -c SHA512   # an old, cheaper scheme
 conf "$work" system 1
 ctl init >/dev/null
 for u in otpbench-e otpbench-l otpbench-r; do
@@ -64,9 +65,9 @@ spread() {  # spread FILE: the largest median over the smallest
 }
 {
 	echo "== Login cost by class of name, password=system (hash scheme \$$scheme\$), wrong password, $ROUNDS rounds, microseconds"
-	echo "median_us p90_us name   (unknown, unenrolled, enrolled, locked, invalid)"
+	echo "median_us p90_us name   (unknown, unenrolled, enrolled, locked, invalid, unenrolled with a \$6\$ hash)"
 	"$B" classes pam-otp-bench-sec "$ROUNDS" 000000 \
-		otpbench-none otpbench-u otpbench-e otpbench-l 'bad name' > "$work/classes"
+		otpbench-none otpbench-u otpbench-e otpbench-l 'bad name' otpbench-6 > "$work/classes"
 	cat "$work/classes"
 	spread "$work/classes"
 	echo
