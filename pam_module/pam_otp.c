@@ -57,6 +57,14 @@ static int is_root(const char *user)
 	       res->pw_uid == 0;
 }
 
+static int known_to_system(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
+}
+
 static const char *item(pam_handle_t *pamh, int type)
 {
 	const void *v = NULL;
@@ -364,6 +372,11 @@ static int login(struct login_ctx *c)
 	skip = skip_reason(c);
 	if (skip == NULL && state.active == 0 && c->cfg.nullok && c->user_ok)
 		skip = "nullok";
+	/* a name neither the store nor the system knows never skips the code:
+	 * its failure is then counted with the others of its source, not
+	 * recorded as a success of its own */
+	if (skip != NULL && !state.enrolled && !known_to_system(c->who.user))
+		skip = NULL;
 	if (skip != NULL && c->locked_until != 0)
 		return locked_outcome(c);
 	if (skip != NULL)

@@ -354,6 +354,8 @@ static void pending_and_revoked_refused(void **state)
 	assert_int_equal(auth1("erin", "755224"), PAM_AUTH_ERR);
 }
 
+static unsigned audit_count(struct fx *f, const char *event, const char *detail);
+
 static void no_device_needs_nullok(void **state)
 {
 	struct fx *f = *state;
@@ -364,8 +366,14 @@ static void no_device_needs_nullok(void **state)
 	assert_int_equal(auth_talk("nobody-enrolled", &t), PAM_AUTH_ERR);
 	assert_int_equal(t.nprompts, 1);  /* same prompt as an enrolled user */
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(auth_svc("otp_nullok", "nobody-enrolled", &t), PAM_SUCCESS);
+	assert_int_equal(auth_svc("otp_nullok", "nobody", &t), PAM_SUCCESS);
 	assert_int_equal(t.nprompts, 0);
+	/* a name the system does not know either: asked, refused, summarised */
+	memset(&t, 0, sizeof(t));
+	t.answers[0] = "123456";
+	assert_int_equal(auth_svc("otp_nullok", "nobody-enrolled", &t), PAM_AUTH_ERR);
+	assert_int_equal(t.nprompts, 1);
+	assert_int_equal(audit_count(f, "auth_success", NULL), 1);
 	/* nullok does not excuse a user who has a device */
 	enroll(f, "fred", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
 	assert_int_equal(auth_in("otp_nullok", "fred", "000000", NULL), PAM_AUTH_ERR);
@@ -716,9 +724,9 @@ static void codeless_logins_remember_nothing(void **state)
 	assert_int_equal(prompts_for("otp", "quinn", "192.0.2.9", "000000", &rv), 1);
 	assert_int_equal(rv, PAM_AUTH_ERR);
 	/* nullok before enrollment: let in, nothing remembered */
-	assert_int_equal(prompts_for("otp_nullok", "rita", "192.0.2.9", NULL, &rv), 0);
+	assert_int_equal(prompts_for("otp_nullok", "nobody", "192.0.2.9", NULL, &rv), 0);
 	assert_int_equal(rv, PAM_SUCCESS);
-	assert_int_equal(hosts_of(f, "rita"), 0);
+	assert_int_equal(hosts_of(f, "nobody"), 0);
 	/* a verified code does remember, and the remembered login adds nothing */
 	assert_int_equal(prompts_for("otp", "quinn", "192.0.2.9", "755224", &rv), 1);
 	assert_int_equal(rv, PAM_SUCCESS);
