@@ -28,12 +28,12 @@ int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_stor
 	/* the spec is not echoed: a conninfo may hold what no log should */
 	if (is_postgresql(spec))
 		return otp_seterr(OTP_ECONFIG, "store: PostgreSQL stores are not built yet");
-	return otp_lmdb_open(spec, map_mb, flags, st);
+	return otp_engine_lmdb.open(spec, map_mb, flags, st);
 }
 
 int otp_store_open_backup(const char *path, struct otp_store **st)
 {
-	return otp_lmdb_open_backup(path, st);
+	return otp_engine_lmdb.open_backup(path, st);
 }
 
 void otp_store_close(struct otp_store *st)

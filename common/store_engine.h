@@ -30,6 +30,8 @@ struct otp_txn {
 
 struct otp_engine {
 	const char *name;  /* "lmdb" */
+	int (*open)(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
+	int (*open_backup)(const char *path, struct otp_store **st);
 	void (*close)(struct otp_store *st);
 	int (*grow)(struct otp_store *st);
 	int (*backup)(struct otp_store *st, int fd);
@@ -91,7 +93,6 @@ struct otp_engine {
 };
 
 /* The LMDB engine (store_lmdb*.c): a directory, or a backup file. */
-int otp_lmdb_open(const char *dir, unsigned map_mb, int flags, struct otp_store **st);
-int otp_lmdb_open_backup(const char *path, struct otp_store **st);
+extern const struct otp_engine otp_engine_lmdb;
 
 #endif

@@ -229,7 +229,7 @@ int lmdb_env_new(struct lmdb_store **out, const char *name)
 
 	if (s == NULL)
 		return otp_seterr(OTP_ENOMEM, "out of memory");
-	s->base.eng = &otp_lmdb_engine;
+	s->base.eng = &otp_engine_lmdb;
 	snprintf(s->base.name, sizeof(s->base.name), "%s", name);
 	s->wslot.base.st = &s->base;
 	s->rslot.base.st = &s->base;
@@ -240,7 +240,7 @@ int lmdb_env_new(struct lmdb_store **out, const char *name)
 	return mrc ? lmdb_err(mrc, name) : OTP_OK;
 }
 
-int otp_lmdb_open(const char *dir, unsigned map_mb, int flags, struct otp_store **out)
+static int lmdb_open(const char *dir, unsigned map_mb, int flags, struct otp_store **out)
 {
 	struct lmdb_store *s = NULL;
 	int rc, mrc, dfd;
@@ -267,7 +267,7 @@ int otp_lmdb_open(const char *dir, unsigned map_mb, int flags, struct otp_store 
 		rc = open_dbis(s, flags & OTP_STORE_CREATE);
 	if (rc != OTP_OK) {
 		if (s != NULL)
-			otp_lmdb_engine.close(&s->base);
+			otp_engine_lmdb.close(&s->base);
 		return rc;
 	}
 	*out = &s->base;
@@ -356,8 +356,10 @@ static void lmdb_abort(struct otp_txn *txn)
 	mdb_txn_abort(mt);
 }
 
-const struct otp_engine otp_lmdb_engine = {
+const struct otp_engine otp_engine_lmdb = {
 	.name = "lmdb",
+	.open = lmdb_open,
+	.open_backup = lmdb_open_backup,
 	.close = lmdb_close,
 	.grow = lmdb_grow,
 	.backup = lmdb_backup,

@@ -33,7 +33,6 @@ struct lmdb_store {
 	int rslot_busy;
 };
 
-extern const struct otp_engine otp_lmdb_engine;
 extern const char *const otp_lmdb_kind_names[OTP_KIND_COUNT];
 
 static inline struct lmdb_store *lmdb_of(struct otp_store *st)
@@ -113,6 +112,7 @@ int lmdb_audit_get_at(struct otp_txn *txn, uint64_t time, uint32_t seq,
 int lmdb_audit_each(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
 		    int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 int lmdb_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max);
+int lmdb_open_backup(const char *path, struct otp_store **st);
 int lmdb_backup(struct otp_store *st, int fd);
 int lmdb_replace(struct otp_txn *dst, struct otp_txn *src, unsigned long *records);
 int lmdb_stats(struct otp_txn *txn, struct otp_store_stats *s);

@@ -86,7 +86,7 @@ static int open_checked(struct lmdb_store *bk, const char *path)
 	return rc;
 }
 
-int otp_lmdb_open_backup(const char *path, struct otp_store **out)
+int lmdb_open_backup(const char *path, struct otp_store **out)
 {
 	struct lmdb_store *bk = NULL;
 	int rc;
