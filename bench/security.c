@@ -86,25 +86,16 @@ static int classes(const char *service, int rounds, const char *answer2, int nus
 	return 0;
 }
 
-static size_t used_bytes(struct otp_store *st)
+static struct otp_store_stats stats(struct otp_store *st)
 {
-	MDB_envinfo info;
-	MDB_stat stat;
+	struct otp_store_stats s;
+	struct otp_txn *txn = NULL;
 
-	mdb_env_info(st->env, &info);
-	mdb_env_stat(st->env, &stat);
-	return (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
-}
-
-static unsigned audit_records(struct otp_store *st)
-{
-	MDB_txn *txn = NULL;
-	MDB_stat s;
-
-	otp_txn_begin(st, 0, &txn);
-	mdb_stat(txn, st->audit, &s);
+	memset(&s, 0, sizeof(s));
+	if (otp_txn_begin(st, 0, &txn) == OTP_OK)
+		otp_store_stats(txn, &s);
 	otp_txn_abort(txn);
-	return (unsigned)s.ms_entries;
+	return s;
 }
 
 static int flood(const char *conf, long n, long sources)
@@ -113,6 +104,7 @@ static int flood(const char *conf, long n, long sources)
 	struct otp_seal_key key;
 	struct otp_store *st = NULL;
 	struct otp_auth_result res;
+	struct otp_store_stats after;
 	struct otp_login who;
 	char user[32], host[48];
 	size_t before;
@@ -124,7 +116,7 @@ static int flood(const char *conf, long n, long sources)
 		fprintf(stderr, "flood: %s\n", otp_errdetail());
 		return 1;
 	}
-	before = used_bytes(st);
+	before = (size_t)stats(st).bytes_used;
 	memset(&who, 0, sizeof(who));
 	who.service = "sshd";
 	for (long i = 0; i < n; i++) {
@@ -140,7 +132,9 @@ static int flood(const char *conf, long n, long sources)
 			return 1;
 		}
 	}
-	printf("%ld %ld %u %zu %zu\n", n, sources, audit_records(st), before, used_bytes(st));
+	after = stats(st);
+	printf("%ld %ld %u %zu %zu\n", n, sources, (unsigned)after.audit, before,
+	       (size_t)after.bytes_used);
 	otp_seal_key_wipe(&key);
 	otp_store_close(st);
 	return 0;

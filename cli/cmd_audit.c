@@ -1,5 +1,4 @@
 #include "audit.h"
-#include "codec.h"
 #include "ctl.h"
 #include "err.h"
 #include "textsafe.h"
@@ -117,65 +116,75 @@ static int matches(const struct filter *f, const struct otp_audit_ev *e)
 	       e->time <= f->until;
 }
 
-/*
- * Print matching records after key `from` (12 bytes; all when *have_from
- * is 0) and remember the last key seen. With a limit, only the newest
- * `limit` are printed, oldest first.
- */
-static int scan(struct ctl *c, const struct filter *f, uint8_t from[12], int *have_from)
-{
-	struct otp_audit_ev *ring = NULL, e;
-	unsigned nring = 0, head = 0;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	uint8_t start[12];
-	int rc, mrc, out = 0;
+/* Where a dump got to: the last record seen (none yet: have 0). */
+struct pos { uint64_t time; uint32_t seq; int have; };
 
-	if (f->limit > 0 && (ring = calloc(f->limit, sizeof(*ring))) == NULL)
-		return ctl_fail(c, EX_STORE, "out of memory for --limit %u", f->limit);
-	otp_be64(start, *have_from ? 0 : f->since);
-	otp_be32(start + 8, 0);
-	k.mv_size = 12;
-	k.mv_data = *have_from ? from : start;
-	rc = otp_txn_begin(c->st, 0, &txn);
-	if (rc == OTP_OK && (mrc = mdb_cursor_open(txn, c->st->audit, &cur)) != 0)
-		rc = otp_lmdb_err(mrc, "audit");
-	mrc = rc == OTP_OK ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
-	if (mrc == 0 && *have_from && k.mv_size == 12 && memcmp(k.mv_data, from, 12) == 0)
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &e) != OTP_OK)
-			continue;
-		memcpy(from, k.mv_data, 12);
-		*have_from = 1;
-		if (e.time > f->until)
-			break;
-		if (!matches(f, &e))
-			continue;
-		if (ring == NULL) {
-			if ((out = print_ev(&e, f->fmt)) != 0)
-				break;
-			continue;
-		}
-		ring[head] = e;
-		head = (head + 1) % f->limit;
-		nring += nring < f->limit;
+struct scanning {
+	const struct filter *f;
+	struct pos *at;
+	struct otp_audit_ev *ring;  /* with a limit: the newest `limit` so far */
+	unsigned nring, head;
+	int out;                    /* an exit code once printing failed */
+};
+
+static int scan_one(const struct otp_audit_ev *e, void *arg)
+{
+	struct scanning *sc = arg;
+	const struct filter *f = sc->f;
+
+	if (e == NULL)  /* a record that does not decode is skipped */
+		return OTP_OK;
+	sc->at->time = e->time;
+	sc->at->seq = e->seq;
+	sc->at->have = 1;
+	if (e->time > f->until)
+		return OTP_EACH_STOP;
+	if (!matches(f, e))
+		return OTP_OK;
+	if (sc->ring == NULL) {
+		sc->out = print_ev(e, f->fmt);
+		return sc->out != 0 ? OTP_EACH_STOP : OTP_OK;
 	}
-	for (unsigned i = 0; i < nring && out == 0; i++)
-		out = print_ev(&ring[(head + f->limit - nring + i) % f->limit], f->fmt);
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	sc->ring[sc->head] = *e;
+	sc->head = (sc->head + 1) % f->limit;
+	sc->nring += sc->nring < f->limit;
+	return OTP_OK;
+}
+
+/*
+ * Print matching records after position *at (all from --since when none
+ * yet) and move *at to the last record seen. With a limit, only the
+ * newest `limit` are printed, oldest first.
+ */
+static int scan(struct ctl *c, const struct filter *f, struct pos *at)
+{
+	struct scanning sc = { f, at, NULL, 0, 0, 0 };
+	struct otp_txn *txn = NULL;
+	uint64_t t = at->have ? at->time : f->since;
+	uint32_t seq = at->have ? at->seq + 1 : 0;
+	int rc;
+
+	if (at->have && at->seq == UINT32_MAX) {  /* the next second's first */
+		t++;
+		seq = 0;
+	}
+	if (f->limit > 0 && (sc.ring = calloc(f->limit, sizeof(*sc.ring))) == NULL)
+		return ctl_fail(c, EX_STORE, "out of memory for --limit %u", f->limit);
+	rc = otp_txn_begin(c->st, 0, &txn);
+	if (rc == OTP_OK)
+		rc = otp_audit_each(txn, t, seq, 0, scan_one, &sc);
+	for (unsigned i = 0; i < sc.nring && sc.out == 0; i++)
+		sc.out = print_ev(&sc.ring[(sc.head + f->limit - sc.nring + i) % f->limit], f->fmt);
 	otp_txn_abort(txn);
-	free(ring);
-	if (fflush(stdout) != 0 && out == 0)
-		out = ctl_fail(c, EX_STORE, "cannot write the output");
-	if (out != 0)
-		return out;
+	free(sc.ring);
+	if (fflush(stdout) != 0 && sc.out == 0)
+		sc.out = ctl_fail(c, EX_STORE, "cannot write the output");
+	if (sc.out != 0)
+		return sc.out;
 	return rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
 }
 
-static int follow(struct ctl *c, struct filter *f, uint8_t from[12], int have_from)
+static int follow(struct ctl *c, struct filter *f, struct pos *at)
 {
 	struct sigaction sa;
 	int rc = 0;
@@ -186,12 +195,11 @@ static int follow(struct ctl *c, struct filter *f, uint8_t from[12], int have_fr
 	sigaction(SIGTERM, &sa, NULL);
 	f->limit = 0;
 	while (!stop && rc == 0) {
-		usleep(FOLLOW_POLL_USEC);  /* LMDB has no change notification: poll */
-		rc = scan(c, f, from, &have_from);
+		usleep(FOLLOW_POLL_USEC);  /* the store has no change notification: poll */
+		rc = scan(c, f, at);
 	}
 	return rc;
 }
-
 static int parse_opt(struct ctl *c, struct filter *f, int opt, const char *arg, uint64_t now)
 {
 	uint64_t v;
@@ -232,8 +240,8 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	};
 	struct filter f = { NULL, NULL, 0, UINT64_MAX, 0, FMT_TEXT, 0 };
 	uint64_t now = otp_now();
-	uint8_t from[12];
-	int opt, rc, have_from = 0;
+	struct pos at = { 0, 0, 0 };
+	int opt, rc;
 
 	if (c->json)
 		f.fmt = FMT_JSON;
@@ -250,8 +258,8 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	header(f.fmt);
-	rc = scan(c, &f, from, &have_from);
+	rc = scan(c, &f, &at);
 	if (rc == 0 && f.follow)
-		rc = follow(c, &f, from, have_from);
+		rc = follow(c, &f, &at);
 	return rc;
 }

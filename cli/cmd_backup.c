@@ -20,14 +20,14 @@ static int open_code(int err)
 }
 
 /*
- * A compacted copy in one read transaction (mdb_env_copyfd2): consistent,
- * and logins go on while it is written. The file is a plain LMDB data file:
- * open it with MDB_NOSUBDIR (mdb_stat -n FILE).
+ * A compacted copy in one read transaction (otp_store_backup): consistent,
+ * and logins go on while it is written.
  */
 int cmd_backup(struct ctl *c, int argc, char **argv)
 {
+	char why[256] = "";
 	struct stat st;
-	int fd, rc, mrc;
+	int fd, rc;
 
 	if (argc != 2)
 		return ctl_usage(c, EX_USAGE_);
@@ -38,15 +38,17 @@ int cmd_backup(struct ctl *c, int argc, char **argv)
 	if (fd < 0)
 		return ctl_fail(c, open_code(errno), "%s: %s%s", argv[1], strerror(errno),
 				errno == EEXIST ? " (not overwritten)" : "");
-	mrc = mdb_env_copyfd2(c->st->env, fd, MDB_CP_COMPACT);
-	if (mrc == 0 && fsync(fd) != 0)
-		mrc = errno;
-	if (mrc == 0)
+	rc = otp_store_backup(c->st, fd);
+	if (rc != OTP_OK)
+		snprintf(why, sizeof(why), "%s", otp_errdetail());
+	else if (fsync(fd) != 0)
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	else
 		fstat(fd, &st);
 	close(fd);
-	if (mrc != 0) {
+	if (why[0] != '\0') {
 		unlink(argv[1]);
-		return ctl_fail(c, EX_STORE, "%s: %s", argv[1], mdb_strerror(mrc));
+		return ctl_fail(c, EX_STORE, "%s: %s", argv[1], why);
 	}
 	if (c->json)
 		return ctl_json_print(json_pack("{s:s,s:I}", "backup", argv[1], "bytes",

@@ -36,7 +36,7 @@ static void print_table(const struct otp_device_rec *devs, unsigned n)
 int cmd_devices(struct ctl *c, int argc, char **argv)
 {
 	struct otp_device_rec *devs;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	unsigned n = 0;
 	int rc;
 
@@ -48,7 +48,7 @@ int cmd_devices(struct ctl *c, int argc, char **argv)
 		return ctl_fail(c, EX_STORE, "out of memory");
 	rc = otp_txn_begin(c->st, 0, &txn);
 	if (rc == OTP_OK)
-		rc = otp_device_list(c->st, txn, argv[1], devs, &n);
+		rc = otp_device_list(txn, argv[1], devs, &n);
 	otp_txn_abort(txn);
 	if (rc == OTP_OK && n == 0)
 		rc = otp_seterr(OTP_ENOTFOUND, "user %s has no devices", argv[1]);

@@ -13,28 +13,34 @@ static int locked_now(const struct otp_user_rec *u, uint64_t now)
 	return u->locked_until != 0 && (u->locked_until == OTP_LOCKED_FOREVER || now < u->locked_until);
 }
 
-/* The user's latest failures, newest first, from the audit trail. */
-static unsigned recent_failures(struct ctl *c, MDB_txn *txn, const char *user,
-				struct otp_audit_ev *out)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	unsigned n = 0, seen = 0;
-	int mrc;
+struct recent {
+	const char *user;
+	struct otp_audit_ev *out;
+	unsigned n, seen;
+};
 
-	if (mdb_cursor_open(txn, c->st->audit, &cur) != 0)
-		return 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST); mrc == 0 && n < RECENT_MAX &&
-	     seen < RECENT_SCAN; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV), seen++) {
-		if (otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &out[n]) != OTP_OK)
-			continue;
-		if (otp_audit_user_is(&out[n], user) &&
-		    (!strcmp(out[n].event, "auth_failure") || !strcmp(out[n].event, "replay") ||
-		     !strcmp(out[n].event, "locked")))
-			n++;
-	}
-	mdb_cursor_close(cur);
-	return n;
+static int recent_one(const struct otp_audit_ev *e, void *arg)
+{
+	struct recent *r = arg;
+
+	if (r->n >= RECENT_MAX || r->seen >= RECENT_SCAN)
+		return OTP_EACH_STOP;
+	r->seen++;
+	if (e != NULL && otp_audit_user_is(e, r->user) &&
+	    (!strcmp(e->event, "auth_failure") || !strcmp(e->event, "replay") ||
+	     !strcmp(e->event, "locked")))
+		r->out[r->n++] = *e;
+	return OTP_OK;
+}
+
+/* The user's latest failures, newest first, from the audit trail; a
+ * trail that cannot be read shows none. */
+static unsigned recent_failures(struct otp_txn *txn, const char *user, struct otp_audit_ev *out)
+{
+	struct recent r = { user, out, 0, 0 };
+
+	(void)otp_audit_each(txn, UINT64_MAX, UINT32_MAX, 1, recent_one, &r);
+	return r.n;
 }
 
 /* One failure: its stored text escaped (it came from outsiders). */
@@ -94,7 +100,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	static struct otp_audit_ev recent[RECENT_MAX + 1];
 	struct otp_user_rec u;
 	struct otp_login who;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	unsigned n = 0;
 	int rc;
 
@@ -103,11 +109,11 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return rc;
 	rc = otp_txn_begin(c->st, 0, &txn);
 	if (rc == OTP_OK)
-		rc = otp_user_load(c->st, txn, argv[1], &u);
+		rc = otp_user_load(txn, argv[1], &u);
 	if (rc == OTP_ENOTFOUND)
 		otp_seterr(rc, "user '%s' is not enrolled", argv[1]);
 	if (rc == OTP_OK)
-		n = recent_failures(c, txn, argv[1], recent);
+		n = recent_failures(txn, argv[1], recent);
 	otp_txn_abort(txn);
 	if (rc != OTP_OK)
 		return ctl_err(c, rc, "status");

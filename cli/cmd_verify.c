@@ -47,14 +47,14 @@ static int dry_check(struct ctl *c, const struct otp_login *who, const char *cod
 {
 	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
 	struct otp_user_rec u;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	unsigned n = 0;
 	int rc = devs ? otp_txn_begin(c->st, 0, &txn) : OTP_ENOMEM, out = OTP_EBADCODE;
 
 	if (rc == OTP_OK)
-		rc = otp_user_load(c->st, txn, who->user, &u);
+		rc = otp_user_load(txn, who->user, &u);
 	if (rc == OTP_OK)
-		rc = otp_device_list(c->st, txn, who->user, devs, &n);
+		rc = otp_device_list(txn, who->user, devs, &n);
 	otp_txn_abort(txn);
 	*locked = rc == OTP_OK && u.locked_until != 0 &&
 		  (u.locked_until == OTP_LOCKED_FOREVER || who->now < u.locked_until);
@@ -82,7 +82,7 @@ static int dry_check(struct ctl *c, const struct otp_login *who, const char *cod
 static int dry_audit(struct ctl *c, const struct otp_login *who, int rc, const char *how)
 {
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int wrc = otp_txn_begin(c->st, 1, &txn);
 
 	if (wrc != OTP_OK)
@@ -90,7 +90,7 @@ static int dry_audit(struct ctl *c, const struct otp_login *who, int rc, const c
 	otp_audit_from(&ev, who, "verify", rc == OTP_OK ? how : NULL,
 		       rc == OTP_OK ? "dry run: valid" :
 		       rc == OTP_EREPLAY ? "dry run: already used" : "dry run: invalid");
-	return otp_audit_commit(c->st, &c->cfg, txn, &ev, 1);
+	return otp_audit_commit(&c->cfg, txn, &ev, 1);
 }
 
 static int parse(struct ctl *c, int argc, char **argv, int *dry)

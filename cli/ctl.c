@@ -218,11 +218,11 @@ int ctl_check_user(struct ctl *c, const char *user)
 int ctl_enrolled(struct ctl *c, const char *user)
 {
 	struct otp_user_rec u;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(c->st, 0, &txn);
 
 	if (rc == OTP_OK)
-		rc = otp_user_load(c->st, txn, user, &u);
+		rc = otp_user_load(txn, user, &u);
 	otp_txn_abort(txn);
 	if (rc == OTP_ENOTFOUND)
 		return ctl_fail(c, EX_NOTFOUND, "user '%s' is not enrolled", user);

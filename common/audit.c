@@ -1,5 +1,4 @@
 #include "audit.h"
-#include "codec.h"
 #include "err.h"
 #include "textsafe.h"
 
@@ -56,143 +55,27 @@ int otp_audit_user_is(const struct otp_audit_ev *ev, const char *user)
 	return strcmp(ev->user, user) == 0;
 }
 
-static int next_seq(struct otp_store *st, MDB_txn *txn, uint64_t t, uint32_t *seq)
-{
-	uint8_t kb[12];
-	MDB_cursor *cur;
-	MDB_val k = { sizeof(kb), kb }, v;
-	int mrc;
-
-	otp_be64(kb, t);
-	otp_be32(kb + 8, OTP_AUDIT_SEQ_SUMMARY - 1);  /* summaries sort after */
-	*seq = 0;
-	mrc = mdb_cursor_open(txn, st->audit, &cur);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, "audit");
-	/* The last key before (t, summaries) tells the highest seq in t. */
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	if (mrc == 0)
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-	else if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	if (mrc == 0 && k.mv_size == 12 && otp_rd64(k.mv_data) == t)
-		*seq = otp_rd32((const uint8_t *)k.mv_data + 8) + 1;
-	mdb_cursor_close(cur);
-	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "audit");
-}
-
-static int prune(struct otp_store *st, MDB_txn *txn, uint64_t now, unsigned days)
+/* Drop the oldest records past retention, a bounded number per write. */
+static int prune(struct otp_txn *txn, uint64_t now, unsigned days)
 {
 	uint64_t cutoff = now > (uint64_t)days * 86400 ? now - (uint64_t)days * 86400 : 0;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int mrc, n = 0;
 
-	mrc = mdb_cursor_open(txn, st->audit, &cur);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, "audit");
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	     mrc == 0 && n < OTP_AUDIT_PRUNE_BATCH;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
-		if (k.mv_size != 12 || otp_rd64(k.mv_data) >= cutoff)
-			break;
-		mrc = mdb_cursor_del(cur, 0);
-		if (mrc != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "audit prune");
+	return otp_audit_prune(txn, cutoff, OTP_AUDIT_PRUNE_BATCH);
 }
 
-/* Encode ev and put it at (ev->time, ev->seq). */
-static int put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev)
+int otp_audit_append(struct otp_txn *txn, struct otp_audit_ev *ev, unsigned retention_days)
 {
-	uint8_t kb[12], vb[10 * (OTP_AUDIT_FIELD_MAX + 2) + 64];
-	struct otp_wbuf w = { vb, sizeof(vb), 0, OTP_OK };
-	MDB_val k = { sizeof(kb), kb }, v;
-	int mrc;
+	int rc = prune(txn, ev->time, retention_days);
 
-	otp_be64(kb, ev->time);
-	otp_be32(kb + 8, ev->seq);
-	otp_put_u8(&w, OTP_AUDIT_REC_VERSION);
-	otp_put_str(&w, ev->event);
-	otp_put_str(&w, ev->user);
-	otp_put_str(&w, ev->service);
-	otp_put_str(&w, ev->rhost);
-	otp_put_str(&w, ev->tty);
-	otp_put_str(&w, ev->device);
-	otp_put_str(&w, ev->detail);
-	otp_put_str(&w, ev->host);
-	otp_put_str(&w, ev->actor);
-	if (w.err != OTP_OK)
-		return otp_seterr(OTP_EINVAL, "audit record does not encode");
-	v.mv_size = w.len;
-	v.mv_data = vb;
-	mrc = mdb_put(txn, st->audit, &k, &v, 0);
-	return mrc ? otp_lmdb_err(mrc, "audit") : OTP_OK;
+	return rc == OTP_OK ? otp_audit_insert(txn, ev) : rc;
 }
 
-int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev,
+int otp_audit_put_at(struct otp_txn *txn, const struct otp_audit_ev *ev,
 		     unsigned retention_days)
 {
-	int rc = prune(st, txn, ev->time, retention_days);
+	int rc = prune(txn, ev->time, retention_days);
 
-	if (rc == OTP_OK)
-		rc = next_seq(st, txn, ev->time, &ev->seq);
-	return rc == OTP_OK ? put_at(st, txn, ev) : rc;
-}
-
-int otp_audit_put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev,
-		     unsigned retention_days)
-{
-	int rc = prune(st, txn, ev->time, retention_days);
-
-	return rc == OTP_OK ? put_at(st, txn, ev) : rc;
-}
-
-int otp_audit_get_at(struct otp_store *st, MDB_txn *txn, uint64_t time, uint32_t seq,
-		     struct otp_audit_ev *ev)
-{
-	uint8_t kb[12];
-	MDB_val k = { sizeof(kb), kb }, v;
-	int mrc;
-
-	otp_be64(kb, time);
-	otp_be32(kb + 8, seq);
-	mrc = mdb_get(txn, st->audit, &k, &v);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, "audit");
-	return otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ev);
-}
-
-int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
-		     struct otp_audit_ev *ev)
-{
-	struct otp_rbuf r = { val, vlen, 0, OTP_OK };
-	uint8_t ver;
-
-	if (klen != 12)
-		return OTP_ECORRUPT;
-	memset(ev, 0, sizeof(*ev));
-	ev->time = otp_rd64(key);
-	ev->seq = otp_rd32((const uint8_t *)key + 8);
-	ver = otp_get_u8(&r);
-	if (r.err == OTP_OK && ver > OTP_AUDIT_REC_VERSION)
-		return OTP_EVERSION;
-	if (r.err != OTP_OK || ver == 0)
-		return OTP_ECORRUPT;
-	otp_get_str(&r, ev->event, sizeof(ev->event) - 1);
-	otp_get_str(&r, ev->user, OTP_AUDIT_FIELD_MAX);
-	otp_get_str(&r, ev->service, OTP_AUDIT_FIELD_MAX);
-	otp_get_str(&r, ev->rhost, OTP_AUDIT_FIELD_MAX);
-	otp_get_str(&r, ev->tty, OTP_AUDIT_FIELD_MAX);
-	otp_get_str(&r, ev->device, OTP_AUDIT_FIELD_MAX);
-	otp_get_str(&r, ev->detail, OTP_AUDIT_FIELD_MAX);
-	if (ver >= 2) {
-		otp_get_str(&r, ev->host, OTP_AUDIT_FIELD_MAX);
-		otp_get_str(&r, ev->actor, OTP_AUDIT_FIELD_MAX);
-	}
-	return otp_get_end(&r);
+	return rc == OTP_OK ? otp_audit_write_at(txn, ev) : rc;
 }
 
 /*

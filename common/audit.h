@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #define OTP_AUDIT_FIELD_MAX 256  /* bytes per text field */
-#define OTP_AUDIT_REC_VERSION 2  /* v1 had no host and actor; still read */
 #define OTP_AUDIT_PRUNE_BATCH 64 /* old records dropped per append at most */
 
 struct otp_audit_ev {
@@ -27,9 +26,9 @@ struct otp_audit_ev {
 	char tty[OTP_AUDIT_FIELD_MAX + 1];
 	char device[OTP_AUDIT_FIELD_MAX + 1];
 	char detail[OTP_AUDIT_FIELD_MAX + 1];
-	char host[OTP_AUDIT_FIELD_MAX + 1];   /* the host that wrote it (v2; "" in v1) */
+	char host[OTP_AUDIT_FIELD_MAX + 1];   /* the host that wrote it ("" in old records) */
 	char actor[OTP_AUDIT_FIELD_MAX + 1];  /* who made an otpctl change: "loginuid=1000(alice)",
-						 ",sudo_user=bob"; "" for logins and v1 */
+						 ",sudo_user=bob"; "" for logins and old records */
 };
 
 /*
@@ -68,43 +67,27 @@ int otp_audit_user_is(const struct otp_audit_ev *ev, const char *user);
 
 /*
  * otp_audit_append - add ev inside the write transaction txn, after every
- * record already there for the same second; also deletes up to
- * OTP_AUDIT_PRUNE_BATCH records older than retention_days, so pruning
- * costs a bounded amount per write.
- * Returns OTP_OK, OTP_EFULL or OTP_ESTORE.
+ * record already there for the same second (ev->seq gets its number);
+ * also deletes up to OTP_AUDIT_PRUNE_BATCH records older than
+ * retention_days, so pruning costs a bounded amount per write.
+ * Returns OTP_OK, OTP_EINVAL, OTP_EFULL or OTP_ESTORE.
  */
-int otp_audit_append(struct otp_store *st, MDB_txn *txn, struct otp_audit_ev *ev,
-		     unsigned retention_days);
+int otp_audit_append(struct otp_txn *txn, struct otp_audit_ev *ev, unsigned retention_days);
 
 /*
  * Sequence numbers from OTP_AUDIT_SEQ_SUMMARY up are kept for summary
  * records (see flood.h), which are rewritten in place; otp_audit_append
- * numbers ordinary records below it.
+ * numbers ordinary records below it. otp_audit_get_at (store.h) reads one.
  */
 #define OTP_AUDIT_SEQ_SUMMARY 0x80000000u
-
-/*
- * otp_audit_get_at - the record at (time, seq) inside txn, into ev.
- * Returns OTP_OK, OTP_ENOTFOUND, OTP_ECORRUPT, OTP_EVERSION or OTP_ESTORE.
- */
-int otp_audit_get_at(struct otp_store *st, MDB_txn *txn, uint64_t time, uint32_t seq,
-		     struct otp_audit_ev *ev);
 
 /*
  * otp_audit_put_at - store ev at (ev->time, ev->seq) inside the write
  * transaction txn, replacing what is there; prunes as otp_audit_append.
  * Returns OTP_OK, OTP_EINVAL, OTP_EFULL or OTP_ESTORE.
  */
-int otp_audit_put_at(struct otp_store *st, MDB_txn *txn, const struct otp_audit_ev *ev,
+int otp_audit_put_at(struct otp_txn *txn, const struct otp_audit_ev *ev,
 		     unsigned retention_days);
-
-/*
- * otp_audit_decode - one stored record (key and value as LMDB gives them),
- * of version 2 or of version 1 (host and actor then empty).
- * Returns OTP_OK, OTP_ECORRUPT or OTP_EVERSION (newer than 2).
- */
-int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
-		     struct otp_audit_ev *ev);
 
 /*
  * otp_audit_line - the syslog text of ev into buf (n bytes;

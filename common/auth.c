@@ -20,13 +20,13 @@ void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const 
 }
 
 /* Audit inside txn, commit, then syslog only what was committed. */
-int otp_audit_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+int otp_audit_commit(const struct otp_config *cfg, struct otp_txn *txn,
 			struct otp_audit_ev *evs, unsigned nev)
 {
 	int rc = OTP_OK;
 
 	for (unsigned i = 0; rc == OTP_OK && i < nev; i++)
-		rc = otp_audit_append(st, txn, &evs[i], cfg->audit_retention_days);
+		rc = otp_audit_append(txn, &evs[i], cfg->audit_retention_days);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
@@ -86,7 +86,7 @@ static int lock_at_stake(const struct otp_user_rec *u, const struct otp_config *
  * OTP_ELOCKED, the write kept; a name with no record is counted in its
  * source's summary (flood.h), so every class of name writes alike.
  */
-static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int charge_in_txn(const struct otp_config *cfg, struct otp_txn *txn,
 			 const struct otp_login *who, struct otp_auth_result *res)
 {
 	struct otp_user_rec u;
@@ -94,9 +94,9 @@ static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB
 
 	if (exempt(who) || cfg->lockout.deny == 0)
 		return OTP_OK;
-	rc = otp_user_load(st, txn, who->user, &u);
+	rc = otp_user_load(txn, who->user, &u);
 	if (rc == OTP_ENOTFOUND)
-		return otp_flood_note(st, cfg, txn, who, 0, NULL);
+		return otp_flood_note(cfg, txn, who, 0, NULL);
 	res->enrolled = 1;
 	if (rc != OTP_OK)
 		return rc;
@@ -105,29 +105,29 @@ static int charge_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB
 	if (is_locked(&u, who->now)) {
 		res->locked_until = u.locked_until;
 		u.failures += u.failures < UINT32_MAX;
-		rc = otp_user_save(st, txn, who->user, &u);
+		rc = otp_user_save(txn, who->user, &u);
 		return rc == OTP_OK ? OTP_ELOCKED : rc;
 	}
 	charge(&u, cfg, who->now);
-	return otp_user_save(st, txn, who->user, &u);
+	return otp_user_save(txn, who->user, &u);
 }
 
 /* Audit the refusal of a locked user and commit txn. */
-static int refuse_locked(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int refuse_locked(const struct otp_config *cfg, struct otp_txn *txn,
 			 const struct otp_login *who)
 {
 	struct otp_audit_ev ev;
 	int rc;
 
 	otp_audit_from(&ev, who, "locked", NULL, "attempt refused while locked");
-	rc = otp_audit_commit(st, cfg, txn, &ev, 1);
+	rc = otp_audit_commit(cfg, txn, &ev, 1);
 	return rc == OTP_OK ? OTP_ELOCKED : rc;
 }
 
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res)
 {
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc, crc;
 
 	memset(res, 0, sizeof(*res));
@@ -135,7 +135,7 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		return OTP_OK;
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = charge_in_txn(st, cfg, txn, who, res);
+		rc = charge_in_txn(cfg, txn, who, res);
 	if (rc != OTP_OK && rc != OTP_ELOCKED) {
 		otp_txn_abort(txn);
 		return rc;
@@ -147,10 +147,10 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 int otp_auth_refuse_locked(struct otp_store *st, const struct otp_config *cfg,
 			   const struct otp_login *who)
 {
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
-	return rc == OTP_OK ? refuse_locked(st, cfg, txn, who) : rc;
+	return rc == OTP_OK ? refuse_locked(cfg, txn, who) : rc;
 }
 
 /*
@@ -283,24 +283,24 @@ static int try_devices(const struct otp_config *cfg, const struct otp_login *who
 	return rc;
 }
 
-int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
 			    const struct otp_login *who, const char *event, const char *device,
 			    uint32_t vouch, const char *detail)
 {
 	struct otp_user_rec u;
 	struct otp_audit_ev ev;
-	int rc = otp_user_load(st, txn, who->user, &u);
+	int rc = otp_user_load(txn, who->user, &u);
 
 	if (rc == OTP_OK) {
 		clear_failures(&u);
 		u.last_login = who->now;
-		rc = otp_user_save(st, txn, who->user, &u);
+		rc = otp_user_save(txn, who->user, &u);
 	} else if (rc == OTP_ENOTFOUND) {
 		rc = OTP_OK;
 	}
 	/* Only a verified code vouches for a host; a host name is not kept. */
 	if (rc == OTP_OK && vouch != OTP_VOUCH_NONE && who->remember > 0 && who->rhost != NULL &&
-	    otp_host_put(st, txn, who->user, who->rhost, who->now, who->now + who->remember,
+	    otp_host_put(txn, who->user, who->rhost, who->now, who->now + who->remember,
 			 vouch) == OTP_ESTORE)
 		rc = OTP_ESTORE;
 	if (rc != OTP_OK) {
@@ -308,7 +308,7 @@ int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, 
 		return rc;
 	}
 	otp_audit_from(&ev, who, event, device, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
 /*
@@ -317,24 +317,24 @@ int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, 
  * store does not know is counted in its source's summary instead, and
  * *flood gets its count there (0 otherwise).
  */
-static int fail_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int fail_in_txn(const struct otp_config *cfg, struct otp_txn *txn,
 		       const struct otp_login *who, const char *event, const char *detail,
 		       struct otp_audit_ev ev[2], unsigned *nev, unsigned *flood)
 {
 	struct otp_user_rec u;
-	int rc = otp_user_load(st, txn, who->user, &u);
+	int rc = otp_user_load(txn, who->user, &u);
 
 	*nev = 0;
 	*flood = 0;
 	if (rc == OTP_ENOTFOUND)
-		return otp_flood_note(st, cfg, txn, who, 1, flood);
+		return otp_flood_note(cfg, txn, who, 1, flood);
 	otp_audit_from(&ev[(*nev)++], who, event, NULL, detail);
 	if (rc == OTP_OK && !exempt(who) && cfg->lockout.deny > 0 &&
 	    is_locked(&u, who->now) && !(u.flags & LOCK_ANNOUNCED)) {
 		char d[96];
 
 		u.flags |= LOCK_ANNOUNCED;
-		rc = otp_user_save(st, txn, who->user, &u);
+		rc = otp_user_save(txn, who->user, &u);
 		snprintf(d, sizeof(d), "%u failures", u.failures);
 		otp_audit_from(&ev[(*nev)++], who, "lockout", NULL, d);
 	}
@@ -342,18 +342,18 @@ static int fail_in_txn(struct otp_store *st, const struct otp_config *cfg, MDB_t
 }
 
 /* fail_in_txn, then commit txn (gone afterwards) and syslog what it kept. */
-static int fail_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int fail_commit(const struct otp_config *cfg, struct otp_txn *txn,
 		       const struct otp_login *who, const char *event, const char *detail)
 {
 	struct otp_audit_ev ev[2];
 	unsigned nev = 0, flood = 0;
-	int rc = fail_in_txn(st, cfg, txn, who, event, detail, ev, &nev, &flood);
+	int rc = fail_in_txn(cfg, txn, who, event, detail, ev, &nev, &flood);
 
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
-	rc = otp_audit_commit(st, cfg, txn, ev, nev);
+	rc = otp_audit_commit(cfg, txn, ev, nev);
 	if (rc == OTP_OK && flood > 0)
 		otp_flood_syslog(cfg, who, event, detail, flood);
 	return rc;
@@ -361,7 +361,7 @@ static int fail_commit(struct otp_store *st, const struct otp_config *cfg, MDB_t
 
 /* A code that did not verify: keep the charge, and with OTP_AUTH_FINAL
  * the failure's audit records, in the same transaction. */
-static int code_failed(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int code_failed(const struct otp_config *cfg, struct otp_txn *txn,
 		       const struct otp_login *who, int flags, int why)
 {
 	int rc;
@@ -371,7 +371,7 @@ static int code_failed(struct otp_store *st, const struct otp_config *cfg, MDB_t
 		return why;
 	}
 	if (flags & OTP_AUTH_FINAL)
-		rc = fail_commit(st, cfg, txn, who, why == OTP_EREPLAY ? "replay" : "auth_failure",
+		rc = fail_commit(cfg, txn, who, why == OTP_EREPLAY ? "replay" : "auth_failure",
 				 "code");
 	else
 		rc = otp_txn_commit(txn);
@@ -384,9 +384,10 @@ static int code_failed(struct otp_store *st, const struct otp_config *cfg, MDB_t
  * charges the attempt (unless it was charged before) and audits it, so no
  * error path lets a guess go uncounted. Returns why.
  */
-static int code_error(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int code_error(const struct otp_config *cfg, struct otp_txn *txn,
 		      const struct otp_login *who, int flags, int why)
 {
+	struct otp_store *st = otp_txn_store(txn);
 	struct otp_auth_result res;
 	char saved[256];
 	int rc;
@@ -397,16 +398,16 @@ static int code_error(struct otp_store *st, const struct otp_config *cfg, MDB_tx
 	txn = NULL;
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE))
-		rc = charge_in_txn(st, cfg, txn, who, &res);
+		rc = charge_in_txn(cfg, txn, who, &res);
 	if (rc == OTP_OK || rc == OTP_ELOCKED)
-		rc = fail_commit(st, cfg, txn, who, "auth_failure", "error");
+		rc = fail_commit(cfg, txn, who, "auth_failure", "error");
 	else
 		otp_txn_abort(txn);
 	otp_seterr(why, "%s%s", saved, rc == OTP_OK ? "" : " (and the attempt could not be recorded)");
 	return why;
 }
 
-static int code_matched(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int code_matched(const struct otp_config *cfg, struct otp_txn *txn,
 			const struct otp_login *who, struct otp_device_rec *d,
 			struct otp_auth_result *res)
 {
@@ -414,12 +415,12 @@ static int code_matched(struct otp_store *st, const struct otp_config *cfg, MDB_
 
 	res->device = d->id;
 	snprintf(res->device_name, sizeof(res->device_name), "%s", d->name);
-	rc = otp_device_save(st, txn, who->user, d);
+	rc = otp_device_save(txn, who->user, d);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
-	return otp_auth_record_success(st, cfg, txn, who, who->event ? who->event : "auth_success",
+	return otp_auth_record_success(cfg, txn, who, who->event ? who->event : "auth_success",
 				       d->name, d->id, d->type == OTP_HOTP ? "hotp" : "totp");
 }
 
@@ -428,16 +429,16 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const char *code, int flags, struct otp_auth_result *res)
 {
 	struct unsealed *u = calloc(1, sizeof(*u));
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	unsigned hit = 0;
 	int rc = u ? otp_txn_begin(st, 1, &txn) : OTP_ENOMEM;
 
 	if (rc != OTP_OK)
 		goto out;
 	if (flags & OTP_AUTH_CHARGE) {
-		rc = charge_in_txn(st, cfg, txn, who, res);
+		rc = charge_in_txn(cfg, txn, who, res);
 		if (rc == OTP_ELOCKED) {
-			rc = refuse_locked(st, cfg, txn, who);
+			rc = refuse_locked(cfg, txn, who);
 			goto out;
 		}
 		if (rc == OTP_EEXEMPT) {
@@ -446,17 +447,17 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		}
 	}
 	if (rc == OTP_OK)
-		rc = otp_device_list(st, txn, who->user, u->devs, &u->n);
+		rc = otp_device_list(txn, who->user, u->devs, &u->n);
 	if (rc == OTP_OK)
 		rc = unseal_all(key, who, u, &res->active);
 	if (rc == OTP_OK)
 		rc = try_devices(cfg, who, u, code, &hit);
 	if (rc == OTP_OK)
-		rc = code_matched(st, cfg, txn, who, &u->devs[hit], res);
+		rc = code_matched(cfg, txn, who, &u->devs[hit], res);
 	else if (rc == OTP_EBADCODE || rc == OTP_EREPLAY)
-		rc = code_failed(st, cfg, txn, who, flags, rc);
+		rc = code_failed(cfg, txn, who, flags, rc);
 	else
-		rc = code_error(st, cfg, txn, who, flags, rc);
+		rc = code_error(cfg, txn, who, flags, rc);
 out:
 	if (u != NULL)
 		otp_wipe(u, sizeof(*u));
@@ -465,7 +466,7 @@ out:
 }
 
 /* Inside txn: refuse a locked user who skipped the code (ELOCKED). */
-static int skip_lock_check(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+static int skip_lock_check(const struct otp_config *cfg, struct otp_txn *txn,
 			   const struct otp_login *who)
 {
 	struct otp_user_rec u;
@@ -473,7 +474,7 @@ static int skip_lock_check(struct otp_store *st, const struct otp_config *cfg, M
 
 	if (exempt(who) || cfg->lockout.deny == 0)
 		return OTP_OK;
-	rc = otp_user_load(st, txn, who->user, &u);
+	rc = otp_user_load(txn, who->user, &u);
 	if (rc == OTP_ENOTFOUND)
 		return OTP_OK;
 	if (rc != OTP_OK || !is_locked(&u, who->now))
@@ -484,16 +485,16 @@ static int skip_lock_check(struct otp_store *st, const struct otp_config *cfg, M
 int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 		       const struct otp_login *who, const char *event, const char *detail)
 {
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
-		rc = skip_lock_check(st, cfg, txn, who);
+		rc = skip_lock_check(cfg, txn, who);
 	if (rc == OTP_ELOCKED)
-		return refuse_locked(st, cfg, txn, who);
+		return refuse_locked(cfg, txn, who);
 	/* the host may have been forgotten since it was looked up */
 	if (rc == OTP_OK && strcmp(event, "trusted_host") == 0) {
-		int yes = otp_host_valid_in(st, txn, who->user, who->rhost, who->now);
+		int yes = otp_host_valid_in(txn, who->user, who->rhost, who->now);
 
 		rc = yes == 1 ? OTP_OK : yes < 0 ? -yes : OTP_EBADCODE;
 	}
@@ -501,16 +502,16 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 		otp_txn_abort(txn);
 		return rc;
 	}
-	return otp_auth_record_success(st, cfg, txn, who, event, NULL, OTP_VOUCH_NONE, detail);
+	return otp_auth_record_success(cfg, txn, who, event, NULL, OTP_VOUCH_NONE, detail);
 }
 
 int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, const char *event, const char *detail)
 {
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
-	return rc == OTP_OK ? fail_commit(st, cfg, txn, who, event, detail) : rc;
+	return rc == OTP_OK ? fail_commit(cfg, txn, who, event, detail) : rc;
 }
 
 int otp_auth_active(struct otp_store *st, const char *user, unsigned *active)
@@ -527,7 +528,7 @@ int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
 {
 	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
 	struct otp_user_rec u;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	unsigned n = 0;
 	int rc, urc;
 	unsigned *active = &state->active;
@@ -537,9 +538,9 @@ int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
 		return OTP_ENOMEM;
 	rc = otp_txn_begin(st, 0, &txn);
 	if (rc == OTP_OK)
-		rc = otp_device_list(st, txn, user, devs, &n);
+		rc = otp_device_list(txn, user, devs, &n);
 	if (rc == OTP_OK) {
-		urc = otp_user_load(st, txn, user, &u);
+		urc = otp_user_load(txn, user, &u);
 		state->enrolled = urc == OTP_OK;
 		if (urc == OTP_OK && is_locked(&u, now))
 			state->locked_until = u.locked_until;
@@ -558,24 +559,24 @@ int otp_unlock(struct otp_store *st, const struct otp_config *cfg, const struct 
 {
 	struct otp_user_rec u;
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[64];
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
-		rc = otp_user_load(st, txn, who->user, &u);
+		rc = otp_user_load(txn, who->user, &u);
 	if (rc == OTP_ENOTFOUND)
 		otp_seterr(rc, "user %s is not enrolled", who->user);
 	if (rc == OTP_OK) {
 		snprintf(detail, sizeof(detail), "%u failures cleared%s", u.failures,
 			 is_locked(&u, who->now) ? ", was locked" : "");
 		clear_failures(&u);
-		rc = otp_user_save(st, txn, who->user, &u);
+		rc = otp_user_save(txn, who->user, &u);
 	}
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	otp_audit_from(&ev, who, "unlock", NULL, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }

@@ -3,7 +3,7 @@
  * `otpctl verify`.
  *
  * A login is at most three short write transactions, each exact under
- * concurrency because LMDB admits one writer at a time:
+ * concurrency because a store serialises its writers (store.h):
  *   1. otp_auth_charge: count this attempt as a failure *before* any
  *      factor is checked (charge first); a locked user's attempt is
  *      counted and refused, nothing is verified for it;
@@ -144,7 +144,7 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
  * txn is gone afterwards whatever happens.
  * Returns OTP_OK or a store error.
  */
-int otp_auth_record_success(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
 			    const struct otp_login *who, const char *event, const char *device,
 			    uint32_t vouch, const char *detail);
 
@@ -216,7 +216,7 @@ void otp_audit_from(struct otp_audit_ev *ev, const struct otp_login *who, const 
  * txn is gone afterwards whatever happens.
  * Returns OTP_OK, OTP_EFULL or OTP_ESTORE.
  */
-int otp_audit_commit(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+int otp_audit_commit(const struct otp_config *cfg, struct otp_txn *txn,
 		     struct otp_audit_ev *evs, unsigned nev);
 
 /*

@@ -19,7 +19,7 @@ enum otp_pwmode { OTP_PW_SYSTEM = 0, OTP_PW_FORWARD = 1, OTP_PW_NONE = 2 };
 
 struct otp_config {
 	char path[PATH_MAX];        /* the file this came from */
-	char store[PATH_MAX];       /* LMDB environment directory */
+	char store[PATH_MAX];       /* the store: an LMDB environment directory */
 	char seal_key[PATH_MAX];
 	char issuer[129];           /* empty: the host name */
 	char host_name[OTP_HOST_NAME_MAX + 1]; /* audit `host`; empty: gethostname() */

@@ -16,7 +16,7 @@ const char *otp_state_name(unsigned state)
 }
 
 /* OTP_EEXIST when a live device other than except_id is called name. */
-static int name_taken(struct otp_store *st, MDB_txn *txn, const char *user, const char *name,
+static int name_taken(struct otp_txn *txn, const char *user, const char *name,
 		      uint32_t except_id, unsigned *count)
 {
 	struct otp_device_rec *all = calloc(OTP_DEVICES_MAX, sizeof(*all));
@@ -25,7 +25,7 @@ static int name_taken(struct otp_store *st, MDB_txn *txn, const char *user, cons
 
 	if (all == NULL)
 		return OTP_ENOMEM;
-	rc = otp_device_list(st, txn, user, all, &n);
+	rc = otp_device_list(txn, user, all, &n);
 	for (unsigned i = 0; rc == OTP_OK && i < n; i++) {
 		if (all[i].id != except_id && all[i].state != OTP_REVOKED &&
 		    strcmp(all[i].name, name) == 0)
@@ -37,6 +37,45 @@ static int name_taken(struct otp_store *st, MDB_txn *txn, const char *user, cons
 	otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));
 	free(all);
 	return rc;
+}
+
+int otp_device_find(struct otp_txn *txn, const char *user, const char *ref,
+		    struct otp_device_rec *d)
+{
+	struct otp_device_rec *all;
+	unsigned n = 0;
+	uint64_t id;
+	int rc, revoked = -1;
+
+	if (otp_parse_u64(ref, 1, UINT32_MAX, &id) == OTP_OK) {
+		rc = otp_device_load(txn, user, (uint32_t)id, d);
+		return rc == OTP_ENOTFOUND ?
+		       otp_seterr(rc, "no device '%s' for user %s", ref, user) : rc;
+	}
+	otp_clearerr();
+	all = calloc(OTP_DEVICES_MAX, sizeof(*all));
+	if (all == NULL)
+		return OTP_ENOMEM;
+	rc = otp_device_list(txn, user, all, &n);
+	if (rc == OTP_OK)
+		rc = OTP_ENOTFOUND;
+	for (unsigned i = 0; rc == OTP_ENOTFOUND && i < n; i++) {
+		if (strcmp(all[i].name, ref) != 0)
+			continue;
+		if (all[i].state != OTP_REVOKED) {
+			*d = all[i];
+			rc = OTP_OK;
+		} else {
+			revoked = (int)i;  /* the newest of that name, if no live one */
+		}
+	}
+	if (rc == OTP_ENOTFOUND && revoked >= 0) {
+		*d = all[revoked];
+		rc = OTP_OK;
+	}
+	otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));
+	free(all);
+	return rc == OTP_ENOTFOUND ? otp_seterr(rc, "no device '%s' for user %s", ref, user) : rc;
 }
 
 int otp_check_request(const struct otp_enroll_req *req, size_t n)
@@ -54,13 +93,13 @@ int otp_check_request(const struct otp_enroll_req *req, size_t n)
 	return OTP_OK;
 }
 
-int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+int otp_device_create(struct otp_txn *txn, const struct otp_seal_key *key,
 		      const struct otp_login *who, const struct otp_enroll_req *req,
 		      const uint8_t *secret, size_t n, struct otp_device_rec *d)
 {
 	struct otp_user_rec u;
 	unsigned count = 0;
-	int rc = otp_user_load(st, txn, who->user, &u);
+	int rc = otp_user_load(txn, who->user, &u);
 
 	if (rc == OTP_ENOTFOUND) {
 		memset(&u, 0, sizeof(u));
@@ -76,16 +115,16 @@ int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 		snprintf(d->name, sizeof(d->name), "%s", req->name);
 	else
 		snprintf(d->name, sizeof(d->name), "device%u", d->id);
-	rc = name_taken(st, txn, who->user, d->name, 0, &count);
+	rc = name_taken(txn, who->user, d->name, 0, &count);
 	if (rc == OTP_OK && count >= OTP_DEVICES_MAX)
 		rc = otp_seterr(OTP_EINVAL, "user %s already has %d devices", who->user,
 				OTP_DEVICES_MAX);
 	/* In this transaction: the key is the store's (or claims an empty
 	 * one), and no live device of the user has this secret yet. */
 	if (rc == OTP_OK)
-		rc = otp_store_key_check_txn(st, txn, key, OTP_KEYCHECK_RECORD | OTP_KEYCHECK_CLAIM);
+		rc = otp_store_key_check_txn(txn, key, OTP_KEYCHECK_RECORD | OTP_KEYCHECK_CLAIM);
 	if (rc == OTP_OK)
-		rc = otp_secret_in_use(st, txn, key, who->user, secret, n, 0, OTP_STATES_LIVE);
+		rc = otp_secret_in_use(txn, key, who->user, secret, n, 0, OTP_STATES_LIVE);
 	if (rc != OTP_OK)
 		return rc;
 	d->type = (uint8_t)req->type;
@@ -98,9 +137,9 @@ int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 	d->created = who->now;
 	rc = otp_seal(key, who->user, d->id, secret, n, d->sealed, sizeof(d->sealed), &d->sealed_len);
 	if (rc == OTP_OK)
-		rc = otp_device_save(st, txn, who->user, d);
+		rc = otp_device_save(txn, who->user, d);
 	if (rc == OTP_OK)
-		rc = otp_user_save(st, txn, who->user, &u);
+		rc = otp_user_save(txn, who->user, &u);
 	return rc;
 }
 
@@ -110,7 +149,7 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	       struct otp_device_rec *d)
 {
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[96];
 	int rc;
 
@@ -120,7 +159,7 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = otp_device_create(st, txn, key, who, req, secret, n, d);
+		rc = otp_device_create(txn, key, who, req, secret, n, d);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
@@ -128,12 +167,12 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	snprintf(detail, sizeof(detail), "%s %s %u digits%s", req->type == OTP_HOTP ? "hotp" : "totp",
 		 otp_alg_name(req->alg), req->digits, req->active ? "" : ", pending");
 	otp_audit_from(&ev, who, "enroll", d->name, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
 /* A pending device whose secret another device has activated meanwhile
  * (stores from before the check at enrollment) stays pending. */
-static int active_elsewhere(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+static int active_elsewhere(struct otp_txn *txn, const struct otp_seal_key *key,
 			    const char *user, const struct otp_device_rec *d)
 {
 	uint8_t secret[OTP_SECRET_MAX];
@@ -141,7 +180,7 @@ static int active_elsewhere(struct otp_store *st, MDB_txn *txn, const struct otp
 	int rc = otp_unseal(key, user, d->id, d->sealed, d->sealed_len, secret, sizeof(secret), &n);
 
 	if (rc == OTP_OK)
-		rc = otp_secret_in_use(st, txn, key, user, secret, n, d->id, OTP_STATES_ACTIVE);
+		rc = otp_secret_in_use(txn, key, user, secret, n, d->id, OTP_STATES_ACTIVE);
 	otp_wipe(secret, sizeof(secret));
 	return rc;
 }
@@ -151,28 +190,28 @@ int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
 		const char *ref, const char *code, struct otp_device_rec *d)
 {
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
-		rc = otp_device_find(st, txn, who->user, ref, d);
+		rc = otp_device_find(txn, who->user, ref, d);
 	if (rc == OTP_OK && d->state != OTP_PENDING)
 		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is %s, not pending", d->name,
 				who->user, otp_state_name(d->state));
 	if (rc == OTP_OK)
-		rc = active_elsewhere(st, txn, key, who->user, d);
+		rc = active_elsewhere(txn, key, who->user, d);
 	if (rc == OTP_OK)
 		rc = otp_device_check(key, cfg, who->user, d, code, who->now);
 	if (rc == OTP_OK) {
 		d->state = OTP_ACTIVE;
-		rc = otp_device_save(st, txn, who->user, d);
+		rc = otp_device_save(txn, who->user, d);
 	}
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	otp_audit_from(&ev, who, "confirm", d->name, NULL);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
 int otp_rename(struct otp_store *st, const struct otp_config *cfg,
@@ -180,20 +219,20 @@ int otp_rename(struct otp_store *st, const struct otp_config *cfg,
 {
 	struct otp_device_rec d;
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[OTP_NAME_MAX * 2 + 16];
 	int rc = otp_valid_name(name);
 
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = otp_device_find(st, txn, who->user, ref, &d);
+		rc = otp_device_find(txn, who->user, ref, &d);
 	if (rc == OTP_OK)
-		rc = name_taken(st, txn, who->user, name, d.id, NULL);
+		rc = name_taken(txn, who->user, name, d.id, NULL);
 	if (rc == OTP_OK) {
 		snprintf(detail, sizeof(detail), "from '%s' to '%s'", d.name, name);
 		snprintf(d.name, sizeof(d.name), "%s", name);
-		rc = otp_device_save(st, txn, who->user, &d);
+		rc = otp_device_save(txn, who->user, &d);
 	}
 	otp_wipe(&d, sizeof(d));
 	if (rc != OTP_OK) {
@@ -201,7 +240,7 @@ int otp_rename(struct otp_store *st, const struct otp_config *cfg,
 		return rc;
 	}
 	otp_audit_from(&ev, who, "rename", name, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
 /*
@@ -209,12 +248,12 @@ int otp_rename(struct otp_store *st, const struct otp_config *cfg,
  * vouched for, or every host once no active device is left (recovery
  * codes alone do not keep a remembered host). detail says how many went.
  */
-static int forget_vouched(struct otp_store *st, MDB_txn *txn, const char *user, uint32_t id,
+static int forget_vouched(struct otp_txn *txn, const char *user, uint32_t id,
 			  char *detail, size_t len)
 {
 	struct otp_device_rec *all = calloc(OTP_DEVICES_MAX, sizeof(*all));
 	unsigned n = 0, active = 0, gone = 0;
-	int rc = all ? otp_device_list(st, txn, user, all, &n) : OTP_ENOMEM;
+	int rc = all ? otp_device_list(txn, user, all, &n) : OTP_ENOMEM;
 
 	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
 		active += all[i].state == OTP_ACTIVE;
@@ -222,7 +261,7 @@ static int forget_vouched(struct otp_store *st, MDB_txn *txn, const char *user, 
 		otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));
 	free(all);
 	if (rc == OTP_OK)
-		rc = otp_host_forget_device(st, txn, user, id, active == 0, &gone);
+		rc = otp_host_forget_device(txn, user, id, active == 0, &gone);
 	detail[0] = '\0';
 	if (rc == OTP_OK && gone > 0)
 		snprintf(detail, len, "%u remembered host%s forgotten", gone, gone == 1 ? "" : "s");
@@ -234,27 +273,27 @@ int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
 {
 	struct otp_audit_ev ev;
 	char detail[64];
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
-		rc = otp_device_find(st, txn, who->user, ref, d);
+		rc = otp_device_find(txn, who->user, ref, d);
 	if (rc == OTP_OK && d->state == OTP_REVOKED)
 		rc = otp_seterr(OTP_EINVAL, "device %u of %s is already revoked", d->id, who->user);
 	if (rc == OTP_OK) {
 		d->state = OTP_REVOKED;
 		otp_wipe(d->sealed, sizeof(d->sealed));
 		d->sealed_len = 0;
-		rc = otp_device_save(st, txn, who->user, d);
+		rc = otp_device_save(txn, who->user, d);
 	}
 	if (rc == OTP_OK)
-		rc = forget_vouched(st, txn, who->user, d->id, detail, sizeof(detail));
+		rc = forget_vouched(txn, who->user, d->id, detail, sizeof(detail));
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	otp_audit_from(&ev, who, "revoke", d->name, detail[0] ? detail : NULL);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
 /* The first counter c in from..from+span with code1 at c and code2 at
@@ -329,13 +368,13 @@ int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 {
 	uint8_t secret[OTP_SECRET_MAX];
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[64] = "";
 	size_t n = 0;
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
-		rc = otp_device_find(st, txn, who->user, ref, d);
+		rc = otp_device_find(txn, who->user, ref, d);
 	if (rc == OTP_OK && d->state != OTP_ACTIVE)
 		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is not active", d->name, who->user);
 	if (rc == OTP_OK)
@@ -346,12 +385,12 @@ int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 	otp_wipe(secret, sizeof(secret));
 	if (rc == OTP_OK) {
 		d->last_used = who->now;
-		rc = otp_device_save(st, txn, who->user, d);
+		rc = otp_device_save(txn, who->user, d);
 	}
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	otp_audit_from(&ev, who, "resync", d->name, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }

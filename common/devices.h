@@ -73,9 +73,21 @@ int otp_revoke(struct otp_store *st, const struct otp_config *cfg,
  * transaction txn, without an audit record (import batches many). req must
  * have passed otp_check_request. Returns as otp_enroll.
  */
-int otp_device_create(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+int otp_device_create(struct otp_txn *txn, const struct otp_seal_key *key,
 		      const struct otp_login *who, const struct otp_enroll_req *req,
 		      const uint8_t *secret, size_t n, struct otp_device_rec *d);
+
+/*
+ * otp_device_find - inside txn, the device of user named by ref: a decimal
+ * id, or else a name. Names may be reused once a device is revoked: a name
+ * finds the live (pending or active) device of that name, else the newest
+ * revoked one, so a caller can say "already revoked" whether named by id
+ * or name.
+ * Returns OTP_OK; OTP_ENOTFOUND with the detail "no device 'REF' for user
+ * USER"; OTP_ENOMEM; or as otp_device_load and otp_device_list (store.h).
+ */
+int otp_device_find(struct otp_txn *txn, const char *user, const char *ref,
+		    struct otp_device_rec *d);
 
 /*
  * otp_check_request - whether req and a secret of n bytes make a device.

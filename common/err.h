@@ -16,7 +16,7 @@ enum otp_err {
 	OTP_ENOTFOUND,   /* the user, device or record does not exist */
 	OTP_EEXIST,      /* the record or file already exists */
 	OTP_ECRYPTO,     /* OpenSSL failed, or a seal did not open (wrong key) */
-	OTP_ESTORE,      /* LMDB failed */
+	OTP_ESTORE,      /* the store failed (LMDB, the detail has its text) */
 	OTP_ECORRUPT,    /* a record failed its strict decoding */
 	OTP_EVERSION,    /* a record or the store is of a newer schema */
 	OTP_EFULL,       /* the store is out of map space */

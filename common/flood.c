@@ -23,7 +23,7 @@ static unsigned count_in(const struct otp_audit_ev *ev)
 	return n > 1000000000ul ? 1000000000u : (unsigned)n;
 }
 
-int otp_flood_note(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+int otp_flood_note(const struct otp_config *cfg, struct otp_txn *txn,
 		   const struct otp_login *who, unsigned add, unsigned *count)
 {
 	struct otp_audit_ev old, ev;
@@ -32,7 +32,7 @@ int otp_flood_note(struct otp_store *st, const struct otp_config *cfg, MDB_txn *
 	uint32_t seq = OTP_AUDIT_SEQ_SUMMARY + slot_of(who->rhost);
 	char detail[OTP_AUDIT_FIELD_MAX + 1];
 	unsigned n = add;
-	int rc = otp_audit_get_at(st, txn, minute, seq, &old);
+	int rc = otp_audit_get_at(txn, minute, seq, &old);
 
 	if (rc != OTP_OK && rc != OTP_ENOTFOUND)
 		return rc;
@@ -49,7 +49,7 @@ int otp_flood_note(struct otp_store *st, const struct otp_config *cfg, MDB_txn *
 		snprintf(ev.rhost, sizeof(ev.rhost), "(several)");
 	if (count != NULL)
 		*count = n;
-	return otp_audit_put_at(st, txn, &ev, cfg->audit_retention_days);
+	return otp_audit_put_at(txn, &ev, cfg->audit_retention_days);
 }
 
 void otp_flood_syslog(const struct otp_config *cfg, const struct otp_login *who,

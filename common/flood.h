@@ -28,7 +28,7 @@
  * Returns OTP_OK, OTP_EFULL, OTP_ESTORE, or OTP_ECORRUPT/OTP_EVERSION for
  * an undecodable summary record.
  */
-int otp_flood_note(struct otp_store *st, const struct otp_config *cfg, MDB_txn *txn,
+int otp_flood_note(const struct otp_config *cfg, struct otp_txn *txn,
 		   const struct otp_login *who, unsigned add, unsigned *count);
 
 /*

@@ -6,178 +6,123 @@
 #include <stdio.h>
 #include <string.h>
 
-int otp_host_put(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		 uint64_t now, uint64_t until, uint32_t device)
+int otp_host_put(struct otp_txn *txn, const char *user, const char *host, uint64_t now,
+		 uint64_t until, uint32_t device)
 {
-	uint8_t key[OTP_KEY_MAX], val[OTP_REC_MAX], addr[16];
 	struct otp_host_rec h = { until, now, device };
-	size_t kl, vl;
-	MDB_val k, v;
-	int family, mrc;
+	uint8_t addr[16];
+	int family;
 
-	if (otp_addr_parse(host, &family, addr) != OTP_OK ||
-	    otp_key_host(user, host, key, &kl) != OTP_OK || otp_host_encode(&h, val, &vl) != OTP_OK)
+	if (otp_addr_parse(host, &family, addr) != OTP_OK)
 		return OTP_EINVAL;
-	k.mv_size = kl;
-	k.mv_data = key;
-	v.mv_size = vl;
-	v.mv_data = val;
-	mrc = mdb_put(txn, st->hosts, &k, &v, 0);
-	return mrc ? otp_lmdb_err(mrc, "hosts") : OTP_OK;
+	return otp_host_save(txn, user, host, &h);
 }
 
-int otp_host_valid_in(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		      uint64_t now)
+int otp_host_valid_in(struct otp_txn *txn, const char *user, const char *host, uint64_t now)
 {
-	uint8_t key[OTP_KEY_MAX], addr[16];
 	struct otp_host_rec h;
-	size_t kl;
-	MDB_val k, v;
-	int family, mrc;
+	uint8_t addr[16];
+	int family, rc;
 
-	if (host == NULL || otp_addr_parse(host, &family, addr) != OTP_OK ||
-	    otp_key_host(user, host, key, &kl) != OTP_OK)
+	if (host == NULL || otp_addr_parse(host, &family, addr) != OTP_OK)
 		return 0;
-	k.mv_size = kl;
-	k.mv_data = key;
-	mrc = mdb_get(txn, st->hosts, &k, &v);
-	if (mrc == 0 && otp_host_decode(v.mv_data, v.mv_size, &h) == OTP_OK)
+	rc = otp_host_get(txn, user, host, &h);
+	if (rc == OTP_OK)
 		return now < h.until;
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return -otp_lmdb_err(mrc, "hosts");
-	return 0;
+	/* a record that does not decode vouches for nothing */
+	if (rc == OTP_ENOTFOUND || rc == OTP_ECORRUPT || rc == OTP_EVERSION)
+		return 0;
+	return -rc;
 }
 
 int otp_host_remembered(struct otp_store *st, const char *user, const char *host, uint64_t now)
 {
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 0, &txn), yes;
 
 	if (rc != OTP_OK)
 		return -rc;
-	yes = otp_host_valid_in(st, txn, user, host, now);
+	yes = otp_host_valid_in(txn, user, host, now);
 	otp_txn_abort(txn);
 	return yes;
+}
+
+struct listing {
+	const char *user;
+	struct otp_host_entry *out;
+	unsigned max, *n;
+};
+
+static int list_one(const char *host, const struct otp_host_rec *h, void *arg)
+{
+	struct listing *l = arg;
+
+	if (*l->n >= l->max)
+		return OTP_EACH_STOP;
+	if (h == NULL)
+		return otp_seterr(OTP_ECORRUPT, "corrupt host record for user %s", l->user);
+	snprintf(l->out[*l->n].host, sizeof(l->out[*l->n].host), "%s", host);
+	l->out[(*l->n)++].rec = *h;
+	return OTP_OK;
 }
 
 int otp_host_list(struct otp_store *st, const char *user, struct otp_host_entry *out,
 		  unsigned max, unsigned *n)
 {
-	uint8_t prefix[OTP_KEY_MAX];
-	size_t pl;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int mrc, rc;
+	struct listing l = { user, out, max, n };
+	struct otp_txn *txn = NULL;
+	int rc = otp_txn_begin(st, 0, &txn);
 
 	*n = 0;
-	if (otp_key_user(user, prefix, &pl) != OTP_OK)
-		return OTP_OK;
-	prefix[pl++] = '\0';
-	rc = otp_txn_begin(st, 0, &txn);
-	if (rc != OTP_OK)
-		return rc;
-	mrc = mdb_cursor_open(txn, st->hosts, &cur);
-	k.mv_size = pl;
-	k.mv_data = prefix;
-	for (mrc = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && *n < max;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		size_t hl = k.mv_size - pl;
-
-		if (k.mv_size <= pl || memcmp(k.mv_data, prefix, pl) != 0 || hl > OTP_HOST_MAX)
-			break;
-		memcpy(out[*n].host, (const char *)k.mv_data + pl, hl);
-		out[*n].host[hl] = '\0';
-		if (otp_host_decode(v.mv_data, v.mv_size, &out[*n].rec) != OTP_OK) {
-			rc = otp_seterr(OTP_ECORRUPT, "corrupt host record for user %s", user);
-			break;
-		}
-		(*n)++;
-	}
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	if (rc == OTP_OK)
+		rc = otp_host_each(txn, user, list_one, &l);
 	otp_txn_abort(txn);
-	if (rc == OTP_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = otp_lmdb_err(mrc, "hosts");
 	return rc;
 }
 
-static int del_one(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		   unsigned *count)
+static int del_one(struct otp_txn *txn, const char *user, const char *host, unsigned *count)
 {
-	uint8_t key[OTP_KEY_MAX];
-	size_t kl;
-	MDB_val k;
-	int mrc;
+	int rc = otp_host_delete(txn, user, host);
 
-	if (otp_key_host(user, host, key, &kl) != OTP_OK)
+	if (rc == OTP_ENOTFOUND)
 		return otp_seterr(OTP_ENOTFOUND, "user %s has no remembered host %s", user, host);
-	k.mv_size = kl;
-	k.mv_data = key;
-	mrc = mdb_del(txn, st->hosts, &k, NULL);
-	if (mrc == MDB_NOTFOUND)
-		return otp_seterr(OTP_ENOTFOUND, "user %s has no remembered host %s", user, host);
-	*count = mrc == 0;
-	return mrc ? otp_lmdb_err(mrc, "hosts") : OTP_OK;
+	*count = rc == OTP_OK;
+	return rc;
 }
 
 int otp_host_revoke(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, const char *host, unsigned *count)
 {
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[64];
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	*count = 0;
 	if (rc == OTP_OK)
-		rc = host ? del_one(st, txn, who->user, host, count) :
-			    otp_del_user_records(txn, st->hosts, who->user, count);
+		rc = host ? del_one(txn, who->user, host, count) :
+			    otp_host_delete_if(txn, who->user, NULL, NULL, count);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	snprintf(detail, sizeof(detail), "%u host%s", *count, *count == 1 ? "" : "s");
 	otp_audit_from(&ev, who, "host_revoked", NULL, host ? host : detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
-int otp_host_forget_device(struct otp_store *st, MDB_txn *txn, const char *user,
-			   uint32_t device, int all, unsigned *count)
+/* Whether a host goes with device: vouched for by it, or by nobody known.
+ * A record that does not decode goes too: it vouches for nothing. */
+static int vouched_by(const char *host, const struct otp_host_rec *h, void *arg)
 {
-	uint8_t prefix[OTP_KEY_MAX];
-	struct otp_host_rec h;
-	size_t pl;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	unsigned gone = 0;
-	int mrc;
+	uint32_t device = *(const uint32_t *)arg;
 
-	if (count != NULL)
-		*count = 0;
-	if (otp_key_user(user, prefix, &pl) != OTP_OK)
-		return OTP_OK;
-	prefix[pl++] = '\0';
-	mrc = mdb_cursor_open(txn, st->hosts, &cur);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, "hosts");
-	k.mv_size = pl;
-	k.mv_data = prefix;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= pl || memcmp(k.mv_data, prefix, pl) != 0)
-			break;
-		/* an undecodable record is forgotten too: it vouches for nothing */
-		if (!all && otp_host_decode(v.mv_data, v.mv_size, &h) == OTP_OK &&
-		    h.device != device && h.device != OTP_VOUCH_UNKNOWN)
-			continue;
-		mrc = mdb_cursor_del(cur, 0);
-		if (mrc != 0)
-			break;
-		gone++;
-	}
-	mdb_cursor_close(cur);
-	if (count != NULL)
-		*count = gone;
-	return (mrc == 0 || mrc == MDB_NOTFOUND) ? OTP_OK : otp_lmdb_err(mrc, "hosts");
+	(void)host;
+	return h == NULL || h->device == device || h->device == OTP_VOUCH_UNKNOWN;
+}
+
+int otp_host_forget_device(struct otp_txn *txn, const char *user, uint32_t device, int all,
+			   unsigned *count)
+{
+	return otp_host_delete_if(txn, user, all ? NULL : vouched_by, &device, count);
 }

@@ -10,23 +10,20 @@
 
 #include "auth.h"
 
-#define OTP_HOST_MAX 63  /* bytes: the longest numeric IPv6 text is 45 */
-
 /*
  * otp_host_put - inside txn, remember host for user until `until`
  * (seconds since epoch), vouched for by device (a device id, or
  * OTP_VOUCH_RECOVERY). host must be a numeric address: anything else
  * is OTP_EINVAL and nothing is stored. Returns OTP_OK or store errors.
  */
-int otp_host_put(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		 uint64_t now, uint64_t until, uint32_t device);
+int otp_host_put(struct otp_txn *txn, const char *user, const char *host, uint64_t now,
+		 uint64_t until, uint32_t device);
 
 /*
  * otp_host_valid_in - inside txn (read or write), whether (user, host) is
  * remembered at time now. Returns 1, 0, or a negative otp_err negated.
  */
-int otp_host_valid_in(struct otp_store *st, MDB_txn *txn, const char *user, const char *host,
-		      uint64_t now);
+int otp_host_valid_in(struct otp_txn *txn, const char *user, const char *host, uint64_t now);
 
 /*
  * otp_host_forget_device - inside the write transaction txn, delete the
@@ -35,8 +32,8 @@ int otp_host_valid_in(struct otp_store *st, MDB_txn *txn, const char *user, cons
  * host of user. *count (may be NULL) gets how many went.
  * Returns OTP_OK or store errors.
  */
-int otp_host_forget_device(struct otp_store *st, MDB_txn *txn, const char *user,
-			   uint32_t device, int all, unsigned *count);
+int otp_host_forget_device(struct otp_txn *txn, const char *user, uint32_t device, int all,
+			   unsigned *count);
 
 /*
  * otp_host_remembered - whether (user, host) is remembered at time now
@@ -52,7 +49,9 @@ struct otp_host_entry {
 
 /*
  * otp_host_list - up to max of user's remembered hosts (expired ones too;
- * the caller shows them as such). *n gets the count.
+ * the caller shows them as such), in one read transaction. *n gets the
+ * count. Returns OTP_OK, OTP_ECORRUPT (a record that does not decode) or
+ * store errors.
  */
 int otp_host_list(struct otp_store *st, const char *user, struct otp_host_entry *out,
 		  unsigned max, unsigned *n);

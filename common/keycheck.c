@@ -1,5 +1,4 @@
 #include "keycheck.h"
-#include "codec.h"
 #include "err.h"
 #include "util.h"
 
@@ -29,105 +28,83 @@ static int compute_kcv(const struct otp_seal_key *key, uint8_t out[KCV_LEN])
 	return OTP_OK;
 }
 
-static int mismatch(const struct otp_store *st)
+static int mismatch(struct otp_txn *txn)
 {
-	return otp_seterr(OTP_EKEY, "seal key does not match this store (%s)", st->dir);
+	return otp_seterr(OTP_EKEY, "seal key does not match this store (%s)",
+			  otp_store_name(otp_txn_store(txn)));
 }
 
-static int compare_kcv(const struct otp_store *st, const struct otp_seal_key *key,
-		       const uint8_t *rec, size_t n)
+static int compare_kcv(struct otp_txn *txn, const struct otp_seal_key *key, const uint8_t *rec,
+		       size_t n)
 {
+	const char *name = otp_store_name(otp_txn_store(txn));
 	uint8_t want[KCV_LEN];
 	int rc;
 
 	if (n != KCV_REC_LEN || rec[0] != KCV_VERSION)
 		return n >= 1 && rec[0] > KCV_VERSION ?
-		       otp_seterr(OTP_EVERSION, "%s: seal key check of a newer version", st->dir) :
-		       otp_seterr(OTP_ECORRUPT, "%s: bad seal key check record", st->dir);
+		       otp_seterr(OTP_EVERSION, "%s: seal key check of a newer version", name) :
+		       otp_seterr(OTP_ECORRUPT, "%s: bad seal key check record", name);
 	rc = compute_kcv(key, want);
 	if (rc == OTP_OK && CRYPTO_memcmp(want, rec + 1, KCV_LEN) != 0)
-		rc = mismatch(st);
+		rc = mismatch(txn);
 	otp_wipe(want, sizeof(want));
 	return rc;
 }
 
-int otp_device_key_parse(const void *key, size_t klen, char *user, uint32_t *id)
-{
-	const uint8_t *k = key;
-	size_t ul;
+/* What the walk over the devices found so far. */
+struct proof {
+	const struct otp_seal_key *key;
+	unsigned sealed;  /* sealed secrets tried */
+	int opened;       /* one of them opened under key */
+};
 
-	if (klen < 1 + 1 + 4 || klen - 5 > OTP_USER_MAX || k[klen - 5] != '\0' ||
-	    memchr(k, '\0', klen - 5) != NULL)
-		return OTP_ECORRUPT;
-	ul = klen - 5;
-	memcpy(user, k, ul);
-	user[ul] = '\0';
-	*id = otp_rd32(k + ul + 1);
-	return OTP_OK;
-}
-
-/* Whether the sealed secret of one stored device opens under key; -1 when
- * the record holds none (revoked) or cannot be read. */
-static int opens(const struct otp_seal_key *key, const MDB_val *k, const MDB_val *v,
-		 struct otp_device_rec *d)
+/* Whether the sealed secret of one stored device opens under key; devices
+ * that hold none (revoked) or cannot be read are not counted. */
+static int try_one(const char *user, struct otp_device_rec *d, void *arg)
 {
-	char user[OTP_USER_MAX + 1];
+	struct proof *p = arg;
 	uint8_t secret[OTP_SECRET_MAX];
 	size_t n = 0;
 	int rc;
 
-	if (otp_device_key_parse(k->mv_data, k->mv_size, user, &d->id) != OTP_OK ||
-	    otp_device_decode(v->mv_data, v->mv_size, d) != OTP_OK || d->sealed_len == 0)
-		return -1;
-	rc = otp_unseal(key, user, d->id, d->sealed, d->sealed_len, secret, sizeof(secret), &n);
+	if (d == NULL || d->sealed_len == 0)
+		return OTP_OK;
+	p->sealed++;
+	rc = otp_unseal(p->key, user, d->id, d->sealed, d->sealed_len, secret, sizeof(secret), &n);
 	otp_wipe(secret, sizeof(secret));
-	return rc == OTP_OK;
+	if (rc != OTP_OK)
+		return OTP_OK;
+	p->opened = 1;
+	return OTP_EACH_STOP;
 }
 
 /* No KCV: the first sealed secret that opens proves the key. */
-static int prove(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
-		 enum verdict *v)
+static int prove(struct otp_txn *txn, const struct otp_seal_key *key, enum verdict *v)
 {
-	struct otp_device_rec d;
-	unsigned sealed = 0;
-	MDB_cursor *cur;
-	MDB_val k, val;
-	int mrc, got;
+	struct proof p = { key, 0, 0 };
+	int rc = otp_device_each(txn, try_one, &p);
 
-	*v = UNPROVEN;
-	mrc = mdb_cursor_open(txn, st->devices, &cur);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, st->dir);
-	for (mrc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-		got = opens(key, &k, &val, &d);
-		sealed += got >= 0;
-		if (got == 1) {
-			*v = PROVEN;
-			break;
-		}
-	}
-	mdb_cursor_close(cur);
-	otp_wipe(&d, sizeof(d));
+	*v = p.opened ? PROVEN : UNPROVEN;
+	if (rc != OTP_OK)
+		return rc;
 	otp_clearerr();  /* the unseal failures on the way are not the story */
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return otp_lmdb_err(mrc, st->dir);
-	return *v == UNPROVEN && sealed > 0 ? mismatch(st) : OTP_OK;
+	return *v == UNPROVEN && p.sealed > 0 ? mismatch(txn) : OTP_OK;
 }
 
-static int judge(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
-		 enum verdict *v)
+static int judge(struct otp_txn *txn, const struct otp_seal_key *key, enum verdict *v)
 {
-	MDB_val k = { sizeof(kcv_name) - 1, (void *)kcv_name }, val;
-	int mrc = mdb_get(txn, st->meta, &k, &val);
+	uint8_t rec[KCV_REC_LEN + 1];
+	size_t n = 0;
+	int rc = otp_meta_get(txn, kcv_name, rec, sizeof(rec), &n);
 
-	if (mrc == 0) {
+	if (rc == OTP_OK) {
 		*v = MATCHES;
-		return compare_kcv(st, key, val.mv_data, val.mv_size);
+		return compare_kcv(txn, key, rec, n);
 	}
-	if (mrc != MDB_NOTFOUND)
-		return otp_lmdb_err(mrc, st->dir);
-	return prove(st, txn, key, v);
+	if (rc != OTP_ENOTFOUND)
+		return rc;
+	return prove(txn, key, v);
 }
 
 static int wants_record(enum verdict v, int flags)
@@ -136,39 +113,36 @@ static int wants_record(enum verdict v, int flags)
 	       (v == UNPROVEN && (flags & OTP_KEYCHECK_CLAIM));
 }
 
-int otp_store_key_record(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key)
+int otp_store_key_record(struct otp_txn *txn, const struct otp_seal_key *key)
 {
 	uint8_t rec[KCV_REC_LEN];
-	MDB_val k = { sizeof(kcv_name) - 1, (void *)kcv_name }, v = { sizeof(rec), rec };
-	int rc, mrc;
+	int rc;
 
 	rec[0] = KCV_VERSION;
 	rc = compute_kcv(key, rec + 1);
 	if (rc != OTP_OK)
 		return rc;
-	mrc = mdb_put(txn, st->meta, &k, &v, 0);
-	return mrc ? otp_lmdb_err(mrc, st->dir) : OTP_OK;
+	return otp_meta_put(txn, kcv_name, rec, sizeof(rec));
 }
 
-int otp_store_key_check_txn(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
-			    int flags)
+int otp_store_key_check_txn(struct otp_txn *txn, const struct otp_seal_key *key, int flags)
 {
 	enum verdict v;
-	int rc = judge(st, txn, key, &v);
+	int rc = judge(txn, key, &v);
 
 	if (rc == OTP_OK && wants_record(v, flags))
-		rc = otp_store_key_record(st, txn, key);
+		rc = otp_store_key_record(txn, key);
 	return rc;
 }
 
 int otp_store_key_check(struct otp_store *st, const struct otp_seal_key *key, int flags)
 {
 	enum verdict v;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 0, &txn);
 
 	if (rc == OTP_OK)
-		rc = judge(st, txn, key, &v);
+		rc = judge(txn, key, &v);
 	otp_txn_abort(txn);
 	if (rc != OTP_OK || !wants_record(v, flags))
 		return rc;
@@ -176,7 +150,7 @@ int otp_store_key_check(struct otp_store *st, const struct otp_seal_key *key, in
 	txn = NULL;
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = otp_store_key_check_txn(st, txn, key, flags);
+		rc = otp_store_key_check_txn(txn, key, flags);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;

@@ -1,7 +1,7 @@
 /*
  * keycheck.h - the seal key's identity.
  *
- * The store's `meta` database holds a key check value (KCV): HMAC-SHA256
+ * The store's `meta` value "seal_kcv" is a key check value (KCV): HMAC-SHA256
  * under the seal key of a fixed label. It tells keys apart and reveals
  * nothing of the key. With it, a host whose seal_key points at some other
  * valid 32-byte key is refused before anything is written or verified,
@@ -50,21 +50,13 @@ int otp_store_key_check(struct otp_store *st, const struct otp_seal_key *key, in
  * with different keys racing on a store without a KCV cannot both write.
  * Returns as otp_store_key_check.
  */
-int otp_store_key_check_txn(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
-			    int flags);
+int otp_store_key_check_txn(struct otp_txn *txn, const struct otp_seal_key *key, int flags);
 
 /*
  * otp_store_key_record - write key's KCV into the write transaction txn,
  * replacing any (otp_rekey uses it once every secret is re-sealed).
  * Returns OTP_OK, OTP_ECRYPTO, OTP_EFULL or OTP_ESTORE.
  */
-int otp_store_key_record(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key);
-
-/*
- * otp_device_key_parse - split a `devices` key (user NUL be32(id)) into
- * user (OTP_USER_MAX + 1 bytes) and *id, for walks over every device.
- * Returns OTP_OK or OTP_ECORRUPT.
- */
-int otp_device_key_parse(const void *key, size_t klen, char *user, uint32_t *id);
+int otp_store_key_record(struct otp_txn *txn, const struct otp_seal_key *key);
 
 #endif

@@ -1,6 +1,5 @@
 #include "recovery.h"
 #include "audit.h"
-#include "codec.h"
 #include "err.h"
 #include "util.h"
 
@@ -43,24 +42,6 @@ static int rc_hash(const char *norm, const struct otp_recovery_rec *r, uint8_t o
 	return OTP_OK;
 }
 
-static int put_code(struct otp_store *st, MDB_txn *txn, const char *user, uint32_t n,
-		    const struct otp_recovery_rec *r)
-{
-	uint8_t key[OTP_KEY_MAX], val[OTP_REC_MAX];
-	size_t kl, vl;
-	MDB_val k, v;
-	int mrc;
-
-	if (otp_key_sub(user, n, key, &kl) != OTP_OK || otp_recovery_encode(r, val, &vl) != OTP_OK)
-		return otp_seterr(OTP_EINVAL, "recovery record does not encode");
-	k.mv_size = kl;
-	k.mv_data = key;
-	v.mv_size = vl;
-	v.mv_data = val;
-	mrc = mdb_put(txn, st->recovery, &k, &v, 0);
-	return mrc ? otp_lmdb_err(mrc, "recovery") : OTP_OK;
-}
-
 int otp_recovery_hash_set(const char *const *texts, unsigned count, struct otp_rc_set *set)
 {
 	char norm[OTP_RC_INPUT_MAX + 1];
@@ -89,14 +70,13 @@ int otp_recovery_hash_set(const char *const *texts, unsigned count, struct otp_r
 	return rc;
 }
 
-int otp_recovery_put_set(struct otp_store *st, MDB_txn *txn, const char *user,
-			 const struct otp_rc_set *set)
+int otp_recovery_put_set(struct otp_txn *txn, const char *user, const struct otp_rc_set *set)
 {
 	unsigned gone;
-	int rc = otp_del_user_records(txn, st->recovery, user, &gone);
+	int rc = otp_recovery_delete_all(txn, user, &gone);
 
 	for (unsigned i = 0; rc == OTP_OK && i < set->count; i++)
-		rc = put_code(st, txn, user, i + 1, &set->recs[i]);
+		rc = otp_recovery_put(txn, user, i + 1, &set->recs[i]);
 	return rc;
 }
 
@@ -128,7 +108,7 @@ int otp_recovery_generate(struct otp_store *st, const struct otp_config *cfg,
 	struct otp_rc_set *set;
 	struct otp_user_rec u;
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[32];
 	int rc;
 
@@ -146,11 +126,11 @@ int otp_recovery_generate(struct otp_store *st, const struct otp_config *cfg,
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = otp_user_load(st, txn, who->user, &u);
+		rc = otp_user_load(txn, who->user, &u);
 	if (rc == OTP_ENOTFOUND)
 		otp_seterr(rc, "user %s is not enrolled", who->user);
 	if (rc == OTP_OK)
-		rc = otp_recovery_put_set(st, txn, who->user, set);
+		rc = otp_recovery_put_set(txn, who->user, set);
 	otp_wipe(set, sizeof(*set));
 	free(set);
 	if (rc != OTP_OK) {
@@ -159,51 +139,40 @@ int otp_recovery_generate(struct otp_store *st, const struct otp_config *cfg,
 	}
 	snprintf(detail, sizeof(detail), "%u codes", count);
 	otp_audit_from(&ev, who, "recovery_generated", NULL, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
-/* Visit every recovery record of user; stop early when fn returns nonzero. */
-static int each_code(struct otp_store *st, MDB_txn *txn, const char *user,
-		     int (*fn)(MDB_cursor *, uint32_t, struct otp_recovery_rec *, void *), void *arg)
-{
-	uint8_t prefix[OTP_KEY_MAX];
-	size_t pl;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	struct otp_recovery_rec r;
-	int mrc, rc = OTP_OK;
+/* Visit every recovery code of user; one that does not decode stops the
+ * walk (OTP_ECORRUPT). fn returns as a walk's (store.h). */
+struct visit {
+	const char *user;
+	int (*fn)(uint32_t n, const struct otp_recovery_rec *r, void *arg);
+	void *arg;
+};
 
-	if (otp_key_user(user, prefix, &pl) != OTP_OK)
-		return OTP_OK;
-	prefix[pl++] = '\0';
-	mrc = mdb_cursor_open(txn, st->recovery, &cur);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, "recovery");
-	k.mv_size = pl;
-	k.mv_data = prefix;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && rc == OTP_OK;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != pl + 4 || memcmp(k.mv_data, prefix, pl) != 0)
-			break;
-		if (otp_recovery_decode(v.mv_data, v.mv_size, &r) != OTP_OK) {
-			rc = otp_seterr(OTP_ECORRUPT, "corrupt recovery record for user %s", user);
-			break;
-		}
-		rc = fn(cur, otp_rd32((const uint8_t *)k.mv_data + pl), &r, arg);
-	}
-	mdb_cursor_close(cur);
-	if (rc == OTP_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = otp_lmdb_err(mrc, "recovery");
-	return rc;
+static int visit_one(uint32_t n, const struct otp_recovery_rec *r, void *arg)
+{
+	struct visit *v = arg;
+
+	if (r == NULL)
+		return otp_seterr(OTP_ECORRUPT, "corrupt recovery record for user %s", v->user);
+	return v->fn(n, r, v->arg);
+}
+
+static int each_code(struct otp_txn *txn, const char *user,
+		     int (*fn)(uint32_t n, const struct otp_recovery_rec *r, void *arg), void *arg)
+{
+	struct visit v = { user, fn, arg };
+
+	return otp_recovery_each(txn, user, visit_one, &v);
 }
 
 struct tally { unsigned left, total; struct otp_recovery_rec first; };
 
-static int count_fn(MDB_cursor *cur, uint32_t n, struct otp_recovery_rec *r, void *arg)
+static int count_fn(uint32_t n, const struct otp_recovery_rec *r, void *arg)
 {
 	struct tally *t = arg;
 
-	(void)cur;
 	(void)n;
 	if (t->total++ == 0)
 		t->first = *r;
@@ -215,12 +184,12 @@ static int count_fn(MDB_cursor *cur, uint32_t n, struct otp_recovery_rec *r, voi
 int otp_recovery_count(struct otp_store *st, const char *user, unsigned *left, unsigned *total)
 {
 	struct tally t;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 0, &txn);
 
 	memset(&t, 0, sizeof(t));
 	if (rc == OTP_OK)
-		rc = each_code(st, txn, user, count_fn, &t);
+		rc = each_code(txn, user, count_fn, &t);
 	otp_txn_abort(txn);
 	*left = t.left;
 	if (total != NULL)
@@ -228,17 +197,21 @@ int otp_recovery_count(struct otp_store *st, const char *user, unsigned *left, u
 	return rc;
 }
 
-struct use { uint8_t hash[OTP_RC_HASH]; uint64_t now; int hit; unsigned left; };
+/* The walk of a login: the first unused code whose hash is the typed
+ * one's is the hit (its number and record kept); the others unused are
+ * counted as left. */
+struct use {
+	uint8_t hash[OTP_RC_HASH];
+	int hit;
+	uint32_t n;
+	struct otp_recovery_rec rec;
+	unsigned left;
+};
 
-static int use_fn(MDB_cursor *cur, uint32_t n, struct otp_recovery_rec *r, void *arg)
+static int use_fn(uint32_t n, const struct otp_recovery_rec *r, void *arg)
 {
 	struct use *u = arg;
-	uint8_t val[OTP_REC_MAX];
-	size_t vl;
-	MDB_val k, v;
-	int mrc;
 
-	(void)n;
 	if (r->used != 0)
 		return OTP_OK;
 	if (u->hit || CRYPTO_memcmp(r->hash, u->hash, OTP_RC_HASH) != 0) {
@@ -246,16 +219,9 @@ static int use_fn(MDB_cursor *cur, uint32_t n, struct otp_recovery_rec *r, void 
 		return OTP_OK;
 	}
 	u->hit = 1;
-	r->used = u->now;
-	if (otp_recovery_encode(r, val, &vl) != OTP_OK)
-		return OTP_EINVAL;
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
-	if (mrc != 0)
-		return otp_lmdb_err(mrc, "recovery");
-	v.mv_size = vl;
-	v.mv_data = val;
-	mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
-	return mrc ? otp_lmdb_err(mrc, "recovery") : OTP_OK;
+	u->n = n;
+	u->rec = *r;
+	return OTP_OK;
 }
 
 /*
@@ -268,12 +234,12 @@ static int set_params(struct otp_store *st, const char *user, struct otp_recover
 		      int *none)
 {
 	struct tally t;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 0, &txn);
 
 	memset(&t, 0, sizeof(t));
 	if (rc == OTP_OK)
-		rc = each_code(st, txn, user, count_fn, &t);
+		rc = each_code(txn, user, count_fn, &t);
 	otp_txn_abort(txn);
 	*first = t.first;
 	*none = t.left == 0;
@@ -294,11 +260,10 @@ int otp_recovery_use(struct otp_store *st, const struct otp_config *cfg,
 	struct otp_recovery_rec first;
 	struct use u;
 	char norm[OTP_RC_INPUT_MAX + 1], detail[32];
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc, none = 1;
 
 	memset(&u, 0, sizeof(u));
-	u.now = who->now;
 	*left = 0;
 	if (otp_recovery_normalize(code, norm) != OTP_OK)
 		return OTP_EBADCODE;
@@ -311,16 +276,20 @@ int otp_recovery_use(struct otp_store *st, const struct otp_config *cfg,
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = each_code(st, txn, who->user, use_fn, &u);
+		rc = each_code(txn, who->user, use_fn, &u);
 	otp_wipe(u.hash, sizeof(u.hash));
 	if (rc == OTP_OK && !u.hit)
 		rc = OTP_EBADCODE;
+	if (rc == OTP_OK) {  /* used up in the transaction that accepts it */
+		u.rec.used = who->now;
+		rc = otp_recovery_put(txn, who->user, u.n, &u.rec);
+	}
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	*left = u.left;
 	snprintf(detail, sizeof(detail), "%u left", u.left);
-	return otp_auth_record_success(st, cfg, txn, who, "recovery_used", NULL, OTP_VOUCH_RECOVERY,
+	return otp_auth_record_success(cfg, txn, who, "recovery_used", NULL, OTP_VOUCH_RECOVERY,
 				       detail);
 }

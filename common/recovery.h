@@ -58,8 +58,7 @@ int otp_recovery_hash_set(const char *const *texts, unsigned count, struct otp_r
  * old codes and store set as the new ones (no audit record: the caller
  * audits). Returns OTP_OK or store errors.
  */
-int otp_recovery_put_set(struct otp_store *st, MDB_txn *txn, const char *user,
-			 const struct otp_rc_set *set);
+int otp_recovery_put_set(struct otp_txn *txn, const char *user, const struct otp_rc_set *set);
 
 /*
  * otp_recovery_use - accept code if it is one of who->user's unused

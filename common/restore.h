@@ -1,5 +1,5 @@
 /*
- * restore.h - put a backup (otpctl backup: a compacted LMDB data file)
+ * restore.h - put a backup (otpctl backup: otp_store_backup, store.h)
  * back into a store (otpctl restore).
  */
 #ifndef OTP_RESTORE_H
@@ -24,7 +24,8 @@ enum {
  * path:  the backup, opened as the store is: no symlink, a regular file
  *        owned by root (or the effective user) with no group/other
  *        access, every directory above it checked (otp_open_checked);
- *        LMDB must open that very file. It is only read.
+ *        the engine must open that very file (otp_store_open_backup). It
+ *        is only read.
  * key:   the seal key of this host. It must be the backup's (its check
  *        value, or for an older backup without one, a sealed secret that
  *        opens): a backup sealed under another key is refused before

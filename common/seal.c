@@ -65,16 +65,26 @@ void otp_seal_key_wipe(struct otp_seal_key *key)
 	otp_wipe(key->k, sizeof(key->k));
 }
 
-/* AAD: a fixed label, the user and the device id, so blobs stay put. */
+#define AAD_MAX (64 + OTP_USER_MAX + 1 + 4)
+
+/*
+ * AAD: a fixed label with its NUL, the user, a NUL and be32(device id), so
+ * blobs stay put: a sealed secret opens for that user and device only,
+ * whatever store it is kept in.
+ */
 static int make_aad(const char *user, uint32_t id, uint8_t *aad, size_t *n)
 {
 	static const char label[] = "pam_otp seal v1";
-	size_t kl;
+	size_t ul = strnlen(user, OTP_USER_MAX + 1), o = sizeof(label);
 
-	memcpy(aad, label, sizeof(label));
-	if (otp_key_sub(user, id, aad + sizeof(label), &kl) != OTP_OK)
+	if (ul > OTP_USER_MAX)
 		return OTP_EINVAL;
-	*n = sizeof(label) + kl;
+	memcpy(aad, label, sizeof(label));
+	memcpy(aad + o, user, ul);
+	o += ul;
+	aad[o++] = '\0';
+	otp_be32(aad + o, id);
+	*n = o + 4;
 	return OTP_OK;
 }
 
@@ -104,7 +114,7 @@ static int gcm(int enc, const struct otp_seal_key *key, const uint8_t *nonce,
 int otp_seal(const struct otp_seal_key *key, const char *user, uint32_t id,
 	     const uint8_t *secret, size_t n, uint8_t *out, size_t outsz, size_t *outlen)
 {
-	uint8_t aad[64 + OTP_KEY_MAX];
+	uint8_t aad[AAD_MAX];
 	size_t aadlen;
 	int rc;
 
@@ -125,7 +135,7 @@ int otp_seal(const struct otp_seal_key *key, const char *user, uint32_t id,
 int otp_unseal(const struct otp_seal_key *key, const char *user, uint32_t id,
 	       const uint8_t *sealed, size_t n, uint8_t *out, size_t outsz, size_t *outlen)
 {
-	uint8_t aad[64 + OTP_KEY_MAX], tag[TAG_LEN];
+	uint8_t aad[AAD_MAX], tag[TAG_LEN];
 	size_t aadlen, ctlen;
 	int rc;
 

@@ -35,9 +35,8 @@ static int holds(const struct otp_seal_key *key, const char *user,
 	return rc;
 }
 
-int otp_secret_in_use(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
-		      const char *user, const uint8_t *secret, size_t n, uint32_t except_id,
-		      unsigned states)
+int otp_secret_in_use(struct otp_txn *txn, const struct otp_seal_key *key, const char *user,
+		      const uint8_t *secret, size_t n, uint32_t except_id, unsigned states)
 {
 	struct otp_device_rec *all = calloc(OTP_DEVICES_MAX, sizeof(*all));
 	unsigned count = 0;
@@ -45,7 +44,7 @@ int otp_secret_in_use(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 
 	if (all == NULL)
 		return otp_seterr(OTP_ENOMEM, "out of memory");
-	rc = otp_device_list(st, txn, user, all, &count);
+	rc = otp_device_list(txn, user, all, &count);
 	for (unsigned i = 0; rc == OTP_OK && i < count; i++) {
 		if (all[i].id != except_id && all[i].state < 32 && (states & (1u << all[i].state)) &&
 		    all[i].sealed_len > 0)

@@ -25,8 +25,7 @@
  * when a candidate's secret does not open under key (it cannot be
  * compared, so the answer is no); OTP_ENOMEM; store errors.
  */
-int otp_secret_in_use(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
-		      const char *user, const uint8_t *secret, size_t n, uint32_t except_id,
-		      unsigned states);
+int otp_secret_in_use(struct otp_txn *txn, const struct otp_seal_key *key, const char *user,
+		      const uint8_t *secret, size_t n, uint32_t except_id, unsigned states);
 
 #endif

@@ -1,114 +1,276 @@
 /*
- * store.h - the LMDB environment: one per host, one named database per
- * record kind (see records.h), plus `meta` holding the schema version.
+ * store.h - the storage interface under the login rules.
+ *
+ * A store holds the record kinds of records.h: users, devices, recovery
+ * codes, remembered hosts, the audit trail, and named `meta` values. The
+ * rules (lockout, replay marks, counters, recovery codes, hosts, audit,
+ * the seal key check, rekey, restore, import) are written once above this
+ * interface; an engine (store_engine.h) only keeps records. Today there is
+ * one engine, LMDB (store_lmdb*.c): `store` is a directory, one
+ * environment per host, one named database per record kind.
  *
  * Callers run every check-and-update inside one write transaction
- * (otp_txn_begin(st, 1, &txn) ... otp_txn_commit(txn)): LMDB admits one
- * writer at a time across processes, so concurrent logins are serialised
- * and exact. Read-only listings use read transactions and never block.
+ * (otp_txn_begin(st, 1, &txn) ... otp_txn_commit(txn)). Write transactions
+ * of a store are serialised across processes (LMDB admits one writer at a
+ * time), so concurrent logins are exact. Read transactions see one
+ * consistent state and never wait for a writer.
+ *
+ * A store handle and its transactions belong to one thread at a time.
+ * Records are passed typed, never as engine bytes; every function that
+ * takes a transaction works on the store it was begun on.
+ *
+ * Errors every record function may return besides those listed: OTP_ESTORE
+ * (the engine failed; the detail has its text), and for writes OTP_EFULL
+ * (out of room: abort, otp_store_grow, then redo the transaction).
  */
 #ifndef OTP_STORE_H
 #define OTP_STORE_H
 
 #include "records.h"
 
-#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#define OTP_SCHEMA_VERSION 1
-#define OTP_MAP_MAX ((size_t)1 << 40)  /* bytes: the map never grows past 1 TiB */
-
-struct otp_store {
-	MDB_env *env;
-	MDB_dbi users, devices, recovery, hosts, audit, meta;
-	char dir[4096];
-};
+struct otp_store;     /* an open store */
+struct otp_txn;       /* a transaction on one */
+struct otp_audit_ev;  /* audit.h */
 
 enum { OTP_STORE_CREATE = 1 };
 
 /*
- * otp_store_open - open the environment in directory dir.
- * map_mb: map size in MiB (the store's maximum size; sparse on disk).
- * flags:  OTP_STORE_CREATE makes the directory (0700) and databases when
- *         missing; without it a missing store is OTP_ENOTFOUND.
- * The directory must not be a symlink, must be owned by root (or the
+ * otp_store_open - open the store spec names.
+ * spec:   a directory path: an LMDB environment. A `postgresql://` (or
+ *         `postgres://`) URI or a libpq "key=value" conninfo names a
+ *         PostgreSQL store, which is not built yet: OTP_ECONFIG.
+ * map_mb: LMDB map size in MiB (the store's starting maximum size; sparse
+ *         on disk). When the data fill three quarters of the map, the map
+ *         is doubled (up to 1 TiB), so this is not a hard limit.
+ * flags:  OTP_STORE_CREATE makes the directory (0700) and the databases
+ *         when missing; without it a missing store is OTP_ENOTFOUND.
+ * LMDB: the directory must not be a symlink, must be owned by root (or the
  * effective user) and have no group/other access, and every directory
  * above it is checked as otp_open_checked (fileck.h) does; data.mdb and
  * lock.mdb must not be symlinks. The data file LMDB opens must be the
  * data.mdb of the directory so checked (same device and inode), else
  * OTP_EPERM. Files are created 0600.
- * When the data fill three quarters of the map, the map is doubled (up to
- * OTP_MAP_MAX), so map_mb is a starting size rather than a hard limit.
- * *st: receives the handle; close it with otp_store_close.
- * Returns OTP_OK; OTP_ENOTFOUND (no store, or not initialised);
- * OTP_EPERM; OTP_EVERSION (a newer schema); OTP_ESTORE (LMDB error,
- * detail has its text, e.g. a corrupt file); OTP_ENOMEM; OTP_EIO.
+ * *st: receives the handle (untouched on error); close it with
+ * otp_store_close.
+ * Returns OTP_OK; OTP_ENOTFOUND (no store, or not initialised: the detail
+ * says "run otpctl init"); OTP_EPERM; OTP_EVERSION (a newer schema);
+ * OTP_ETOOLONG (spec); OTP_ECONFIG; OTP_ESTORE (e.g. a corrupt file, the
+ * detail has the engine's text); OTP_ENOMEM; OTP_EIO.
  */
-int otp_store_open(const char *dir, unsigned map_mb, int flags, struct otp_store **st);
+int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
 
 /*
- * otp_store_grow - double the map (up to OTP_MAP_MAX), for a writer that
- * hit OTP_EFULL. Only with no transaction open in this process.
- * Returns OTP_OK or OTP_EFULL.
+ * otp_store_open_backup - open a backup that otp_store_backup wrote, read
+ * only, for otp_store_replace. path is opened as the store is: no
+ * symlink, a regular file owned by root (or the effective user) with no
+ * group/other access, every directory above it checked; the engine must
+ * open that very file (else OTP_EPERM). Nothing is ever written to it.
+ * *st: receives the handle; otp_txn_begin on it takes read transactions
+ * only.
+ * Returns OTP_OK; OTP_EINVAL ("not a pam_otp store backup", the detail
+ * says why); OTP_EVERSION (a newer schema); OTP_ETOOLONG; OTP_ENOTFOUND,
+ * OTP_EPERM, OTP_EIO (the file, as otp_open_checked); OTP_ENOMEM;
+ * OTP_ESTORE.
+ */
+int otp_store_open_backup(const char *path, struct otp_store **st);
+
+/* otp_store_close - close st (no transaction may be open on it); NULL is fine. */
+void otp_store_close(struct otp_store *st);
+
+/* otp_store_name - what st was opened from (its directory), for messages. */
+const char *otp_store_name(const struct otp_store *st);
+
+/*
+ * otp_store_grow - make room after a transaction failed with OTP_EFULL
+ * (LMDB: double the map, up to 1 TiB). Only with no transaction open on
+ * st in this process. Returns OTP_OK (redo the transaction) or OTP_EFULL
+ * (no more room can be made).
  */
 int otp_store_grow(struct otp_store *st);
 
-/* otp_store_close - close the environment; st may be NULL. */
-void otp_store_close(struct otp_store *st);
+/*
+ * otp_store_backup - write a consistent, compacted copy of the whole store
+ * to fd (open for writing, at offset 0), in one read transaction: logins
+ * go on meanwhile. LMDB: a plain LMDB data file (mdb_stat -n FILE opens
+ * it). The caller fsyncs and closes fd.
+ * Returns OTP_OK or OTP_ESTORE with the bare reason as detail (e.g.
+ * "No space left on device").
+ */
+int otp_store_backup(struct otp_store *st, int fd);
 
 /*
- * otp_txn_begin - start a transaction; write nonzero for a write one
+ * otp_store_replace - inside the write transaction dst, drop every record
+ * of dst's store (every kind, `meta` included) and copy every record that
+ * the read transaction src sees, as they are stored (records that do not
+ * decode included). src must be of the same engine (a store or a backup).
+ * *records: receives how many records were copied.
+ * Returns OTP_OK, OTP_EINVAL (another engine's), OTP_EFULL or OTP_ESTORE.
+ */
+int otp_store_replace(struct otp_txn *dst, struct otp_txn *src, unsigned long *records);
+
+struct otp_store_stats {
+	size_t users, devices, recovery, hosts, audit; /* records of each kind */
+	uint64_t commits;     /* write transactions committed to the store so far */
+	uint64_t bytes_used;  /* bytes the store takes (LMDB: pages in use) */
+	uint64_t bytes_max;   /* room before OTP_EFULL (LMDB: the map size) */
+};
+
+/* otp_store_stats - counts and sizes, as txn sees them. Returns OTP_OK or OTP_ESTORE. */
+int otp_store_stats(struct otp_txn *txn, struct otp_store_stats *s);
+
+/*
+ * otp_txn_begin - start a transaction on st; write nonzero for a write one
  * (waits for any other writer, in any process).
- * Returns OTP_OK or OTP_ESTORE.
+ * *txn: receives it; end it with otp_txn_commit or otp_txn_abort.
+ * Returns OTP_OK or OTP_ESTORE (a backup refuses write transactions).
  */
-int otp_txn_begin(struct otp_store *st, int write, MDB_txn **txn);
+int otp_txn_begin(struct otp_store *st, int write, struct otp_txn **txn);
 
 /*
- * otp_txn_commit - commit (and fsync) txn; it is gone afterwards either way.
- * Returns OTP_OK, OTP_EFULL (out of map space) or OTP_ESTORE.
+ * otp_txn_commit - commit txn (durably: LMDB fsyncs); it is gone afterwards
+ * either way. A read transaction is simply ended.
+ * Returns OTP_OK, OTP_EFULL (out of room) or OTP_ESTORE.
  */
-int otp_txn_commit(MDB_txn *txn);
+int otp_txn_commit(struct otp_txn *txn);
 
-/* otp_txn_abort - discard txn; NULL is fine. */
-void otp_txn_abort(MDB_txn *txn);
+/* otp_txn_abort - discard txn and what it wrote; NULL is fine. */
+void otp_txn_abort(struct otp_txn *txn);
 
-/* otp_lmdb_err - map an LMDB return code to an otp_err, with a detail. */
-int otp_lmdb_err(int mrc, const char *what);
+/* otp_txn_store - the store txn was begun on. */
+struct otp_store *otp_txn_store(struct otp_txn *txn);
 
 /*
- * Record access within txn. Loads return OTP_OK, OTP_ENOTFOUND, or the
- * decoder's OTP_ECORRUPT/OTP_EVERSION (detail names the user). Saves
- * return OTP_OK, OTP_EFULL or OTP_ESTORE.
+ * Walks (the *_each functions) call fn once per record, in key order, and
+ * stop when fn returns anything but OTP_OK: OTP_EACH_STOP ends the walk
+ * with OTP_OK, any other code ends it with that code. A record that does
+ * not decode is passed as NULL, for fn to skip or refuse.
  */
-int otp_user_load(struct otp_store *st, MDB_txn *txn, const char *user, struct otp_user_rec *u);
-int otp_user_save(struct otp_store *st, MDB_txn *txn, const char *user, const struct otp_user_rec *u);
-int otp_device_load(struct otp_store *st, MDB_txn *txn, const char *user, uint32_t id,
-		    struct otp_device_rec *d);
-int otp_device_save(struct otp_store *st, MDB_txn *txn, const char *user,
-		    const struct otp_device_rec *d);
+#define OTP_EACH_STOP (-1)
+
+/* Record kinds, for otp_store_raw_put. */
+enum otp_kind {
+	OTP_KIND_USERS, OTP_KIND_DEVICES, OTP_KIND_RECOVERY, OTP_KIND_HOSTS, OTP_KIND_AUDIT,
+	OTP_KIND_META, OTP_KIND_COUNT
+};
 
 /*
+ * meta: small named values (name: 1..64 bytes of text), e.g. the seal key
+ * check value (keycheck.h). The schema version is the engine's own.
+ * otp_meta_get copies at most cap bytes of the value into buf; *len gets
+ * its full length. Returns OTP_OK or OTP_ENOTFOUND.
+ * otp_meta_put stores len bytes of val under name, replacing any value.
+ * Returns OTP_OK or OTP_EINVAL (name or len out of range).
+ */
+#define OTP_META_VALUE_MAX 256  /* bytes */
+int otp_meta_get(struct otp_txn *txn, const char *name, uint8_t *buf, size_t cap, size_t *len);
+int otp_meta_put(struct otp_txn *txn, const char *name, const uint8_t *val, size_t len);
+
+/*
+ * users: user -> struct otp_user_rec.
+ * Loads return OTP_OK, OTP_ENOTFOUND (also for a name too long to be
+ * stored), or OTP_ECORRUPT/OTP_EVERSION (the detail names the user).
+ * otp_user_save returns OTP_OK or OTP_EINVAL (a name too long).
+ * otp_user_delete returns OTP_OK or OTP_ENOTFOUND (no such record); it
+ * leaves the user's other records alone.
+ * otp_user_each walks every user record in name order; a record that does
+ * not decode stops it with OTP_ECORRUPT ("corrupt user record for USER").
+ */
+int otp_user_load(struct otp_txn *txn, const char *user, struct otp_user_rec *u);
+int otp_user_save(struct otp_txn *txn, const char *user, const struct otp_user_rec *u);
+int otp_user_delete(struct otp_txn *txn, const char *user);
+int otp_user_each(struct otp_txn *txn,
+		  int (*fn)(const char *user, const struct otp_user_rec *u, void *arg), void *arg);
+
+/*
+ * devices: (user, id) -> struct otp_device_rec (d->id is the key's id).
+ * otp_device_load, otp_device_save: as the user functions; a record is
+ * wiped from the engine's buffers once written.
  * otp_device_list - every device of user, in id order, into out (room for
- * OTP_DEVICES_MAX); *n gets the count. Returns as the loads do.
+ * OTP_DEVICES_MAX); *n gets the count. A record that does not decode is
+ * OTP_ECORRUPT/OTP_EVERSION, more than OTP_DEVICES_MAX is OTP_ECORRUPT.
+ * otp_device_delete_all - delete every device of user; *count gets how
+ * many went.
+ * otp_device_each - every device of every user, in (user, id) order: fn
+ * gets user and the record (NULL, and user perhaps "", when the record or
+ * its key does not decode; d points into a buffer wiped afterwards). fn
+ * may save the device it is given (same user and id) and nothing else.
  */
-int otp_device_list(struct otp_store *st, MDB_txn *txn, const char *user,
-		    struct otp_device_rec *out, unsigned *n);
+int otp_device_load(struct otp_txn *txn, const char *user, uint32_t id,
+		    struct otp_device_rec *d);
+int otp_device_save(struct otp_txn *txn, const char *user, const struct otp_device_rec *d);
+int otp_device_list(struct otp_txn *txn, const char *user, struct otp_device_rec *out,
+		    unsigned *n);
+int otp_device_delete_all(struct otp_txn *txn, const char *user, unsigned *count);
+int otp_device_each(struct otp_txn *txn,
+		    int (*fn)(const char *user, struct otp_device_rec *d, void *arg), void *arg);
 
 /*
- * otp_device_find - the device named by ref: a decimal id, or else a name.
- * Names may be reused once a device is revoked: a name finds the live
- * (pending or active) device of that name, else the newest revoked one,
- * so a caller can say "already revoked" whether named by id or name.
- * Returns OTP_OK; OTP_ENOTFOUND with the detail "no device 'REF' for user
- * USER"; or as the loads do.
+ * recovery: (user, n) -> struct otp_recovery_rec, n from 1.
+ * otp_recovery_each walks user's codes in n order (r NULL: does not decode).
+ * otp_recovery_put stores r as code n of user, replacing any.
+ * otp_recovery_delete_all deletes every code of user; *count gets how many.
  */
-int otp_device_find(struct otp_store *st, MDB_txn *txn, const char *user,
-		    const char *ref, struct otp_device_rec *d);
+int otp_recovery_each(struct otp_txn *txn, const char *user,
+		      int (*fn)(uint32_t n, const struct otp_recovery_rec *r, void *arg), void *arg);
+int otp_recovery_put(struct otp_txn *txn, const char *user, uint32_t n,
+		     const struct otp_recovery_rec *r);
+int otp_recovery_delete_all(struct otp_txn *txn, const char *user, unsigned *count);
 
 /*
- * otp_del_user_records - delete every record of dbi whose key starts with
- * "user NUL" (devices, recovery codes, hosts of that user).
- * *count gets how many went. Returns OTP_OK or OTP_ESTORE.
+ * hosts: (user, host) -> struct otp_host_rec; host at most OTP_HOST_MAX
+ * bytes (the rules store numeric addresses only, see hosts.h).
+ * otp_host_get: OTP_OK, OTP_ENOTFOUND, OTP_ECORRUPT/OTP_EVERSION.
+ * otp_host_save: OTP_OK or OTP_EINVAL (user or host too long).
+ * otp_host_delete: OTP_OK or OTP_ENOTFOUND.
+ * otp_host_each walks user's hosts in host order (h NULL: does not decode).
+ * otp_host_delete_if deletes each host of user for which pred returns
+ * nonzero (h NULL: does not decode), every one when pred is NULL; *count
+ * (may be NULL) gets how many went.
  */
-int otp_del_user_records(MDB_txn *txn, MDB_dbi dbi, const char *user, unsigned *count);
+int otp_host_get(struct otp_txn *txn, const char *user, const char *host,
+		 struct otp_host_rec *h);
+int otp_host_save(struct otp_txn *txn, const char *user, const char *host,
+		  const struct otp_host_rec *h);
+int otp_host_delete(struct otp_txn *txn, const char *user, const char *host);
+int otp_host_each(struct otp_txn *txn, const char *user,
+		  int (*fn)(const char *host, const struct otp_host_rec *h, void *arg), void *arg);
+int otp_host_delete_if(struct otp_txn *txn, const char *user,
+		       int (*pred)(const char *host, const struct otp_host_rec *h, void *arg),
+		       void *arg, unsigned *count);
+
+/*
+ * audit: (time, seq) -> struct otp_audit_ev (audit.h), in time order.
+ * otp_audit_insert stores ev after every record of the same second, below
+ * the summary slots (OTP_AUDIT_SEQ_SUMMARY); ev->seq gets its number.
+ * otp_audit_write_at stores ev at (ev->time, ev->seq), replacing any.
+ * Both return OTP_OK or OTP_EINVAL (does not encode).
+ * otp_audit_get_at reads the record at (time, seq): OTP_OK, OTP_ENOTFOUND,
+ * OTP_ECORRUPT or OTP_EVERSION.
+ * otp_audit_each walks from the first record at or after (time, seq)
+ * onwards, or with backward nonzero from the last record at or before it
+ * back to the oldest; ev NULL: a record that does not decode.
+ * otp_audit_prune deletes the oldest records of time before `before`, at
+ * most max of them (a bounded cost per write).
+ */
+int otp_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev);
+int otp_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *ev);
+int otp_audit_get_at(struct otp_txn *txn, uint64_t time, uint32_t seq, struct otp_audit_ev *ev);
+int otp_audit_each(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
+		   int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
+int otp_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max);
+
+/*
+ * otp_store_raw_put - for tests and repair only: store val (vlen bytes;
+ * NULL deletes) under key (klen bytes) in kind, as the engine's own bytes
+ * (LMDB: the keys and values of store_lmdb_codec.h), so that a test can
+ * plant a record the rules would never write.
+ * Returns OTP_OK, OTP_ENOTFOUND (nothing to delete), OTP_EINVAL or
+ * OTP_ESTORE.
+ */
+int otp_store_raw_put(struct otp_txn *txn, enum otp_kind kind, const void *key, size_t klen,
+		      const void *val, size_t vlen);
 
 #endif

@@ -7,33 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every record of user in txn; gone[] gets how many devices, recovery
+ * codes and hosts went. */
+static int remove_in(struct otp_txn *txn, const char *user, unsigned gone[3])
+{
+	int rc = otp_device_delete_all(txn, user, &gone[0]);
+
+	if (rc == OTP_OK)
+		rc = otp_recovery_delete_all(txn, user, &gone[1]);
+	if (rc == OTP_OK)
+		rc = otp_host_delete_if(txn, user, NULL, NULL, &gone[2]);
+	if (rc == OTP_OK)
+		rc = otp_user_delete(txn, user);
+	if (rc == OTP_ENOTFOUND && gone[0] + gone[1] + gone[2] == 0)
+		return otp_seterr(OTP_ENOTFOUND, "user %s is not enrolled", user);
+	return rc == OTP_ENOTFOUND ? OTP_OK : rc;
+}
+
 int otp_user_remove(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who)
 {
-	MDB_dbi dbis[3] = { st->devices, st->recovery, st->hosts };
-	uint8_t key[OTP_KEY_MAX];
 	unsigned gone[3] = { 0, 0, 0 };
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	char detail[96];
-	size_t kl;
-	MDB_val k;
-	int rc, mrc;
+	int rc;
 
-	if (otp_key_user(who->user, key, &kl) != OTP_OK)
+	if (strnlen(who->user, OTP_USER_MAX + 1) > OTP_USER_MAX)
 		return OTP_ENOTFOUND;
 	rc = otp_txn_begin(st, 1, &txn);
-	for (int i = 0; rc == OTP_OK && i < 3; i++)
-		rc = otp_del_user_records(txn, dbis[i], who->user, &gone[i]);
-	if (rc == OTP_OK) {
-		k.mv_size = kl;
-		k.mv_data = key;
-		mrc = mdb_del(txn, st->users, &k, NULL);
-		if (mrc == MDB_NOTFOUND && gone[0] + gone[1] + gone[2] == 0)
-			rc = otp_seterr(OTP_ENOTFOUND, "user %s is not enrolled", who->user);
-		else if (mrc != 0 && mrc != MDB_NOTFOUND)
-			rc = otp_lmdb_err(mrc, "users");
-	}
+	if (rc == OTP_OK)
+		rc = remove_in(txn, who->user, gone);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
@@ -41,85 +45,70 @@ int otp_user_remove(struct otp_store *st, const struct otp_config *cfg,
 	snprintf(detail, sizeof(detail), "%u devices, %u recovery codes, %u hosts", gone[0],
 		 gone[1], gone[2]);
 	otp_audit_from(&ev, who, "user_removed", NULL, detail);
-	return otp_audit_commit(st, cfg, txn, &ev, 1);
+	return otp_audit_commit(cfg, txn, &ev, 1);
 }
 
-static void summarize(struct otp_store *st, MDB_txn *txn, struct otp_user_summary *s,
-		      struct otp_device_rec *devs)
+/* Unused codes; a record that does not decode is not counted. */
+static int left_fn(uint32_t n, const struct otp_recovery_rec *r, void *arg)
 {
-	unsigned n = 0;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint8_t prefix[OTP_KEY_MAX];
-	size_t pl;
-	struct otp_recovery_rec r;
+	unsigned *left = arg;
 
-	s->devices = s->active = s->recovery_left = 0;
-	if (otp_device_list(st, txn, s->user, devs, &n) == OTP_OK) {
-		s->devices = n;
+	(void)n;
+	*left += r != NULL && r->used == 0;
+	return OTP_OK;
+}
+
+struct summing {
+	struct otp_txn *txn;
+	struct otp_device_rec *devs;
+	int (*fn)(const struct otp_user_summary *, void *);
+	void *arg;
+};
+
+/* One user's summary; what does not read is left out, not an error. */
+static int summarize(const char *user, const struct otp_user_rec *u, void *arg)
+{
+	struct summing *sm = arg;
+	struct otp_user_summary s;
+	unsigned n = 0;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.user, sizeof(s.user), "%s", user);
+	s.rec = *u;
+	if (otp_device_list(sm->txn, user, sm->devs, &n) == OTP_OK) {
+		s.devices = n;
 		for (unsigned i = 0; i < n; i++)
-			s->active += devs[i].state == OTP_ACTIVE;
+			s.active += sm->devs[i].state == OTP_ACTIVE;
 	}
-	if (otp_key_user(s->user, prefix, &pl) != OTP_OK || mdb_cursor_open(txn, st->recovery, &cur))
-		return;
-	prefix[pl++] = '\0';
-	k.mv_size = pl;
-	k.mv_data = prefix;
-	for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != pl + 4 || memcmp(k.mv_data, prefix, pl) != 0)
-			break;
-		if (otp_recovery_decode(v.mv_data, v.mv_size, &r) == OTP_OK && r.used == 0)
-			s->recovery_left++;
-	}
-	mdb_cursor_close(cur);
+	(void)otp_recovery_each(sm->txn, user, left_fn, &s.recovery_left);
+	return sm->fn(&s, sm->arg) != 0 ? OTP_EACH_STOP : OTP_OK;
 }
 
 int otp_users_each(struct otp_store *st, int (*fn)(const struct otp_user_summary *, void *),
 		   void *arg)
 {
-	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
-	struct otp_user_summary s;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc, mrc = 0;
+	struct summing sm = { NULL, calloc(OTP_DEVICES_MAX, sizeof(*sm.devs)), fn, arg };
+	int rc;
 
-	if (devs == NULL)
+	if (sm.devs == NULL)
 		return OTP_ENOMEM;
-	rc = otp_txn_begin(st, 0, &txn);
-	if (rc == OTP_OK && (mrc = mdb_cursor_open(txn, st->users, &cur)) != 0)
-		rc = otp_lmdb_err(mrc, "users");
-	for (mrc = rc == OTP_OK ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
-	     mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size > OTP_USER_MAX)
-			continue;
-		memcpy(s.user, k.mv_data, k.mv_size);
-		s.user[k.mv_size] = '\0';
-		if (otp_user_decode(v.mv_data, v.mv_size, &s.rec) != OTP_OK) {
-			rc = otp_seterr(OTP_ECORRUPT, "corrupt user record for %s", s.user);
-			break;
-		}
-		summarize(st, txn, &s, devs);
-		if (fn(&s, arg) != 0)
-			break;
-	}
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	otp_txn_abort(txn);
-	otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
-	free(devs);
+	rc = otp_txn_begin(st, 0, &sm.txn);
+	if (rc == OTP_OK)
+		rc = otp_user_each(sm.txn, summarize, &sm);
+	otp_txn_abort(sm.txn);
+	otp_wipe(sm.devs, OTP_DEVICES_MAX * sizeof(*sm.devs));
+	free(sm.devs);
 	return rc;
 }
 
 /* Active devices of user within txn; 0 on any error (the caller's
  * transaction reports store errors itself). */
-static unsigned active_in(struct otp_store *st, MDB_txn *txn, const char *user)
+static unsigned active_in(struct otp_txn *txn, const char *user)
 {
 	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
 	unsigned n = 0, active = 0;
 
-	if (devs != NULL && otp_device_list(st, txn, user, devs, &n) == OTP_OK) {
+	if (devs != NULL && otp_device_list(txn, user, devs, &n) == OTP_OK) {
 		for (unsigned i = 0; i < n; i++)
 			active += devs[i].state == OTP_ACTIVE;
 	}
@@ -129,7 +118,7 @@ static unsigned active_in(struct otp_store *st, MDB_txn *txn, const char *user)
 	return active;
 }
 
-static int import_one(struct otp_store *st, MDB_txn *txn, const struct otp_seal_key *key,
+static int import_one(struct otp_txn *txn, const struct otp_seal_key *key,
 		      const struct otp_config *cfg, const struct otp_login *who,
 		      const struct otp_import_item *it, struct otp_audit_ev *ev)
 {
@@ -139,7 +128,7 @@ static int import_one(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 	int rc = OTP_EEXIST;
 
 	/* Importing over a live device would let one code pass twice. */
-	if (active_in(st, txn, who->user) > 0)
+	if (active_in(txn, who->user) > 0)
 		return otp_seterr(OTP_EEXIST, "user %s already has an active device; not imported",
 				  who->user);
 	memset(&req, 0, sizeof(req));
@@ -154,13 +143,13 @@ static int import_one(struct otp_store *st, MDB_txn *txn, const struct otp_seal_
 		snprintf(req.name, sizeof(req.name), i == 1 ? "imported" : "imported%u", i);
 		rc = otp_check_request(&req, src->secret_len);
 		if (rc == OTP_OK)
-			rc = otp_device_create(st, txn, key, who, &req, src->secret, src->secret_len, &d);
+			rc = otp_device_create(txn, key, who, &req, src->secret, src->secret_len, &d);
 	}
 	if (rc == OTP_OK && it->recovery != NULL)
-		rc = otp_recovery_put_set(st, txn, who->user, it->recovery);
+		rc = otp_recovery_put_set(txn, who->user, it->recovery);
 	if (rc == OTP_OK) {
 		otp_audit_from(ev, who, "import", d.name, it->detail);
-		rc = otp_audit_append(st, txn, ev, cfg->audit_retention_days);
+		rc = otp_audit_append(txn, ev, cfg->audit_retention_days);
 	}
 	otp_wipe(&d, sizeof(d));
 	return rc;
@@ -172,12 +161,12 @@ static int import_batch_once(struct otp_store *st, const struct otp_seal_key *ke
 {
 	struct otp_login who = *who_template;
 	struct otp_audit_ev *evs = calloc(n ? n : 1, sizeof(*evs));
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc = evs ? otp_txn_begin(st, 1, &txn) : OTP_ENOMEM;
 
 	for (unsigned i = 0; rc == OTP_OK && i < n; i++) {
 		who.user = items[i].dev->user;
-		rc = import_one(st, txn, key, cfg, &who, &items[i], &evs[i]);
+		rc = import_one(txn, key, cfg, &who, &items[i], &evs[i]);
 		if (rc != OTP_OK && otp_errdetail()[0] == '\0')
 			otp_seterr(rc, "user %s: %s", who.user, otp_strerror(rc));
 	}

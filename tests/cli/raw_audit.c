@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	struct otp_config cfg;
 	struct otp_store *st = NULL;
 	struct otp_audit_ev ev;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 	int rc;
 
 	if (argc != 9) {
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 	if (rc == OTP_OK)
 		rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = otp_audit_append(st, txn, &ev, cfg.audit_retention_days);
+		rc = otp_audit_append(txn, &ev, cfg.audit_retention_days);
 	if (rc == OTP_OK)
 		rc = otp_txn_commit(txn);
 	else

@@ -38,11 +38,11 @@ static void open_env(struct env *e, const char *conf)
 
 static int first_device(struct env *e, const char *user, struct otp_device_rec *d)
 {
-	MDB_txn *txn;
+	struct otp_txn *txn;
 	int rc = otp_txn_begin(e->st, 0, &txn);
 
 	if (rc == OTP_OK)
-		rc = otp_device_load(e->st, txn, user, 1, d);
+		rc = otp_device_load(txn, user, 1, d);
 	otp_txn_abort(txn);
 	return rc;
 }
@@ -105,35 +105,39 @@ static void loop_admin(struct env *e)
 	}
 }
 
+struct counting { const char *user, *event; unsigned n; };
+
+static int count_one(const struct otp_audit_ev *ev, void *arg)
+{
+	struct counting *c = arg;
+
+	if (ev == NULL)
+		exit(7);
+	if (!strcmp(ev->user, c->user) && !strcmp(ev->event, "user_removed"))
+		c->n = 0;
+	c->n += !strcmp(ev->user, c->user) && !strcmp(ev->event, c->event);
+	return OTP_OK;
+}
+
 /* Records of event for user since the user was last removed (the trail
  * keeps a removed user's history, the store does not). */
 static unsigned count_events(struct env *e, const char *user, const char *event)
 {
-	struct otp_audit_ev ev;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	unsigned n = 0;
+	struct counting c = { user, event, 0 };
+	struct otp_txn *txn;
 
-	if (otp_txn_begin(e->st, 0, &txn) != OTP_OK || mdb_cursor_open(txn, e->st->audit, &cur))
+	if (otp_txn_begin(e->st, 0, &txn) != OTP_OK ||
+	    otp_audit_each(txn, 0, 0, 0, count_one, &c) != OTP_OK)
 		exit(6);
-	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-		if (otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev) != OTP_OK)
-			exit(7);
-		if (!strcmp(ev.user, user) && !strcmp(ev.event, "user_removed"))
-			n = 0;
-		n += !strcmp(ev.user, user) && !strcmp(ev.event, event);
-	}
-	mdb_cursor_close(cur);
 	otp_txn_abort(txn);
-	return n;
+	return c.n;
 }
 
 static void check(struct env *e)
 {
 	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs)), d;
 	unsigned n = 0, revoked = 0;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 	uint64_t hc, ts;
 
 	if (first_device(e, "hh", &d) != OTP_OK)
@@ -143,7 +147,7 @@ static void check(struct env *e)
 		exit(8);
 	ts = d.last_step;
 	if (otp_txn_begin(e->st, 0, &txn) != OTP_OK ||
-	    otp_device_list(e->st, txn, "ha", devs, &n) != OTP_OK)
+	    otp_device_list(txn, "ha", devs, &n) != OTP_OK)
 		exit(9);
 	otp_txn_abort(txn);
 	for (unsigned i = 0; i < n; i++)

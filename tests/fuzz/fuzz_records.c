@@ -6,7 +6,7 @@
 
 #include "audit.h"
 #include "err.h"
-#include "records.h"
+#include "store_lmdb_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "codec.h"
+#include "store_lmdb_codec.h"
 #include "config.h"
 #include "err.h"
 #include "store.h"
@@ -24,7 +25,7 @@ static void round_trip_through_the_store(void **state)
 	char dir[64] = "/tmp/otp-audit2-XXXXXX", store[96], cmd[128];
 	struct otp_store *st = NULL;
 	struct otp_audit_ev a, b;
-	MDB_txn *txn = NULL;
+	struct otp_txn *txn = NULL;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -34,10 +35,10 @@ static void round_trip_through_the_store(void **state)
 	otp_audit_set_origin(&a, "otpctl", NULL, "/dev/pts/1");
 	otp_audit_set_by(&a, "web1", "loginuid=1000(admin),sudo_user=admin");
 	assert_int_equal(otp_txn_begin(st, 1, &txn), OTP_OK);
-	assert_int_equal(otp_audit_append(st, txn, &a, 365), OTP_OK);
+	assert_int_equal(otp_audit_append(txn, &a, 365), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	assert_int_equal(otp_txn_begin(st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_audit_get_at(st, txn, a.time, a.seq, &b), OTP_OK);
+	assert_int_equal(otp_audit_get_at(txn, a.time, a.seq, &b), OTP_OK);
 	otp_txn_abort(txn);
 	assert_string_equal(b.event, "revoke");
 	assert_string_equal(b.tty, "/dev/pts/1");

@@ -233,7 +233,8 @@ static void store_under_open_directory_refused(void **state)
 }
 
 /* What the store checks after LMDB opened by path: the data file it has
- * open must be the checked directory's data.mdb. */
+ * open (here opened by path the same way) must be the checked
+ * directory's data.mdb. */
 static void data_file_must_be_the_checked_one(void **state)
 {
 	struct otp_store *a = NULL, *b = NULL;
@@ -243,7 +244,8 @@ static void data_file_must_be_the_checked_one(void **state)
 	mkdir_mode("p", 0755);
 	assert_int_equal(otp_store_open(at("p/a"), 16, OTP_STORE_CREATE, &a), OTP_OK);
 	assert_int_equal(otp_store_open(at("p/b"), 16, OTP_STORE_CREATE, &b), OTP_OK);
-	assert_int_equal(mdb_env_get_fd(a->env, &efd), 0);
+	efd = open(at("p/a/data.mdb"), O_RDONLY | O_CLOEXEC);
+	assert_true(efd >= 0);
 	assert_int_equal(otp_open_checked(at("p/a"), O_RDONLY | O_DIRECTORY, OTP_FORBID_PRIVATE,
 					  &da), OTP_OK);
 	assert_int_equal(otp_open_checked(at("p/b"), O_RDONLY | O_DIRECTORY, OTP_FORBID_PRIVATE,
@@ -255,6 +257,7 @@ static void data_file_must_be_the_checked_one(void **state)
 	assert_int_equal(otp_same_file_at(da, "gone", efd, "a/gone"), OTP_EPERM);
 	close(da);
 	close(db);
+	close(efd);
 	otp_store_close(a);
 	otp_store_close(b);
 }

@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "codec.h"
+#include "store_lmdb_codec.h"
 #include "err.h"
 #include "import.h"
 #include "timeexpr.h"

@@ -108,15 +108,12 @@ static int enroll(struct fx *f, const struct otp_seal_key *key, const char *user
 /* The stored check value: its length (0: none) and bytes. */
 static size_t stored_kcv(struct fx *f, uint8_t out[64])
 {
-	MDB_txn *txn;
-	MDB_val k = { 8, "seal_kcv" }, v;
+	struct otp_txn *txn;
 	size_t n = 0;
 
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	if (mdb_get(txn, f->st->meta, &k, &v) == 0 && v.mv_size <= 64) {
-		memcpy(out, v.mv_data, v.mv_size);
-		n = v.mv_size;
-	}
+	if (otp_meta_get(txn, "seal_kcv", out, 64, &n) != OTP_OK || n > 64)
+		n = 0;
 	otp_txn_abort(txn);
 	return n;
 }
@@ -124,11 +121,10 @@ static size_t stored_kcv(struct fx *f, uint8_t out[64])
 /* A store from before check values: take the record away. */
 static void forget_kcv(struct fx *f)
 {
-	MDB_txn *txn;
-	MDB_val k = { 8, "seal_kcv" };
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(mdb_del(txn, f->st->meta, &k, NULL), 0);
+	assert_int_equal(otp_store_raw_put(txn, OTP_KIND_META, "seal_kcv", 8, NULL, 0), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 }
 
@@ -137,7 +133,7 @@ static void plant_device(struct fx *f, const struct otp_seal_key *key, const cha
 			 uint32_t id, int state, const uint8_t *seed)
 {
 	struct otp_device_rec d;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	memset(&d, 0, sizeof(d));
 	d.id = id;
@@ -150,16 +146,16 @@ static void plant_device(struct fx *f, const struct otp_seal_key *key, const cha
 	assert_int_equal(otp_seal(key, user, id, seed, 20, d.sealed, sizeof(d.sealed),
 				  &d.sealed_len), OTP_OK);
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(otp_device_save(f->st, txn, user, &d), OTP_OK);
+	assert_int_equal(otp_device_save(txn, user, &d), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 }
 
 static void load_device(struct fx *f, const char *user, uint32_t id, struct otp_device_rec *d)
 {
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(f->st, txn, user, id, d), OTP_OK);
+	assert_int_equal(otp_device_load(txn, user, id, d), OTP_OK);
 	otp_txn_abort(txn);
 }
 
@@ -204,7 +200,7 @@ static void first_enroll_claims_the_store(void **state)
 	struct otp_device_rec devs[OTP_DEVICES_MAX];
 	uint8_t rec[64];
 	unsigned n = 9;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	assert_int_equal(enroll(f, &f->a, "alice", OTP_TOTP, 1, seed_a, 20, NULL), OTP_OK);
 	assert_int_equal(stored_kcv(f, rec), 33);
@@ -212,7 +208,7 @@ static void first_enroll_claims_the_store(void **state)
 	assert_int_equal(enroll(f, &f->b, "bob", OTP_TOTP, 1, seed_b, 20, NULL), OTP_EKEY);
 	mismatch_said();
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_list(f->st, txn, "bob", devs, &n), OTP_OK);
+	assert_int_equal(otp_device_list(txn, "bob", devs, &n), OTP_OK);
 	otp_txn_abort(txn);
 	assert_int_equal(n, 0);
 	assert_int_equal(otp_store_key_check(f->st, &f->b, 0), OTP_EKEY);
@@ -277,18 +273,16 @@ static void malformed_value_fails_closed(void **state)
 {
 	struct fx *f = *state;
 	uint8_t bad[33];
-	MDB_val k = { 8, "seal_kcv" }, v = { 5, bad };
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	memset(bad, 1, sizeof(bad));
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(mdb_put(txn, f->st->meta, &k, &v, 0), 0);
+	assert_int_equal(otp_meta_put(txn, "seal_kcv", bad, 5), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	assert_int_equal(otp_store_key_check(f->st, &f->a, 0), OTP_ECORRUPT);
 	bad[0] = 2;
-	v.mv_size = 33;
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(mdb_put(txn, f->st->meta, &k, &v, 0), 0);
+	assert_int_equal(otp_meta_put(txn, "seal_kcv", bad, 33), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	assert_int_equal(otp_store_key_check(f->st, &f->a, 0), OTP_EVERSION);
 }
@@ -305,27 +299,29 @@ static int code_ok(struct fx *f, const struct otp_seal_key *key, const char *use
 	return otp_auth_code(f->st, key, &f->cfg, &w, code, OTP_AUTH_FINAL, &res);
 }
 
+struct counting { const char *event; char *detail; unsigned n; };
+
+static int count_one(const struct otp_audit_ev *ev, void *arg)
+{
+	struct counting *c = arg;
+
+	assert_non_null(ev);
+	if (strcmp(ev->event, c->event) == 0) {
+		strcpy(c->detail, ev->detail);
+		c->n++;
+	}
+	return OTP_OK;
+}
+
 static unsigned audit_count(struct fx *f, const char *event, char *detail)
 {
-	struct otp_audit_ev ev;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	unsigned n = 0;
+	struct counting c = { event, detail, 0 };
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit, &cur), 0);
-	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
-				 OTP_OK);
-		if (strcmp(ev.event, event) == 0) {
-			strcpy(detail, ev.detail);
-			n++;
-		}
-	}
-	mdb_cursor_close(cur);
+	assert_int_equal(otp_audit_each(txn, 0, 0, 0, count_one, &c), OTP_OK);
 	otp_txn_abort(txn);
-	return n;
+	return c.n;
 }
 
 static void rekey_reseals_every_secret(void **state)
@@ -394,10 +390,10 @@ static void rekey_is_all_or_nothing(void **state)
 		struct otp_device_rec d;
 		uint8_t out[OTP_SECRET_MAX];
 		size_t n;
-		MDB_txn *txn;
+		struct otp_txn *txn;
 
 		assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-		assert_int_equal(otp_device_load(f->st, txn, "ivy", 1, &d), OTP_OK);
+		assert_int_equal(otp_device_load(txn, "ivy", 1, &d), OTP_OK);
 		otp_txn_abort(txn);
 		assert_int_equal(otp_unseal(&f->a, "ivy", 1, d.sealed, d.sealed_len, out, sizeof(out),
 					    &n), OTP_OK);
@@ -476,7 +472,7 @@ static void import_refuses_a_secret_already_there(void **state)
 	struct otp_login admin = who_at("");
 	struct otp_device_rec devs[OTP_DEVICES_MAX];
 	unsigned n = 0;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	assert_int_equal(enroll(f, &f->a, "ned", OTP_TOTP, 0, seed_a, 20, NULL), OTP_OK);
 	memset(&dev, 0, sizeof(dev));
@@ -488,7 +484,7 @@ static void import_refuses_a_secret_already_there(void **state)
 	assert_int_equal(otp_import_batch(f->st, &f->a, &f->cfg, &admin, &item, 1), OTP_EDUPLICATE);
 	assert_non_null(strstr(otp_errdetail(), "user ned already has this secret"));
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_list(f->st, txn, "ned", devs, &n), OTP_OK);
+	assert_int_equal(otp_device_list(txn, "ned", devs, &n), OTP_OK);
 	otp_txn_abort(txn);
 	assert_int_equal(n, 1);
 	/* and under another key, nothing at all is imported */

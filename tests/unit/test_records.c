@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "records.h"
+#include "store_lmdb_codec.h"
 
 static struct otp_device_rec sample_device(void)
 {

@@ -21,6 +21,7 @@
 #include "hosts.h"
 #include "recovery.h"
 #include "seal.h"
+#include "store_lmdb_codec.h"
 #include "util.h"
 
 static const uint8_t rfc_key[] = "12345678901234567890";
@@ -190,14 +191,11 @@ static void newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
 	struct otp_store *st = NULL;
-	MDB_txn *txn;
-	MDB_val k = { 6, "schema" }, v;
+	struct otp_txn *txn;
 	uint8_t two[4] = { 0, 0, 0, 2 };
 
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	v.mv_size = 4;
-	v.mv_data = two;
-	assert_int_equal(mdb_put(txn, f->st->meta, &k, &v, 0), 0);
+	assert_int_equal(otp_meta_put(txn, "schema", two, 4), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	assert_int_equal(otp_store_open(f->store, 16, 0, &st), OTP_EVERSION);
 }
@@ -245,7 +243,7 @@ static void hotp_counter_moves_forward_only(void **state)
 	struct fx *f = *state;
 	char code[OTP_CODE_BUF];
 	struct otp_device_rec d;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	uint32_t id = enroll(f, "bob", OTP_HOTP, 1);
 	code_at(0, code);
@@ -258,7 +256,7 @@ static void hotp_counter_moves_forward_only(void **state)
 	code_at(18, code); /* beyond the window of 10 from 7 */
 	assert_int_equal(login(f, "bob", T0, code), OTP_EBADCODE);
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(f->st, txn, "bob", id, &d), OTP_OK);
+	assert_int_equal(otp_device_load(txn, "bob", id, &d), OTP_OK);
 	otp_txn_abort(txn);
 	assert_int_equal(d.counter, 7);
 }
@@ -294,7 +292,7 @@ static void rename_and_names(void **state)
 	struct fx *f = *state;
 	struct otp_login w = who_at("dave", T0);
 	struct otp_device_rec d;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	enroll(f, "dave", OTP_TOTP, 1);
 	/* one secret, one device: the second gets its own */
@@ -304,7 +302,7 @@ static void rename_and_names(void **state)
 	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "2", "123"), OTP_EINVAL);
 	assert_int_equal(otp_rename(f->st, &f->cfg, &w, "9", "x"), OTP_ENOTFOUND);
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_find(f->st, txn, "dave", "phone", &d), OTP_OK);
+	assert_int_equal(otp_device_find(txn, "dave", "phone", &d), OTP_OK);
 	otp_txn_abort(txn);
 	assert_int_equal(d.id, 1);
 }
@@ -441,24 +439,34 @@ static void remembered_hosts(void **state)
 	assert_int_equal(otp_host_revoke(f->st, &f->cfg, &w, "192.0.2.10", &n), OTP_ENOTFOUND);
 }
 
-static unsigned count_events(struct fx *f, const char *event)
+/* Every audit record, in order: each must decode. */
+struct tally { const char *event; unsigned n, sum; };
+
+static int tally_one(const struct otp_audit_ev *ev, void *arg)
 {
-	struct otp_audit_ev ev;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	unsigned n = 0;
+	struct tally *t = arg;
+
+	assert_non_null(ev);
+	t->n += t->event == NULL || strcmp(ev->event, t->event) == 0;
+	if (strcmp(ev->user, "(unknown)") == 0)
+		t->sum += (unsigned)strtoul(ev->detail, NULL, 10);
+	return OTP_OK;
+}
+
+static struct tally audit_tally(struct fx *f, const char *event)
+{
+	struct tally t = { event, 0, 0 };
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit, &cur), 0);
-	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
-				 OTP_OK);
-		n += event == NULL || strcmp(ev.event, event) == 0;
-	}
-	mdb_cursor_close(cur);
+	assert_int_equal(otp_audit_each(txn, 0, 0, 0, tally_one, &t), OTP_OK);
 	otp_txn_abort(txn);
-	return n;
+	return t;
+}
+
+static unsigned count_events(struct fx *f, const char *event)
+{
+	return audit_tally(f, event).n;
 }
 
 static void audit_trail_records_outcomes(void **state)
@@ -483,18 +491,18 @@ static void audit_prunes_old_records(void **state)
 {
 	struct fx *f = *state;
 	struct otp_audit_ev ev;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
 	for (int i = 0; i < 10; i++) {
 		otp_audit_set(&ev, T0 + (uint64_t)i, "verify", "kim", NULL, NULL);
-		assert_int_equal(otp_audit_append(f->st, txn, &ev, 365), OTP_OK);
+		assert_int_equal(otp_audit_append(txn, &ev, 365), OTP_OK);
 	}
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	assert_int_equal(count_events(f, NULL), 10);
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
 	otp_audit_set(&ev, T0 + 2 * 86400, "verify", "kim", NULL, NULL);
-	assert_int_equal(otp_audit_append(f->st, txn, &ev, 1), OTP_OK);
+	assert_int_equal(otp_audit_append(txn, &ev, 1), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	assert_int_equal(count_events(f, NULL), 1);
 }
@@ -503,16 +511,16 @@ static void audit_same_second_keeps_order(void **state)
 {
 	struct fx *f = *state;
 	struct otp_audit_ev ev;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
 	for (uint32_t i = 0; i < 5; i++) {
 		otp_audit_set(&ev, T0, "verify", "lee", NULL, NULL);
-		assert_int_equal(otp_audit_append(f->st, txn, &ev, 365), OTP_OK);
+		assert_int_equal(otp_audit_append(txn, &ev, 365), OTP_OK);
 		assert_int_equal(ev.seq, i);
 	}
 	otp_audit_set(&ev, T0 - 5, "verify", "lee", NULL, NULL);
-	assert_int_equal(otp_audit_append(f->st, txn, &ev, 365), OTP_OK);
+	assert_int_equal(otp_audit_append(txn, &ev, 365), OTP_OK);
 	assert_int_equal(ev.seq, 0);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 }
@@ -606,25 +614,10 @@ static void remembered_hosts_vouched(void **state)
 
 static unsigned audit_records(struct fx *f, unsigned *sum)
 {
-	struct otp_audit_ev ev;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	unsigned n = 0;
+	struct tally t = audit_tally(f, NULL);
 
-	*sum = 0;
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit, &cur), 0);
-	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-		assert_int_equal(otp_audit_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &ev),
-				 OTP_OK);
-		n++;
-		if (strcmp(ev.user, "(unknown)") == 0)
-			*sum += (unsigned)strtoul(ev.detail, NULL, 10);
-	}
-	mdb_cursor_close(cur);
-	otp_txn_abort(txn);
-	return n;
+	*sum = t.sum;
+	return t.n;
 }
 
 /* Names the store does not know: one summary per source and minute. */
@@ -672,16 +665,14 @@ static void corrupt_device_still_charged(void **state)
 	struct otp_user_rec u;
 	uint8_t key[OTP_KEY_MAX];
 	size_t kl;
-	MDB_txn *txn;
-	MDB_val k, v = { 3, "\001ad" };  /* version 1, truncated */
+	struct otp_txn *txn;
 	char code[OTP_CODE_BUF];
 
 	enroll(f, "xena", OTP_HOTP, 1);
 	assert_int_equal(otp_key_sub("xena", 2, key, &kl), OTP_OK);
-	k.mv_size = kl;
-	k.mv_data = key;
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(mdb_put(txn, f->st->devices, &k, &v, 0), 0);
+	/* version 1, truncated */
+	assert_int_equal(otp_store_raw_put(txn, OTP_KIND_DEVICES, key, kl, "\001ad", 3), OTP_OK);
 	assert_int_equal(otp_txn_commit(txn), OTP_OK);
 	code_at(0, code);
 	for (int i = 0; i < 3; i++) {
@@ -690,7 +681,7 @@ static void corrupt_device_still_charged(void **state)
 					       OTP_AUTH_CHARGE | OTP_AUTH_FINAL, &res), OTP_ECORRUPT);
 	}
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_user_load(f->st, txn, "xena", &u), OTP_OK);
+	assert_int_equal(otp_user_load(txn, "xena", &u), OTP_OK);
 	otp_txn_abort(txn);
 	assert_int_equal(u.locked_until, T0 + 300);  /* deny = 3 */
 	assert_int_equal(count_events(f, "auth_failure"), 3);
@@ -710,10 +701,10 @@ static int totp_at(struct fx *f, const char *user, uint64_t now, uint64_t step)
 static int32_t drift_of(struct fx *f, const char *user, uint32_t id)
 {
 	struct otp_device_rec d;
-	MDB_txn *txn;
+	struct otp_txn *txn;
 
 	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(f->st, txn, user, id, &d), OTP_OK);
+	assert_int_equal(otp_device_load(txn, user, id, &d), OTP_OK);
 	otp_txn_abort(txn);
 	return d.drift;
 }

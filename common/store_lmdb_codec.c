@@ -1,4 +1,4 @@
-#include "records.h"
+#include "store_lmdb_codec.h"
 #include "codec.h"
 #include "err.h"
 
@@ -212,4 +212,72 @@ int otp_key_host(const char *user, const char *host, uint8_t *out, size_t *n)
 	memcpy(out + ul + 1, host, hl);
 	*n = ul + 1 + hl;
 	return OTP_OK;
+}
+
+void otp_key_audit(uint64_t time, uint32_t seq, uint8_t *out)
+{
+	otp_be64(out, time);
+	otp_be32(out + 8, seq);
+}
+
+int otp_device_key_parse(const void *key, size_t klen, char *user, uint32_t *id)
+{
+	const uint8_t *k = key;
+	size_t ul;
+
+	if (klen < 1 + 1 + 4 || klen - 5 > OTP_USER_MAX || k[klen - 5] != '\0' ||
+	    memchr(k, '\0', klen - 5) != NULL)
+		return OTP_ECORRUPT;
+	ul = klen - 5;
+	memcpy(user, k, ul);
+	user[ul] = '\0';
+	*id = otp_rd32(k + ul + 1);
+	return OTP_OK;
+}
+
+int otp_audit_encode(const struct otp_audit_ev *ev, uint8_t *out, size_t cap, size_t *n)
+{
+	struct otp_wbuf w = { out, cap, 0, OTP_OK };
+
+	otp_put_u8(&w, OTP_AUDIT_REC_VERSION);
+	otp_put_str(&w, ev->event);
+	otp_put_str(&w, ev->user);
+	otp_put_str(&w, ev->service);
+	otp_put_str(&w, ev->rhost);
+	otp_put_str(&w, ev->tty);
+	otp_put_str(&w, ev->device);
+	otp_put_str(&w, ev->detail);
+	otp_put_str(&w, ev->host);
+	otp_put_str(&w, ev->actor);
+	return finish(&w, n);
+}
+
+int otp_audit_decode(const void *key, size_t klen, const void *val, size_t vlen,
+		     struct otp_audit_ev *ev)
+{
+	struct otp_rbuf r = { val, vlen, 0, OTP_OK };
+	uint8_t ver;
+
+	if (klen != OTP_AUDIT_KEY_LEN)
+		return OTP_ECORRUPT;
+	memset(ev, 0, sizeof(*ev));
+	ev->time = otp_rd64(key);
+	ev->seq = otp_rd32((const uint8_t *)key + 8);
+	ver = otp_get_u8(&r);
+	if (r.err == OTP_OK && ver > OTP_AUDIT_REC_VERSION)
+		return OTP_EVERSION;
+	if (r.err != OTP_OK || ver == 0)
+		return OTP_ECORRUPT;
+	otp_get_str(&r, ev->event, sizeof(ev->event) - 1);
+	otp_get_str(&r, ev->user, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->service, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->rhost, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->tty, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->device, OTP_AUDIT_FIELD_MAX);
+	otp_get_str(&r, ev->detail, OTP_AUDIT_FIELD_MAX);
+	if (ver >= 2) {
+		otp_get_str(&r, ev->host, OTP_AUDIT_FIELD_MAX);
+		otp_get_str(&r, ev->actor, OTP_AUDIT_FIELD_MAX);
+	}
+	return otp_get_end(&r);
 }
