@@ -1,6 +1,7 @@
 #include "audit.h"
 #include "ctl.h"
 #include "err.h"
+#include "flood.h"
 #include "textsafe.h"
 #include "timeexpr.h"
 
@@ -116,8 +117,57 @@ static int matches(const struct filter *f, const struct otp_audit_ev *e)
 	       e->time <= f->until;
 }
 
+/*
+ * A summary record (flood.h) is rewritten in place at the start of its
+ * minute, so --follow, which reads on from the last record it showed,
+ * would not see it grow: it remembers what it showed of the last two
+ * minutes' summaries and shows one again when it changed.
+ */
+#define SUMMARIES_SEEN (2 * OTP_FLOOD_SLOTS)
+struct summary_seen { uint64_t time; uint32_t seq; uint64_t hash; };
+
 /* Where a dump got to: the last record seen (none yet: have 0). */
-struct pos { uint64_t time; uint32_t seq; int have; };
+struct pos {
+	uint64_t time;
+	uint32_t seq;
+	int have;
+	struct summary_seen sums[SUMMARIES_SEEN];
+	unsigned nsums;
+};
+
+static uint64_t ev_hash(const struct otp_audit_ev *e)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (const char *p = e->detail; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (const char *p = e->rhost; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+/* Whether e, a summary record, was shown as it is now; remember it. */
+static int summary_shown(struct pos *at, const struct otp_audit_ev *e)
+{
+	uint64_t h = ev_hash(e), oldest = e->time >= 60 ? e->time - 60 : 0;
+	unsigned i, keep = 0;
+
+	for (i = 0; i < at->nsums; i++) {
+		if (at->sums[i].time == e->time && at->sums[i].seq == e->seq) {
+			int same = at->sums[i].hash == h;
+
+			at->sums[i].hash = h;
+			return same;
+		}
+	}
+	for (i = 0; i < at->nsums; i++)  /* forget minutes gone by */
+		if (at->sums[i].time >= oldest)
+			at->sums[keep++] = at->sums[i];
+	at->nsums = keep;
+	if (at->nsums < SUMMARIES_SEEN)
+		at->sums[at->nsums++] = (struct summary_seen){ e->time, e->seq, h };
+	return 0;
+}
 
 struct scanning {
 	const struct filter *f;
@@ -141,6 +191,8 @@ static int scan_one(const struct otp_audit_ev *e, void *arg)
 		return OTP_EACH_STOP;
 	if (!matches(f, e))
 		return OTP_OK;
+	if (e->seq >= OTP_AUDIT_SEQ_SUMMARY)
+		(void)summary_shown(sc->at, e);
 	if (sc->ring == NULL) {
 		sc->out = print_ev(e, f->fmt);
 		return sc->out != 0 ? OTP_EACH_STOP : OTP_OK;
@@ -184,6 +236,33 @@ static int scan(struct ctl *c, const struct filter *f, struct pos *at)
 	return rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
 }
 
+/* Show again the summaries of this minute and the last that changed
+ * behind the position *at. */
+static int rescan_summaries(struct ctl *c, const struct filter *f, struct pos *at)
+{
+	struct otp_audit_ev e;
+	struct otp_txn *txn = NULL;
+	uint64_t now = otp_now(), minute = now - now % 60;
+	int rc = otp_txn_begin(c->st, 0, &txn), out = 0;
+
+	for (uint64_t m = minute >= 60 ? minute - 60 : 0; rc == OTP_OK && m <= minute; m += 60) {
+		for (uint32_t slot = 0; out == 0 && slot < OTP_FLOOD_SLOTS; slot++) {
+			uint32_t seq = OTP_AUDIT_SEQ_SUMMARY + slot;
+
+			if (!at->have || m > at->time || (m == at->time && seq > at->seq))
+				continue;  /* ahead of the position: the next scan shows it */
+			if (otp_audit_get_at(txn, m, seq, &e) != OTP_OK || !matches(f, &e) ||
+			    summary_shown(at, &e))
+				continue;
+			out = print_ev(&e, f->fmt);
+		}
+	}
+	otp_txn_abort(txn);
+	if (out == 0 && fflush(stdout) != 0)
+		out = ctl_fail(c, EX_STORE, "cannot write the output");
+	return out != 0 ? out : rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
+}
+
 static int follow(struct ctl *c, struct filter *f, struct pos *at)
 {
 	struct sigaction sa;
@@ -197,6 +276,8 @@ static int follow(struct ctl *c, struct filter *f, struct pos *at)
 	while (!stop && rc == 0) {
 		usleep(FOLLOW_POLL_USEC);  /* the store has no change notification: poll */
 		rc = scan(c, f, at);
+		if (rc == 0)
+			rc = rescan_summaries(c, f, at);
 	}
 	return rc;
 }
@@ -240,9 +321,10 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	};
 	struct filter f = { NULL, NULL, 0, UINT64_MAX, 0, FMT_TEXT, 0 };
 	uint64_t now = otp_now();
-	struct pos at = { 0, 0, 0 };
+	struct pos at;
 	int opt, rc;
 
+	memset(&at, 0, sizeof(at));
 	if (c->json)
 		f.fmt = FMT_JSON;
 	while ((opt = ctl_getopt(argc, argv, "", longopts)) != -1) {

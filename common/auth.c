@@ -399,6 +399,10 @@ static int code_error(const struct otp_config *cfg, struct otp_txn *txn,
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE))
 		rc = charge_in_txn(cfg, txn, who, &res);
+	if (rc == OTP_EEXEMPT) {  /* decided by the caller, then all again */
+		otp_txn_abort(txn);
+		return rc;
+	}
 	if (rc == OTP_OK || rc == OTP_ELOCKED)
 		rc = fail_commit(cfg, txn, who, "auth_failure", "error");
 	else
@@ -482,9 +486,34 @@ static int skip_lock_check(const struct otp_config *cfg, struct otp_txn *txn,
 	return who->exempt == OTP_EXEMPT_ASK ? OTP_EEXEMPT : OTP_ELOCKED;
 }
 
-int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
-		       const struct otp_login *who, const char *event, const char *detail)
+/* Inside txn: whether the reason to skip the code still holds. */
+static int skip_holds(struct otp_txn *txn, const struct otp_login *who, enum otp_skip why)
 {
+	struct otp_device_rec *devs;
+	unsigned n = 0, active = 0;
+	int rc, yes;
+
+	if (why == OTP_SKIP_TRUSTED_HOST) {
+		yes = otp_host_valid_in(txn, who->user, who->rhost, who->now);
+		return yes == 1 ? OTP_OK : yes < 0 ? -yes : OTP_EBADCODE;
+	}
+	if (why != OTP_SKIP_NULLOK)
+		return OTP_OK;
+	devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	rc = devs ? otp_device_list(txn, who->user, devs, &n) : OTP_ENOMEM;
+	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
+		active += devs[i].state == OTP_ACTIVE;
+	if (devs != NULL)
+		otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
+	free(devs);
+	return rc == OTP_OK && active > 0 ? OTP_EBADCODE : rc;
+}
+
+int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
+		       const struct otp_login *who, enum otp_skip why)
+{
+	static const char *const event[] = { "trusted_network", "trusted_host", "auth_success" };
+	static const char *const detail[] = { "trusted_network", "trusted_host", "nullok" };
 	struct otp_txn *txn = NULL;
 	int rc = otp_txn_begin(st, 1, &txn);
 
@@ -492,17 +521,13 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 		rc = skip_lock_check(cfg, txn, who);
 	if (rc == OTP_ELOCKED)
 		return refuse_locked(cfg, txn, who);
-	/* the host may have been forgotten since it was looked up */
-	if (rc == OTP_OK && strcmp(event, "trusted_host") == 0) {
-		int yes = otp_host_valid_in(txn, who->user, who->rhost, who->now);
-
-		rc = yes == 1 ? OTP_OK : yes < 0 ? -yes : OTP_EBADCODE;
-	}
+	if (rc == OTP_OK)
+		rc = skip_holds(txn, who, why);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
-	return otp_auth_record_success(cfg, txn, who, event, NULL, OTP_VOUCH_NONE, detail);
+	return otp_auth_record_success(cfg, txn, who, event[why], NULL, OTP_VOUCH_NONE, detail[why]);
 }
 
 int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,

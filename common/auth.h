@@ -120,19 +120,25 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const struct otp_config *cfg, const struct otp_login *who,
 		  const char *code, int flags, struct otp_auth_result *res);
 
+/* Why a login may skip the code (pam_otp.conf: trusted_networks,
+ * remember_host, nullok). */
+enum otp_skip { OTP_SKIP_TRUSTED_NETWORK, OTP_SKIP_TRUSTED_HOST, OTP_SKIP_NULLOK };
+
 /*
- * otp_auth_succeeded - record a success that needed no code (trusted
- * network, remembered host, nullok): clears failures, sets last_login,
- * audits event (e.g. "trusted_network") with detail. It never remembers a
- * host. A locked user is refused instead (audited `locked`), and for the
- * event "trusted_host" the host must still be remembered in this same
- * transaction.
+ * otp_auth_succeeded - record a success that needed no code: clears
+ * failures, sets last_login, audits `trusted_network` or `trusted_host`
+ * (detail the same), or `auth_success` with detail "nullok". It never
+ * remembers a host. Inside the same write transaction the reason must
+ * still hold: the user is not locked (else refused and audited `locked`),
+ * the host is still remembered (OTP_SKIP_TRUSTED_HOST), the user still has
+ * no active device (OTP_SKIP_NULLOK: one may have been enrolled since the
+ * prompts began).
  * Returns OTP_OK; OTP_ELOCKED; OTP_EEXEMPT (who->exempt is OTP_EXEMPT_ASK
- * and the user is locked; nothing written); OTP_EBADCODE (the host is no
- * longer remembered); or a store error.
+ * and the user is locked; nothing written); OTP_EBADCODE (the reason no
+ * longer holds; nothing written); or a store error.
  */
 int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
-		       const struct otp_login *who, const char *event, const char *detail);
+		       const struct otp_login *who, enum otp_skip why);
 
 /*
  * otp_auth_record_success - inside the write transaction txn: clear the

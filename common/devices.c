@@ -353,6 +353,10 @@ static int resync_move(const uint8_t *secret, size_t n, struct otp_device_rec *d
 	if (rc == OTP_OK)
 		rc = from > step + span ? OTP_EBADCODE :
 		     find_pair(secret, n, d, from, step + span - from, code1, code2, &next);
+	/* code2 may sit one step past the window: keep the drift in bounds */
+	if (rc == OTP_OK && ((int64_t)next - (int64_t)step > OTP_DRIFT_MAX ||
+			     (int64_t)next - (int64_t)step < -OTP_DRIFT_MAX))
+		rc = OTP_EBADCODE;
 	if (rc == OTP_OK) {
 		d->drift = (int32_t)((int64_t)next - (int64_t)step);
 		d->last_step = next;

@@ -27,8 +27,10 @@ int otp_host_valid_in(struct otp_txn *txn, const char *user, const char *host, u
 	if (host == NULL || otp_addr_parse(host, &family, addr) != OTP_OK)
 		return 0;
 	rc = otp_host_get(txn, user, host, &h);
+	/* a record from before vouchers were kept may have been made by a
+	 * login without a code: it is listed, but vouches for nothing */
 	if (rc == OTP_OK)
-		return now < h.until;
+		return h.device != OTP_VOUCH_UNKNOWN && now < h.until;
 	/* a record that does not decode vouches for nothing */
 	if (rc == OTP_ENOTFOUND || rc == OTP_ECORRUPT || rc == OTP_EVERSION)
 		return 0;

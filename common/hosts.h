@@ -21,7 +21,8 @@ int otp_host_put(struct otp_txn *txn, const char *user, const char *host, uint64
 
 /*
  * otp_host_valid_in - inside txn (read or write), whether (user, host) is
- * remembered at time now. Returns 1, 0, or a negative otp_err negated.
+ * remembered at time now. A record whose voucher was not kept (written
+ * before vouchers were) never is. Returns 1, 0, or a negative otp_err negated.
  */
 int otp_host_valid_in(struct otp_txn *txn, const char *user, const char *host, uint64_t now);
 

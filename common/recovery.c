@@ -1,4 +1,5 @@
 #include "recovery.h"
+#include "hosts.h"
 #include "audit.h"
 #include "err.h"
 #include "util.h"
@@ -131,6 +132,9 @@ int otp_recovery_generate(struct otp_store *st, const struct otp_config *cfg,
 		otp_seterr(rc, "user %s is not enrolled", who->user);
 	if (rc == OTP_OK)
 		rc = otp_recovery_put_set(txn, who->user, set);
+	/* the old codes die, and with them the hosts they vouched for */
+	if (rc == OTP_OK)
+		rc = otp_host_forget_device(txn, who->user, OTP_VOUCH_RECOVERY, 0, NULL);
 	otp_wipe(set, sizeof(*set));
 	free(set);
 	if (rc != OTP_OK) {

@@ -30,7 +30,8 @@ int otp_recovery_normalize(const char *in, char *out);
 /*
  * otp_recovery_generate - replace who->user's codes by count new ones
  * (1..OTP_RC_MAX), in one write transaction audited as
- * `recovery_generated`. codes receives count texts of OTP_RC_TEXT bytes,
+ * `recovery_generated`; the hosts that an old recovery code vouched for
+ * are forgotten with it. codes receives count texts of OTP_RC_TEXT bytes,
  * for the caller to show once and wipe.
  * Returns OTP_OK; OTP_ENOTFOUND (user not enrolled); OTP_EINVAL;
  * OTP_ECRYPTO; store errors.

@@ -12,9 +12,10 @@ static int contents(struct otp_txn *txn, char *what, size_t n)
 	int rc = otp_store_stats(txn, &s);
 
 	what[0] = '\0';
-	if (rc == OTP_OK && s.users + s.devices + s.recovery + s.hosts > 0)
-		snprintf(what, n, "%zu users, %zu devices, %zu recovery codes, %zu remembered hosts",
-			 s.users, s.devices, s.recovery, s.hosts);
+	/* an audit trail alone is worth keeping too: replacing it needs --force */
+	if (rc == OTP_OK && s.users + s.devices + s.recovery + s.hosts + s.audit > 0)
+		snprintf(what, n, "%zu users, %zu devices, %zu recovery codes, %zu remembered hosts, "
+			 "%zu audit records", s.users, s.devices, s.recovery, s.hosts, s.audit);
 	return rc;
 }
 

@@ -146,21 +146,23 @@ static int password_step(struct login_ctx *c)
 	return otp_password_check(c->who.user, pw) == OTP_OK && c->user_ok;
 }
 
-/* Which rule lets this login skip the code, if any. */
-static const char *skip_reason(struct login_ctx *c)
+#define NO_SKIP (-1)
+
+/* Which rule lets this login skip the code (enum otp_skip), or NO_SKIP. */
+static int skip_reason(struct login_ctx *c, const struct otp_auth_state *state)
 {
 	const char *rhost = c->who.rhost;
 
-	if (rhost == NULL || *rhost == '\0' || !c->user_ok)
-		return NULL;
-	for (unsigned i = 0; i < c->cfg.ntrusted; i++) {
+	if (!c->user_ok)
+		return NO_SKIP;
+	for (unsigned i = 0; rhost != NULL && *rhost && i < c->cfg.ntrusted; i++) {
 		if (otp_cidr_match(&c->cfg.trusted[i], rhost))
-			return "trusted_network";
+			return OTP_SKIP_TRUSTED_NETWORK;
 	}
-	if (c->cfg.remember_host > 0 &&
+	if (rhost != NULL && *rhost && c->cfg.remember_host > 0 &&
 	    otp_host_remembered(c->st, c->who.user, rhost, c->who.now) == 1)
-		return "trusted_host";
-	return NULL;
+		return OTP_SKIP_TRUSTED_HOST;
+	return state->active == 0 && c->cfg.nullok ? OTP_SKIP_NULLOK : NO_SKIP;
 }
 
 /* Ask for the code; *code is NULL when the answer was unusable. */
@@ -252,18 +254,18 @@ static uint64_t lock_end(struct login_ctx *c)
 }
 
 /* A login that skipped the code; the store still refuses a locked user. */
-static int succeeded(struct login_ctx *c, const char *event, const char *detail)
+static int succeeded(struct login_ctx *c, enum otp_skip why)
 {
-	int rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, event, detail);
+	int rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, why);
 
 	if (answered(c, rc))
-		rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, event, detail);
+		rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, why);
 	if (rc == OTP_OK)
 		return PAM_SUCCESS;
 	if (rc == OTP_ELOCKED)
 		return refused_locked(c, lock_end(c));
-	if (rc == OTP_EBADCODE)  /* the remembered host was forgotten meanwhile */
-		return failed(c, "auth_failure", "host");
+	if (rc == OTP_EBADCODE)  /* the host was forgotten, or a device enrolled, meanwhile */
+		return failed(c, "auth_failure", why == OTP_SKIP_NULLOK ? "nullok" : "host");
 	pam_syslog(c->pamh, LOG_ERR, "cannot record login of %s: %s", c->who.user,
 		   otp_errdetail());
 	return PAM_AUTH_ERR;
@@ -351,9 +353,8 @@ static int charge_early(struct login_ctx *c)
 static int login(struct login_ctx *c)
 {
 	struct otp_auth_state state;
-	const char *skip;
 	char *code = NULL;
-	int pw_ok, rc, charged;
+	int pw_ok, rc, charged, skip;
 
 	rc = otp_auth_peek(c->st, c->who.user, c->who.now, &state);
 	if (rc != OTP_OK) {
@@ -369,19 +370,16 @@ static int login(struct login_ctx *c)
 	pw_ok = password_step(c);
 	if (pw_ok < 0)
 		return -pw_ok;
-	skip = skip_reason(c);
-	if (skip == NULL && state.active == 0 && c->cfg.nullok && c->user_ok)
-		skip = "nullok";
+	skip = skip_reason(c, &state);
 	/* a name neither the store nor the system knows never skips the code:
 	 * its failure is then counted with the others of its source, not
 	 * recorded as a success of its own */
-	if (skip != NULL && !state.enrolled && !known_to_system(c->who.user))
-		skip = NULL;
-	if (skip != NULL && c->locked_until != 0)
+	if (skip != NO_SKIP && !state.enrolled && !known_to_system(c->who.user))
+		skip = NO_SKIP;
+	if (skip != NO_SKIP && c->locked_until != 0)
 		return locked_outcome(c);
-	if (skip != NULL)
-		return pw_ok ? succeeded(c, strcmp(skip, "nullok") ? skip : "auth_success", skip) :
-			       failed(c, "auth_failure", "password");
+	if (skip != NO_SKIP)
+		return pw_ok ? succeeded(c, (enum otp_skip)skip) : failed(c, "auth_failure", "password");
 	rc = prompt_code(c, &code);
 	if (rc != PAM_SUCCESS)
 		return rc;

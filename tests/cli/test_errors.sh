@@ -195,8 +195,10 @@ check "backup" ctl backup "$WORK/b1.mdb"
 check_exit "restore over a store with users: refused without --force" 1 ctl restore "$WORK/b1.mdb"
 has_err "  says it is not empty, and what it holds" "is not empty ([0-9]* users, [0-9]* devices"
 ctl remove alice >/dev/null; ctl remove oscar >/dev/null
-check_exit "  with its users removed (the audit trail alone is no content)" 0 \
+check_exit "  with its users removed: its audit trail would go, so still refused" 1 \
 	ctl restore "$WORK/b1.mdb"
+has_err "  naming the audit records" "[0-9]* audit records"
+check "  --force replaces it" ctl restore "$WORK/b1.mdb" --force
 check "  alice is back" ctl devices alice
 has "  with her device" "phone2 .* active"
 check "  and logs in" ctl verify alice "$(oathtool --totp -b $b32 -N '+30 seconds')"

@@ -579,17 +579,17 @@ static void remembered_hosts_vouched(void **state)
 	/* remembered-host logins at +50, +100 ... do not move "until" */
 	for (uint64_t t = 50; t < 60; t += 5) {
 		w.now = T0 + t;
-		assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, "trusted_host", "trusted_host"),
+		assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, OTP_SKIP_TRUSTED_HOST),
 				 OTP_OK);
 	}
 	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.10", T0 + 59), 1);
 	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.10", T0 + 60), 0);
 	w.now = T0 + 61;
-	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, "trusted_host", "trusted_host"),
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, OTP_SKIP_TRUSTED_HOST),
 			 OTP_EBADCODE);
 	/* trusted network and nullok successes remember nothing */
 	w.rhost = "192.0.2.77";
-	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, "trusted_network", NULL), OTP_OK);
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, OTP_SKIP_TRUSTED_NETWORK), OTP_OK);
 	assert_int_equal(otp_host_remembered(f->st, "vera", "192.0.2.77", T0 + 62), 0);
 	/* a recovery code vouches too */
 	w.rhost = "192.0.2.20";
@@ -764,6 +764,10 @@ static void totp_resync(void **state)
 	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, "yes", c1, c2, &d), OTP_ENOTFOUND);
 	snprintf(spaced, sizeof(spaced), "%u", id);
 	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, spaced, c1, c2, &d), OTP_EBADCODE);
+	/* code2 one step past the hour: the drift would pass OTP_DRIFT_MAX */
+	code_at(step + OTP_DRIFT_MAX, c1);
+	code_at(step + OTP_DRIFT_MAX + 1, c2);
+	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, spaced, c1, c2, &d), OTP_EBADCODE);
 	code_at(step + 60, c1);
 	code_at(step + 62, c2);
 	assert_int_equal(otp_resync(f->st, &f->key, &f->cfg, &w, spaced, c1, c2, &d), OTP_EBADCODE);
@@ -782,6 +786,48 @@ static void codes_with_separators(void **state)
 		assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, typed[i], 0, &res), OTP_OK);
 	assert_int_equal(otp_auth_code(f->st, &f->key, &f->cfg, &w, "338 31 4x", 0, &res),
 			 OTP_EBADCODE);
+}
+
+/* Hosts nothing vouches for any more: a record from before vouchers were
+ * kept, and those of recovery codes that were replaced. */
+static void hosts_without_voucher(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = who_at("bert", T0);
+	struct otp_txn *txn;
+	char codes[2][OTP_RC_TEXT];
+	unsigned left, n = 0;
+
+	enroll(f, "bert", OTP_HOTP, 1);
+	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
+	assert_int_equal(otp_host_put(txn, "bert", "192.0.2.30", T0, T0 + 3600, OTP_VOUCH_UNKNOWN),
+			 OTP_OK);
+	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "bert", "192.0.2.30", T0 + 1), 0);
+	w.remember = 3600;
+	w.rhost = "192.0.2.31";
+	assert_int_equal(otp_recovery_generate(f->st, &f->cfg, &w, 2, codes), OTP_OK);
+	assert_int_equal(otp_recovery_use(f->st, &f->cfg, &w, codes[0], &left), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "bert", "192.0.2.31", T0 + 1), 1);
+	/* new codes: the old ones' hosts go (and the unvouched one) */
+	assert_int_equal(otp_recovery_generate(f->st, &f->cfg, &w, 2, codes), OTP_OK);
+	assert_int_equal(otp_host_remembered(f->st, "bert", "192.0.2.31", T0 + 1), 0);
+	assert_int_equal(otp_host_list(f->st, "bert", NULL, 0, &n), OTP_OK);
+	assert_int_equal(n, 0);
+}
+
+/* nullok holds only while the user still has no active device. */
+static void nullok_rechecked(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = who_at("cleo", T0);
+
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, OTP_SKIP_NULLOK), OTP_OK);
+	enroll(f, "cleo", OTP_HOTP, 0);  /* pending does not count */
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, OTP_SKIP_NULLOK), OTP_OK);
+	enroll_with(f, "cleo", OTP_HOTP, 1, (const uint8_t *)"ABCDEFGHIJKLMNOPQRST");
+	assert_int_equal(otp_auth_succeeded(f->st, &f->cfg, &w, OTP_SKIP_NULLOK), OTP_EBADCODE);
+	assert_int_equal(count_events(f, "auth_success"), 2);
 }
 
 int main(void)
@@ -808,6 +854,8 @@ int main(void)
 		T(totp_drift_followed),
 		T(totp_resync),
 		T(codes_with_separators),
+		T(hosts_without_voucher),
+		T(nullok_rechecked),
 		T(recovery_codes_single_use),
 		T(remembered_hosts),
 		T(audit_trail_records_outcomes),
