@@ -16,7 +16,7 @@ static uint32_t slot_of(const char *rhost)
 	return h % OTP_FLOOD_SLOTS;
 }
 
-static unsigned count_in(const struct otp_audit_ev *ev)
+unsigned otp_flood_count(const struct otp_audit_ev *ev)
 {
 	unsigned long n = strtoul(ev->detail, NULL, 10);
 
@@ -37,7 +37,7 @@ int otp_flood_note(const struct otp_config *cfg, struct otp_txn *txn,
 	if (rc != OTP_OK && rc != OTP_ENOTFOUND)
 		return rc;
 	if (rc == OTP_OK)
-		n += count_in(&old);
+		n += otp_flood_count(&old);
 	snprintf(detail, sizeof(detail), "%u failed attempt%s for unknown user names, last '%.64s'",
 		 n, n == 1 ? "" : "s", who->user);
 	w.user = OTP_FLOOD_USER;

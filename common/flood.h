@@ -40,4 +40,12 @@ int otp_flood_note(const struct otp_config *cfg, struct otp_txn *txn,
 void otp_flood_syslog(const struct otp_config *cfg, const struct otp_login *who,
 		      const char *event, const char *detail, unsigned count);
 
+/*
+ * otp_flood_count - the failures a summary record counts (the number its
+ * detail starts with, capped at 1000000000); 0 when it has none.
+ * ev: a summary record (seq >= OTP_AUDIT_SEQ_SUMMARY, audit.h).
+ */
+struct otp_audit_ev;
+unsigned otp_flood_count(const struct otp_audit_ev *ev);
+
 #endif
