@@ -30,6 +30,8 @@ struct ctl {
 	struct otp_store *st;
 	struct otp_seal_key key;
 	int key_loaded;
+	int config_rc;        /* check: the configuration's load result, and */
+	char config_err[512]; /* its detail (other verbs stop on an error) */
 };
 
 struct verb {
@@ -158,5 +160,8 @@ int cmd_backup(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
 int cmd_rekey(struct ctl *c, int argc, char **argv);
 int cmd_restore(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+int cmd_metrics(struct ctl *c, int argc, char **argv);
+int cmd_check(struct ctl *c, int argc, char **argv);
 
 #endif

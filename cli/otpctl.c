@@ -62,6 +62,24 @@ static const struct verb verbs[] = {
 	  "  seal_key is. One transaction re-seals every secret; then seal_key is replaced by\n"
 	  "  the new key (a NEWKEY made here is moved, one given is left in place).",
 	  "re-seal every secret under a new seal key (file NEWKEY, made if missing)" },
+	{ "stats", 0, cmd_stats, "[--since T]",
+	  "users, devices, logins by outcome and service, success rate, lockouts, top failing\n"
+	  "  sources and users (T: as for audit; default 24h)" },
+	{ "metrics", 0, cmd_metrics,
+	  "[--textfile DIR] [--state FILE]\n"
+	  "  Counters come from the audit trail, read on from where the last run stopped\n"
+	  "  (the state: DIR/pam_otp.state with --textfile, else --state FILE; without\n"
+	  "  either, the whole trail is read and nothing is kept). --textfile writes\n"
+	  "  DIR/pam_otp.prom atomically (0644) for node_exporter's textfile collector.",
+	  "Prometheus metrics: logins, lockouts, users, devices, store size" },
+	{ "check", 0, cmd_check,
+	  "[--module PATH]\n"
+	  "  One line per problem; exit 0 ok, 1 warning, 2 critical, 3 unknown (usage, not\n"
+	  "  root). Checks the configuration, the seal key (mode, matches the store), the\n"
+	  "  store (opens, schema), map and disk use (warning at 80%, critical at 95%),\n"
+	  "  the audit trail (takes a record), and the module file (--module, else the\n"
+	  "  PAM directories).",
+	  "health check for monitoring: exit 0 ok, 1 warning, 2 critical" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -101,10 +119,17 @@ static int run_verb(struct ctl *c, const struct verb *v, int argc, char **argv)
 	if (v->writes && geteuid() != 0)
 		return ctl_fail(c, EX_PERM, "must be run as root");
 	rc = otp_config_load(c->config_path, NULL, 0, &c->cfg);
-	if (rc == OTP_ENOTFOUND && strcmp(v->name, "init") == 0)
+	if (rc == OTP_ENOTFOUND && strcmp(v->name, "init") == 0) {
 		otp_config_defaults(&c->cfg);
-	else if (rc != OTP_OK)
+	} else if (rc != OTP_OK && strcmp(v->name, "check") == 0) {
+		/* check reports a bad configuration as one of its problems */
+		c->config_rc = rc;
+		snprintf(c->config_err, sizeof(c->config_err), "%s",
+			 otp_errdetail()[0] ? otp_errdetail() : otp_strerror(rc));
+		return v->run(c, argc, argv);
+	} else if (rc != OTP_OK) {
 		return ctl_setup_err(c, rc, "configuration");
+	}
 	ctl_who_host(c->cfg.host_name);
 	return v->run(c, argc, argv);
 }
