@@ -81,6 +81,16 @@ static const char *detail(int rc)
 	return otp_errdetail()[0] != '\0' ? otp_errdetail() : otp_strerror(rc);
 }
 
+/* "WHAT PATH: detail", or "WHAT: detail" when the detail names the path. */
+static void problem_at(struct checks *k, const char *check, const char *what, const char *path,
+		       const char *text)
+{
+	if (strstr(text, path) != NULL)
+		problem(k, SEV_CRITICAL, check, "%s: %s", what, text);
+	else
+		problem(k, SEV_CRITICAL, check, "%s %s: %s", what, path, text);
+}
+
 static void check_ratio(struct checks *k, const char *check, const char *what, double ratio)
 {
 	if (ratio >= CRIT_RATIO)
@@ -234,7 +244,7 @@ static void check_module(struct checks *k)
 	}
 	rc = otp_open_checked(k->module_path, O_RDONLY, OTP_FORBID_CONFIG, &fd);
 	if (rc != OTP_OK) {
-		problem(k, SEV_CRITICAL, "module", "module %s: %s", k->module_path, detail(rc));
+		problem_at(k, "module", "module", k->module_path, detail(rc));
 		k->module_path[0] = '\0';
 		return;
 	}
@@ -247,19 +257,17 @@ static void run_checks(struct ctl *c, struct checks *k)
 	int krc = otp_seal_key_load(c->cfg.seal_key, &key), rc;
 
 	if (krc != OTP_OK)
-		problem(k, SEV_CRITICAL, "seal_key", "seal key %s: %s", c->cfg.seal_key,
-			detail(krc));
+		problem_at(k, "seal_key", "seal key", c->cfg.seal_key, detail(krc));
 	rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
 	if (rc != OTP_OK) {
-		problem(k, SEV_CRITICAL, "store", "store %s: %s", c->cfg.store, detail(rc));
+		problem_at(k, "store", "store", c->cfg.store, detail(rc));
 	} else {
 		k->have_store = 1;
 		if (krc == OTP_OK) {
 			rc = otp_store_key_check(c->st, &key, 0);
 			k->key_ok = rc == OTP_OK;
 			if (rc != OTP_OK)
-				problem(k, SEV_CRITICAL, "seal_key", "seal key %s: %s",
-					c->cfg.seal_key, detail(rc));
+				problem_at(k, "seal_key", "seal key", c->cfg.seal_key, detail(rc));
 		}
 		check_room(k, c->st);
 		otp_store_close(c->st);  /* the write check opens its own, in a child */
@@ -333,8 +341,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	if (geteuid() != 0)
 		return ctl_fail(c, EX_UNKNOWN, "must be run as root");
 	if (c->config_rc != OTP_OK) {  /* nothing else is known without it */
-		problem(&k, SEV_CRITICAL, "config", "configuration %s: %s", c->config_path,
-			c->config_err);
+		problem_at(&k, "config", "configuration", c->config_path, c->config_err);
 		check_module(&k);
 	} else {
 		run_checks(c, &k);

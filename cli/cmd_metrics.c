@@ -239,8 +239,9 @@ static int collect(struct ctl *c, struct mrun *m)
 	return 0;
 }
 
-/* The text format, or the JSON samples, to stdout or the textfile. */
-static int output(struct ctl *c, struct mrun *m)
+/* The text format to the textfile or stdout, and with --json the samples
+ * on stdout (unless print is 0: an error was printed there already). */
+static int output(struct ctl *c, struct mrun *m, int print)
 {
 	struct expo e = { NULL, NULL, 0 };
 	char path[PATH_MAX + sizeof(PROM_FILE) + 1], *buf = NULL;
@@ -263,7 +264,7 @@ static int output(struct ctl *c, struct mrun *m)
 		rc = outfile_replace(c, m->tfd, PROM_FILE, path, 0644, buf, n);
 	else if (rc == 0 && !c->json && (fwrite(buf, 1, n, stdout) != n || fflush(stdout) != 0))
 		rc = ctl_fail(c, EX_STORE, "cannot write the output");
-	if (rc == 0 && c->json)
+	if (rc == 0 && c->json && print)
 		rc = ctl_json_print(m->textfile ? json_pack("{s:s,s:o}", "textfile", path,
 							    "metrics", e.json) :
 					 json_pack("{s:o}", "metrics", e.json));
@@ -290,7 +291,7 @@ static int run(struct ctl *c, struct mrun *m, int argc, char **argv)
 	 * so far and pam_otp_store_up 0, for an alert to fire on. */
 	if (rc != 0 && m->textfile == NULL)
 		return rc;
-	out = output(c, m);
+	out = output(c, m, rc == 0);
 	return rc != 0 ? rc : out;
 }
 
