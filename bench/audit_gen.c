@@ -4,7 +4,7 @@
  * trail (docs: the README's Monitoring section). Not part of the build:
  *   cc -O2 -Icommon -o audit_gen bench/audit_gen.c build/libotp.a \
  *      $(pkg-config --libs libcrypto lmdb libconfuse jansson) -lcrypt
- *   audit_gen CONF N DAYS    N records spread over the last DAYS days
+ *   audit_gen CONF N DAYS    N records spread over the last DAYS days (0: all now)
  * Events: 70% auth_success, 20% auth_failure, 3% replay, 3% locked,
  * 2% trusted_network, 1% recovery_used, 1% lockout, over 3 services and
  * 1000 remote hosts; and one summary record (unknown names) a minute for
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc != 4 || (n = strtoul(argv[2], NULL, 10)) == 0 ||
-	    otp_parse_u64(argv[3], 1, 3650, &days) != OTP_OK) {
+	    otp_parse_u64(argv[3], 0, 3650, &days) != OTP_OK) {
 		fprintf(stderr, "usage: audit_gen CONF N DAYS\n");
 		return 1;
 	}
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 		rc = otp_store_open(cfg.store, cfg.map_size_mb, 0, &st);
 	for (unsigned long i = 0; rc == OTP_OK && i < n; i += BATCH)
 		rc = batch(st, i, i + BATCH < n ? i + BATCH : n, n, now - days * 86400, days * 86400);
-	if (rc == OTP_OK)
+	if (rc == OTP_OK && days > 0)
 		rc = summaries(st, now);
 	otp_store_close(st);
 	if (rc != OTP_OK)

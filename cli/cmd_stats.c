@@ -137,7 +137,8 @@ static void print_text(const char *since_arg, const struct window *w)
 	       (unsigned long long)c->users_locked);
 	text_devices(c);
 	if (c->recovery_known)
-		printf("recovery     fewest codes left %llu, %llu users with none left\n",
+		printf("recovery     fewest codes left %llu (of users with an active device); "
+		       "users with none left: %llu\n",
 		       (unsigned long long)c->recovery_left_min,
 		       (unsigned long long)c->users_no_recovery);
 	printf("\nlogins from %s to %s (--since %s):\n  %-16s", ctl_time(w->since, t1, sizeof(t1)),
