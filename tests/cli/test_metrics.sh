@@ -105,35 +105,41 @@ stop_exporter
 
 # pruning, in a store of its own: records older than retention_days go as
 # new ones come; the counters keep what they counted
-mkdir -m 0700 "$WORK/p"
-sed -e "s|$WORK/store|$WORK/p/store|" "$CONF" > "$WORK/p.conf"
-pctl() { "$OTPCTL" --config "$WORK/p.conf" "$@"; }
-ago() { env LD_PRELOAD="$FAKELIB" FAKETIME=-3d "$@"; }  # 3 days ago
-pctl init >/dev/null
-pctl enroll bob --type hotp --secret $b32 --no-confirm --qr none --force >/dev/null 2>&1
-echo "auth required $MODULE config=$WORK/p.conf nodelay" > "$WORK/svc/otp-p"
-plogin() {  # plogin CODE [FAKETIME]
-	local preload=${TEST_PRELOAD:-libpam_wrapper.so}
-	[ -n "${2:-}" ] && preload="$preload:$FAKELIB"
-	echo "$1" | env LD_PRELOAD="$preload" ${2:+FAKETIME="$2"} PAM_WRAPPER=1 \
-		PAM_WRAPPER_SERVICE_DIR="$WORK/svc" pamtester otp-p bob authenticate >/dev/null 2>&1
-}
-P='service="otp-p"'
-plogin "$(hotp 0)" -3d
-plogin "$(hotp 1)" -3d
-ago "$OTPCTL" --config "$WORK/p.conf" metrics --state "$WORK/p/metrics.state" > "$WORK/p1"
-expect "pruning: two logins 3 days ago are counted then" "$WORK/p1" \
-	"pam_otp_logins_total{result=\"success\",$P}" 2
-plogin "$(hotp 2)"
-pctl audit --until 2d --format csv > "$WORK/old.csv"
-if [ "$(wc -l < "$WORK/old.csv")" -eq 1 ]; then ok "  a login now prunes them from the trail"
-else not_ok "  a login now prunes them from the trail"; sed 's/^/#   /' "$WORK/old.csv"; fi
-pctl metrics --state "$WORK/p/metrics.state" > "$WORK/p2"
-expect "  the counter still has them, and the new one" "$WORK/p2" \
-	"pam_otp_logins_total{result=\"success\",$P}" 3
-pctl metrics > "$WORK/p3"
-expect "  (a run without a state counts only what the trail holds)" "$WORK/p3" \
-	"pam_otp_logins_total{result=\"success\",$P}" 1
+# (faketime dates the old logins; it cannot run beside the sanitizers,
+# and the unit tests of auditscan cover pruning there)
+if [ -n "$FAKELIB" ] && [[ ${TEST_PRELOAD:-} != *asan* ]]; then
+	mkdir -m 0700 "$WORK/p"
+	sed -e "s|$WORK/store|$WORK/p/store|" "$CONF" > "$WORK/p.conf"
+	pctl() { "$OTPCTL" --config "$WORK/p.conf" "$@"; }
+	ago() { env LD_PRELOAD="$FAKELIB" FAKETIME=-3d "$@"; }  # 3 days ago
+	pctl init >/dev/null
+	pctl enroll bob --type hotp --secret $b32 --no-confirm --qr none --force >/dev/null 2>&1
+	echo "auth required $MODULE config=$WORK/p.conf nodelay" > "$WORK/svc/otp-p"
+	plogin() {  # plogin CODE [FAKETIME]
+		local preload=${TEST_PRELOAD:-libpam_wrapper.so}
+		[ -n "${2:-}" ] && preload="$preload:$FAKELIB"
+		echo "$1" | env LD_PRELOAD="$preload" ${2:+FAKETIME="$2"} PAM_WRAPPER=1 \
+			PAM_WRAPPER_SERVICE_DIR="$WORK/svc" pamtester otp-p bob authenticate >/dev/null 2>&1
+	}
+	P='service="otp-p"'
+	plogin "$(hotp 0)" -3d
+	plogin "$(hotp 1)" -3d
+	ago "$OTPCTL" --config "$WORK/p.conf" metrics --state "$WORK/p/metrics.state" > "$WORK/p1"
+	expect "pruning: two logins 3 days ago are counted then" "$WORK/p1" \
+		"pam_otp_logins_total{result=\"success\",$P}" 2
+	plogin "$(hotp 2)"
+	pctl audit --until 2d --format csv > "$WORK/old.csv"
+	if [ "$(wc -l < "$WORK/old.csv")" -eq 1 ]; then ok "  a login now prunes them from the trail"
+	else not_ok "  a login now prunes them from the trail"; sed 's/^/#   /' "$WORK/old.csv"; fi
+	pctl metrics --state "$WORK/p/metrics.state" > "$WORK/p2"
+	expect "  the counter still has them, and the new one" "$WORK/p2" \
+		"pam_otp_logins_total{result=\"success\",$P}" 3
+	pctl metrics > "$WORK/p3"
+	expect "  (a run without a state counts only what the trail holds)" "$WORK/p3" \
+		"pam_otp_logins_total{result=\"success\",$P}" 1
+else
+	ok "# skip: pruning with dated logins needs faketime, without sanitizers"
+fi
 
 # the state file: refused when unsafe or broken, never silently reset
 chmod 0644 "$WORK/tf/pam_otp.state"
