@@ -66,9 +66,11 @@ struct otp_tally {
 void otp_tally_init(struct otp_tally *t);
 
 /*
- * otp_tally_service - the entry of t for service name (cut to
- * OTP_TALLY_SERVICE_MAX bytes; "" is OTP_TALLY_NONE), made when new, or
+ * otp_tally_service - the entry of t for service name, made when new, or
  * the OTP_TALLY_OTHER entry once OTP_TALLY_SERVICES are taken. Never NULL.
+ * The entry's name is name made printable (otp_text_show: valid UTF-8, no
+ * control character) and cut at a character boundary to
+ * OTP_TALLY_SERVICE_MAX bytes; "" is OTP_TALLY_NONE.
  */
 struct otp_tally_service *otp_tally_service(struct otp_tally *t, const char *name);
 
