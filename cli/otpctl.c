@@ -62,9 +62,12 @@ static const struct verb verbs[] = {
 	  "  seal_key is. One transaction re-seals every secret; then seal_key is replaced by\n"
 	  "  the new key (a NEWKEY made here is moved, one given is left in place).",
 	  "re-seal every secret under a new seal key (file NEWKEY, made if missing)" },
-	{ "stats", 0, cmd_stats, "[--since T]",
-	  "users, devices, logins by outcome and service, success rate, lockouts, top failing\n"
-	  "  sources and users (T: as for audit; default 24h)" },
+	{ "stats", 0, cmd_stats,
+	  "[--since T]\n"
+	  "  Users and devices now; over the window (T as for audit; default 24h) logins by\n"
+	  "  outcome and service, success rate, lockouts, recovery codes used, and the\n"
+	  "  remote hosts and users with the most failures.",
+	  "users, devices, logins by outcome, success rate, lockouts, top failing sources" },
 	{ "metrics", 0, cmd_metrics,
 	  "[--textfile DIR] [--state FILE]\n"
 	  "  Counters come from the audit trail, read on from where the last run stopped\n"
