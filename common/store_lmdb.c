@@ -136,6 +136,22 @@ static int check_dir(const char *dir, int create, int *dfd)
 }
 
 /*
+ * LMDB opens its lock file and meta descriptor close-on-exec, but not the
+ * data file's main descriptor: a handle kept open in a PAM host would hand
+ * the store, open for writing, to every program the host execs.
+ */
+static int data_fd_cloexec(struct lmdb_store *s)
+{
+	int fd, fl;
+
+	if (mdb_env_get_fd(s->env, &fd) != 0 || (fl = fcntl(fd, F_GETFD)) < 0 ||
+	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) != 0)
+		return otp_seterr(OTP_EIO, "%s: cannot make the data file close-on-exec",
+				  s->base.name);
+	return OTP_OK;
+}
+
+/*
  * LMDB opens dir/data.mdb by path: refuse unless that is the data.mdb of
  * the directory checked through dfd (a directory swapped in between would
  * bring its own records, e.g. recovery codes already used).
@@ -318,6 +334,8 @@ static int lmdb_open(const char *dir, unsigned map_mb, int flags, struct otp_sto
 		mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
 	if (rc == OTP_OK)
 		rc = mrc ? lmdb_err(mrc, dir) : same_env(s, dfd);
+	if (rc == OTP_OK)
+		rc = data_fd_cloexec(s);
 	close(dfd);
 	/* free the reader slots of processes that died (kill -9) */
 	if (rc == OTP_OK && (mrc = mdb_reader_check(s->env, NULL)) != 0)

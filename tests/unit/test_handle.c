@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -319,6 +320,39 @@ static void fork_gets_a_fresh_handle(void **state)
 	otp_handle_release(&h);
 }
 
+/* A host that execs a program must not hand it the store it keeps open. */
+static void store_not_inherited_by_exec(void **state)
+{
+	struct fx *f = *state;
+	struct otp_handle h;
+	char link[300], target[256];
+	unsigned seen = 0;
+	struct dirent *e;
+	DIR *d;
+
+	acquire(f->conf, &h);
+	d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		ssize_t n;
+		int fd = atoi(e->d_name);
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, f->store, strlen(f->store)) != 0)
+			continue;
+		seen++;
+		if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			fail_msg("%s open without close-on-exec", target);
+	}
+	closedir(d);
+	assert_true(seen >= 2);  /* data.mdb and lock.mdb at least */
+	otp_handle_release(&h);
+}
+
 struct loop {
 	const struct fx *f;
 	int failures;
@@ -372,6 +406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replaced_store_opened_anew, setup, teardown),
 		cmocka_unit_test_setup_teardown(data_file_swapped_under_a_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(fork_gets_a_fresh_handle, setup, teardown),
+		cmocka_unit_test_setup_teardown(store_not_inherited_by_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(threads_share_it, setup, teardown),
 	};
 
