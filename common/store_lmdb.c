@@ -340,7 +340,8 @@ static int lmdb_open(const char *dir, unsigned map_mb, int flags, struct otp_sto
 	/* free the reader slots of processes that died (kill -9) */
 	if (rc == OTP_OK && (mrc = mdb_reader_check(s->env, NULL)) != 0)
 		rc = lmdb_err(mrc, dir);
-	s->tended = otp_now();
+	if (rc == OTP_OK)
+		s->tended = otp_now();
 	if (rc == OTP_OK && needs_room(s))
 		rc = grow_map(s);
 	if (rc == OTP_OK)

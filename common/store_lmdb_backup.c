@@ -14,11 +14,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mdb_env_copyfd2 copies in one read transaction: logins go on. */
+/* mdb_env_copyfd2 copies in one read transaction: logins go on. Like
+ * any transaction of a shared handle it holds the map lock shared. */
 int lmdb_backup(struct otp_store *st, int fd)
 {
-	int mrc = mdb_env_copyfd2(lmdb_of(st)->env, fd, MDB_CP_COMPACT);
+	struct lmdb_store *s = lmdb_of(st);
+	int mrc;
 
+	pthread_rwlock_rdlock(&s->maplock);
+	mrc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&s->maplock);
 	return mrc ? otp_seterr(OTP_ESTORE, "%s", lmdb_text(mrc)) : OTP_OK;
 }
 
