@@ -31,10 +31,13 @@ else ifeq ($(SANITIZE),thread)
 # above all. Any report ends the process with status 66, which fails its
 # suite; tests/tsan.supp names what is not ours (glibc's loader). libtsan
 # must come first in a preload list (before pam_wrapper); uninstrumented
-# hosts (pamtester) get it preloaded the same way.
+# hosts (pamtester) get it preloaded the same way. pam_wrapper 1.1.4 turns
+# its RTLD_DEEPBIND off (which no sanitizer allows) only for libasan in
+# LD_PRELOAD or UID_WRAPPER_DISABLE_DEEPBIND (sic). TSan intercepts crypt_r
+# as ASan does: libcrypt is preloaded for the same reason (above).
 TSAN_RT := $(shell $(CC) -print-file-name=libtsan.so)
-PRELOAD := $(TSAN_RT):libpam_wrapper.so
-SAN_ENV := PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+PRELOAD := $(TSAN_RT):libpam_wrapper.so:libcrypt.so.1
+SAN_ENV := PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1 \
            TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp
 RUN_ENV := OTP_SKIP_E2E=1
 else
