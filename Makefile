@@ -1,6 +1,7 @@
 # pam_otp - plain GNU make + pkg-config.
 #   make            build pam_module/pam_otp.so and cli/otpctl
-#   make check      unit, CLI and PAM-stack tests (SANITIZE=1: ASan+UBSan)
+#   make check      unit, CLI and PAM-stack tests (SANITIZE=1: ASan+UBSan;
+#                   SANITIZE=thread: ThreadSanitizer, in build-tsan/)
 #   make demo       enroll a user in a private store and log in through PAM
 #   make install    DESTDIR/PREFIX aware
 
@@ -32,6 +33,12 @@ ifeq ($(SANITIZE),1)
 ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=address,undefined
 BUILD := build-san
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: the module, otpctl, libotp and every test program are
+# instrumented; a data race in any of them fails the run (tests/tests.mk).
+ALL_CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=thread
+BUILD := build-tsan
 else
 BUILD := build
 endif
@@ -104,7 +111,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/otpctl
 
 clean:
-	rm -rf build build-san $(MODULE) $(CLI) tests/unit/run_* tests/pam/pamtest_driver
+	rm -rf build build-san build-tsan $(MODULE) $(CLI) tests/unit/run_* tests/pam/pamtest_driver
 
 # Debian packages, built in a scratch copy; the results land in dist/.
 .PHONY: deb

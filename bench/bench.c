@@ -7,12 +7,16 @@
  *       "SERVICE ok fail median_us p90_us" for each
  *   bench parallel SERVICE N U R START P   P processes, each R logins on
  *       its own U/P users; prints "logins failed seconds logins_per_s"
+ *   bench threads SERVICE N U R START T   the same with T threads of one
+ *       process (a threaded PAM host: the module loaded once, its store
+ *       handle shared); prints "logins failed seconds logins_per_s"
  *   bench lmdb DIR R     R bare LMDB write transactions (one put, fsync'd
  *       commit): the floor for a durable login; prints "median_us p90_us"
  * Codes are computed in process (OpenSSL HMAC), outside the timed region.
  */
 #include <lmdb.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <security/pam_appl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,16 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static char answer[16];
-
 static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));
 
-	(void)data;
 	for (int i = 0; i < n; i++) {
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(answer);
+			r[i].resp = strdup(data);
 	}
 	*resp = r;
 	return PAM_SUCCESS;
@@ -70,9 +71,9 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int one_login(const char *service, const char *user)
+static int one_login(const char *service, const char *user, char *answer)
 {
-	struct pam_conv c = { conv, NULL };
+	struct pam_conv c = { conv, answer };
 	pam_handle_t *h = NULL;
 	int rc;
 
@@ -87,7 +88,7 @@ static int one_login(const char *service, const char *user)
 static int run(const char *service, long n, long u, long r0, long count, long start,
 	       long ustep0, long ustride, double *lat)
 {
-	char user[32];
+	char user[32], answer[16];
 	int fail = 0;
 
 	for (long r = r0; r < r0 + count; r++) {
@@ -97,7 +98,7 @@ static int run(const char *service, long n, long u, long r0, long count, long st
 		snprintf(user, sizeof(user), "u%07ld", k * (n / (u * ustride)));
 		hotp((uint64_t)(start + r / u), answer);
 		t = now_us();
-		fail += one_login(service, user) != 0;
+		fail += one_login(service, user, answer) != 0;
 		if (lat != NULL)
 			lat[r - r0] = now_us() - t;
 	}
@@ -167,6 +168,51 @@ static int cmd_parallel(char **a)
 	return 0;
 }
 
+struct worker {
+	const char *service;
+	long n, u, r, start, i, p;
+	int fail;
+	pthread_t id;
+};
+
+static void *worker(void *arg)
+{
+	struct worker *w = arg;
+
+	/* as a process of cmd_parallel: users i, i+p, i+2p, ... of the u */
+	w->fail = run(w->service, w->n, w->u / w->p, 0, w->r, w->start, w->i, w->p, NULL);
+	return NULL;
+}
+
+static int cmd_threads(char **a)
+{
+	long p = atol(a[5]);
+	struct worker *w = calloc((size_t)(p > 0 ? p : 1), sizeof(*w));
+	int fail = 0;
+	double t;
+
+	if (w == NULL || p < 1)
+		return 2;
+	/* one login first (a name no store knows): the module loaded and its
+	 * store open, as in a host that has been running for a while */
+	(void)one_login(a[0], "bench-warm-up", "000000");
+	t = now_us();
+	for (long i = 0; i < p; i++) {
+		w[i] = (struct worker){ a[0], atol(a[1]), atol(a[2]), atol(a[3]), atol(a[4]), i, p,
+					0, 0 };
+		if (pthread_create(&w[i].id, NULL, worker, &w[i]) != 0)
+			return 2;
+	}
+	for (long i = 0; i < p; i++) {
+		pthread_join(w[i].id, NULL);
+		fail += w[i].fail;
+	}
+	t = (now_us() - t) / 1e6;
+	printf("%ld %d %.3f %.0f\n", p * w[0].r, fail, t, (double)(p * w[0].r) / t);
+	free(w);
+	return 0;
+}
+
 static int cmd_lmdb(char **a)
 {
 	long r = atol(a[1]);
@@ -205,9 +251,11 @@ int main(int argc, char **argv)
 		return cmd_login(argc - 2, argv + 2);
 	if (argc == 8 && strcmp(argv[1], "parallel") == 0)
 		return cmd_parallel(argv + 2);
+	if (argc == 8 && strcmp(argv[1], "threads") == 0)
+		return cmd_threads(argv + 2);
 	if (argc == 4 && strcmp(argv[1], "lmdb") == 0)
 		return cmd_lmdb(argv + 2);
 	fprintf(stderr, "usage: bench login N U SERVICE:START:R... | parallel SERVICE N U R START P"
-		" | lmdb DIR R\n");
+		" | threads SERVICE N U R START T | lmdb DIR R\n");
 	return 2;
 }

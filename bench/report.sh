@@ -11,6 +11,10 @@ echo; echo "Bare LMDB write transaction with fsync on the same disk (the floor),
 col < "$res/floor.csv"
 echo; echo "Parallel login loops:"
 col < "$res/parallel.csv"
+if [ -s "$res/threads.csv" ]; then
+	echo; echo "Threaded host (threads of one process looping logins):"
+	col < "$res/threads.csv"
+fi
 echo; echo "Store size, import and audit dump:"
 col < "$res/size.csv"
 echo; echo "Overhead ratios (module overhead / pam_otp overhead), and pam_otp's growth from the smallest size:"

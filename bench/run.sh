@@ -23,7 +23,7 @@ work=$(mktemp -d /var/tmp/pam_otp-bench-XXXXXX)
 res="$top/bench/results"
 mkdir -p "$res"
 trap 'rm -rf "$work"; rm -f /etc/pam.d/pam-otp-bench-*' EXIT
-cc -O2 -o "$work/bench" bench/bench.c -lpam -llmdb -lcrypto
+cc -O2 -o "$work/bench" bench/bench.c -lpam -llmdb -lcrypto -lpthread
 cc -O2 -shared -fPIC -o "$work/warm.so" bench/warm.c -lcrypto
 B="$work/bench"
 hex=3132333435363738393031323334353637383930
@@ -122,7 +122,19 @@ parallel() {  # parallel N U: P concurrent login loops
 echo "module,users,host,median_ms,overhead_ms" > "$res/proc.csv"
 echo "module,users,ok,fail,median_us,p90_us" > "$res/inproc.csv"
 echo "module,users,procs,logins,failed,seconds,logins_per_s" > "$res/parallel.csv"
+echo "module,users,threads,logins,failed,seconds,logins_per_s" > "$res/threads.csv"
 echo "users,import_s,store_bytes,bytes_per_user,audit_dump_s" > "$res/size.csv"
+threaded() {  # threaded N U: T threads of one process looping logins (a threaded host)
+	local n=$1 u=$2 m t out
+	for m in otp permit; do  # pam_oath and google-authenticator keep no thread-safe state
+		for t in 1 2 4 8; do
+			out=$("$B" threads "pam-otp-bench-$m" "$n" "$u" "$PAR_R" "${next[$m]}" "$t")
+			next[$m]=$(( ${next[$m]} + PAR_R / (u / t) ))
+			echo "$m,$n,$t,$out" | tr ' ' ',' >> "$res/threads.csv"
+		done
+	done
+}
+
 : > "$work/failures"
 for n in $SIZES; do
 	echo "== $n users"
@@ -132,6 +144,7 @@ for n in $SIZES; do
 	proc_level "$n" "$u" warm
 	in_process "$n" "$u"
 	parallel "$n" "$u"
+	threaded "$n" "$u"
 	t0=$EPOCHREALTIME
 	cli/otpctl --config "$work/$n/otp.conf" audit --format csv > /dev/null
 	dump_s=$(echo "$EPOCHREALTIME - $t0" | bc)

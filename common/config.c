@@ -5,9 +5,40 @@
 
 #include <confuse.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * libconfuse's scanner (flex) keeps global state: two parses at once in
+ * one process crash it (threaded PAM hosts call pam_authenticate from
+ * many threads). Every libconfuse call runs under this one lock, and
+ * pthread_atfork keeps it usable in a child forked while a thread held it.
+ */
+static pthread_mutex_t confuse_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t confuse_once = PTHREAD_ONCE_INIT;
+
+static void confuse_prepare(void)
+{
+	pthread_mutex_lock(&confuse_lock);
+}
+
+static void confuse_resume(void)
+{
+	pthread_mutex_unlock(&confuse_lock);
+}
+
+static void confuse_atfork(void)
+{
+	(void)pthread_atfork(confuse_prepare, confuse_resume, confuse_resume);
+}
+
+static void confuse_enter(void)
+{
+	(void)pthread_once(&confuse_once, confuse_atfork);
+	pthread_mutex_lock(&confuse_lock);
+}
 
 /* The name errors are reported against: a file, or "module argument ...". */
 static __thread char cur_source[PATH_MAX + 64];
@@ -387,18 +418,41 @@ static int finish(cfg_t *cfg, int parse_rc, const char *const *ov, unsigned nov,
 
 int otp_config_parse_text(const char *text, const char *name, struct otp_config *c)
 {
-	cfg_t *cfg = new_cfg(name);
+	cfg_t *cfg;
+	int rc;
 
 	otp_config_defaults(c);
-	if (cfg == NULL)
-		return otp_seterr(OTP_ENOMEM, "out of memory");
-	return finish(cfg, cfg_parse_buf(cfg, text), NULL, 0, c);
+	confuse_enter();
+	cfg = new_cfg(name);
+	rc = cfg ? finish(cfg, cfg_parse_buf(cfg, text), NULL, 0, c) :
+		   otp_seterr(OTP_ENOMEM, "out of memory");
+	pthread_mutex_unlock(&confuse_lock);
+	return rc;
 }
 
-int otp_config_load(const char *path, const char *const *overrides,
-		    unsigned noverrides, struct otp_config *c)
+/* Parse the open file fp (closed here), under the libconfuse lock. */
+static int parse_file(FILE *fp, const char *path, const char *const *overrides,
+		      unsigned noverrides, struct otp_config *c)
 {
 	cfg_t *cfg;
+	int rc;
+
+	confuse_enter();
+	cfg = new_cfg(path);
+	if (cfg == NULL) {
+		rc = otp_seterr(OTP_ENOMEM, "out of memory");
+	} else {
+		rc = cfg_parse_fp(cfg, fp);
+		rc = finish(cfg, rc, overrides, noverrides, c);
+	}
+	pthread_mutex_unlock(&confuse_lock);
+	fclose(fp);
+	return rc;
+}
+
+int otp_config_load_id(const char *path, const char *const *overrides,
+		       unsigned noverrides, struct otp_config *c, struct otp_file_id *id)
+{
 	FILE *fp;
 	int fd, rc;
 
@@ -406,19 +460,23 @@ int otp_config_load(const char *path, const char *const *overrides,
 	rc = otp_open_checked(path, O_RDONLY, OTP_FORBID_CONFIG, &fd);
 	if (rc != OTP_OK)
 		return rc;
+	if (id != NULL && (rc = otp_file_id_of(fd, path, id)) != OTP_OK) {
+		close(fd);
+		return rc;
+	}
 	fp = fdopen(fd, "r");
-	cfg = fp ? new_cfg(path) : NULL;
-	if (cfg == NULL) {
-		if (fp)
-			fclose(fp);
-		else
-			close(fd);
+	if (fp == NULL) {
+		close(fd);
 		return otp_seterr(OTP_ENOMEM, "out of memory");
 	}
-	rc = cfg_parse_fp(cfg, fp);
-	fclose(fp);
-	rc = finish(cfg, rc, overrides, noverrides, c);
+	rc = parse_file(fp, path, overrides, noverrides, c);
 	if (rc == OTP_OK)
 		snprintf(c->path, sizeof(c->path), "%s", path);
 	return rc;
+}
+
+int otp_config_load(const char *path, const char *const *overrides,
+		    unsigned noverrides, struct otp_config *c)
+{
+	return otp_config_load_id(path, overrides, noverrides, c, NULL);
 }

@@ -56,6 +56,9 @@ void otp_config_defaults(struct otp_config *c);
  * overrides: noverrides strings "key=value" (module arguments), where key
  *            is a top-level key or "section.key" (e.g. "totp.window=2");
  *            they win over the file.
+ * Safe in threads: libconfuse keeps global scanner state, so parses (of
+ * files and of text) run one at a time in a process, under one lock that
+ * pthread_atfork keeps usable in a forked child.
  * Returns OTP_OK; OTP_ENOTFOUND (no file); OTP_EPERM (unsafe file);
  * OTP_ECONFIG for a syntax error, an unknown key or an out-of-range value,
  * with a detail of the form "FILE:LINE: problem" (or "module argument
@@ -63,6 +66,17 @@ void otp_config_defaults(struct otp_config *c);
  */
 int otp_config_load(const char *path, const char *const *overrides,
 		    unsigned noverrides, struct otp_config *c);
+
+struct otp_file_id;  /* fileck.h */
+
+/*
+ * otp_config_load_id - otp_config_load, and *id (unless NULL) gets the
+ * identity of the file that was parsed (fileck.h), for a caller that keeps
+ * the result and reloads it when the file changes.
+ * Returns as otp_config_load.
+ */
+int otp_config_load_id(const char *path, const char *const *overrides,
+		       unsigned noverrides, struct otp_config *c, struct otp_file_id *id);
 
 /*
  * otp_config_parse_text - the same rules on text in memory; name is used

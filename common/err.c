@@ -2,8 +2,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
+/* Per thread: a PAM host may run logins in many threads at once. */
 static __thread char detail[512];
+static __thread char errtext[128];
 
 const char *otp_strerror(int err)
 {
@@ -50,4 +53,10 @@ int otp_seterr(int err, const char *fmt, ...)
 void otp_clearerr(void)
 {
 	detail[0] = '\0';
+}
+
+const char *otp_syserr(int e)
+{
+	/* the GNU strerror_r: returns the text, in errtext or a static one */
+	return strerror_r(e, errtext, sizeof(errtext));
 }

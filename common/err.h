@@ -59,4 +59,12 @@ int otp_seterr(int err, const char *fmt, ...)
 /* otp_clearerr - forget the recorded detail. */
 void otp_clearerr(void);
 
+/*
+ * otp_syserr - the text of errno value e, as strerror gives it, but safe
+ * in threads (glibc documents strerror as not thread-safe): a
+ * thread-local string, valid until the next otp_syserr call in the same
+ * thread. Never NULL.
+ */
+const char *otp_syserr(int e);
+
 #endif

@@ -32,7 +32,7 @@ static int check_dir(int fd, const char *path)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 	if (!S_ISDIR(st.st_mode))
 		return otp_seterr(OTP_EPERM, "%s: not a directory", path);
 	if (st.st_uid != 0 && st.st_uid != geteuid())
@@ -48,7 +48,7 @@ static int start_at_root(struct walk *w)
 	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return otp_seterr(OTP_EIO, "/: %s", strerror(errno));
+		return otp_seterr(OTP_EIO, "/: %s", otp_syserr(errno));
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = fd;
@@ -95,7 +95,7 @@ static int follow(struct walk *w, const struct stat *st)
 		return otp_seterr(OTP_ETOOLONG, "%s: too many levels of symlinks", w->next);
 	got = readlinkat(w->fd, w->name, w->link, sizeof(w->link));
 	if (got <= 0)
-		return otp_seterr(OTP_EIO, "%s: %s", w->next, got < 0 ? strerror(errno) : "empty symlink");
+		return otp_seterr(OTP_EIO, "%s: %s", w->next, got < 0 ? otp_syserr(errno) : "empty symlink");
 	if ((size_t)got >= sizeof(w->link))
 		return otp_seterr(OTP_ETOOLONG, "%s: symlink target too long", w->next);
 	w->link[got] = '\0';
@@ -113,7 +113,7 @@ static int stat_error(const char *path, int e)
 		return otp_seterr(OTP_ENOTFOUND, "%s: no such directory", path);
 	if (e == ENOTDIR || e == ELOOP)
 		return otp_seterr(OTP_EPERM, "%s: not a directory", path);
-	return otp_seterr(OTP_EIO, "%s: %s", path, strerror(e));
+	return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(e));
 }
 
 /* Step from w->at into the directory w->name (not the path's last part). */
@@ -181,7 +181,7 @@ static int walk_to_parent(const char *path, struct walk **out)
 	if (path[0] == '/') {
 		n = snprintf(w->todo, sizeof(w->todo), "%s", path);
 	} else if (getcwd(w->at, sizeof(w->at)) == NULL) {
-		rc = otp_seterr(OTP_EIO, "%s: current directory: %s", path, strerror(errno));
+		rc = otp_seterr(OTP_EIO, "%s: current directory: %s", path, otp_syserr(errno));
 		goto out;
 	} else {
 		n = snprintf(w->todo, sizeof(w->todo), "%s/%s", w->at, path);
@@ -214,7 +214,7 @@ int otp_check_fd(int fd, const char *path, int want_dir, mode_t forbid)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
 		return otp_seterr(OTP_EPERM, "%s: not a %s", path,
 				  want_dir ? "directory" : "regular file");
@@ -239,7 +239,7 @@ static int open_error(const struct walk *w, const char *path, int e)
 		return otp_seterr(OTP_EPERM, "%s: is a symlink", path);
 	if (e == ENOTDIR)
 		return otp_seterr(OTP_EPERM, "%s: not a directory", path);
-	return otp_seterr(OTP_EIO, "%s: %s", path, strerror(e));
+	return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(e));
 }
 
 int otp_open_checked(const char *path, int flags, mode_t forbid, int *fd)
@@ -258,7 +258,7 @@ int otp_open_checked(const char *path, int flags, mode_t forbid, int *fd)
 		rc = otp_check_fd(f, path, (flags & O_DIRECTORY) != 0, forbid);
 		if (rc == OTP_OK && (flags & O_NONBLOCK) == 0 &&
 		    fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
-			rc = otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+			rc = otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 		if (rc != OTP_OK)
 			close(f);
 		else
@@ -282,7 +282,7 @@ int otp_create_checked(const char *path, int flags, mode_t mode, int *fd)
 		rc = otp_seterr(OTP_EEXIST, "%s: already exists", path);
 	else if (f < 0)
 		rc = otp_seterr(errno == ENOENT ? OTP_ENOTFOUND : OTP_EIO, "%s: %s", path,
-				strerror(errno));
+				otp_syserr(errno));
 	else
 		*fd = f;
 	walk_free(w);
@@ -299,7 +299,7 @@ int otp_mkdir_checked(const char *path, mode_t mode)
 		return rc;
 	if (mkdirat(w->fd, w->name, mode) != 0 && errno != EEXIST)
 		rc = otp_seterr(errno == ENOENT ? OTP_ENOTFOUND : OTP_EIO, "%s: %s", path,
-				strerror(errno));
+				otp_syserr(errno));
 	walk_free(w);
 	return rc;
 }
@@ -309,9 +309,42 @@ int otp_same_file_at(int dirfd, const char *name, int fd, const char *path)
 	struct stat a, b;
 
 	if (fstat(fd, &b) != 0)
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 	if (fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) != 0 || a.st_dev != b.st_dev ||
 	    a.st_ino != b.st_ino)
 		return otp_seterr(OTP_EPERM, "%s: not the file that was checked", path);
 	return OTP_OK;
+}
+
+int otp_file_id_of(int fd, const char *path, struct otp_file_id *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
+	memset(id, 0, sizeof(*id));
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtime = st.st_mtim;
+	id->ctime = st.st_ctim;
+	return OTP_OK;
+}
+
+int otp_file_id_same(const struct otp_file_id *a, const struct otp_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+int otp_file_check(const char *path, int flags, mode_t forbid, struct otp_file_id *id)
+{
+	int fd, rc = otp_open_checked(path, flags, forbid, &fd);
+
+	if (rc != OTP_OK)
+		return rc;
+	rc = otp_file_id_of(fd, path, id);
+	close(fd);
+	return rc;
 }

@@ -18,6 +18,7 @@
 #define OTP_FILECK_H
 
 #include <sys/types.h>
+#include <time.h>
 
 /* Mode bits that make a file unsafe for each kind of file we read. */
 #define OTP_FORBID_CONFIG  0022   /* config: writable by group/other */
@@ -80,5 +81,34 @@ int otp_check_fd(int fd, const char *path, int want_dir, mode_t forbid);
  * was checked") or name is gone; OTP_EIO when fd cannot be examined.
  */
 int otp_same_file_at(int dirfd, const char *name, int fd, const char *path);
+
+/*
+ * A file's identity and version, to tell whether what was read from it
+ * once is still what it holds: device, inode, size, and the modification
+ * and change times (to the nanosecond; ctime moves with any write, rename
+ * into place, chmod or chown, and cannot be set back by touch).
+ */
+struct otp_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+/* otp_file_id_of - the identity of the file open as fd. Returns OTP_OK or
+ * OTP_EIO (fstat failed; the detail names path). */
+int otp_file_id_of(int fd, const char *path, struct otp_file_id *id);
+
+/* otp_file_id_same - 1 when a and b are the same file in the same version, else 0. */
+int otp_file_id_same(const struct otp_file_id *a, const struct otp_file_id *b);
+
+/*
+ * otp_file_check - open path as otp_open_checked does (every check of it
+ * and of the directories above it), take its identity into *id, and close
+ * it: for a cache that keeps what it read and must notice both a changed
+ * file and one that is no longer safe to read.
+ * Returns as otp_open_checked.
+ */
+int otp_file_check(const char *path, int flags, mode_t forbid, struct otp_file_id *id);
 
 #endif

@@ -31,7 +31,7 @@ static int check_input(int fd, const char *path, const char *owner, off_t max_si
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 	if (!S_ISREG(st.st_mode))
 		return otp_seterr(OTP_EPERM, "%s: not a regular file", path);
 	if (!owner_ok(st.st_uid, owner)) {
@@ -61,11 +61,11 @@ int otp_import_open(const char *path, const char *owner, off_t max_size, int *fd
 			return otp_seterr(OTP_ENOTFOUND, "%s: no such file", path);
 		if (e == ELOOP)
 			return otp_seterr(OTP_EPERM, "%s: is a symlink", path);
-		return otp_seterr(OTP_EIO, "%s: %s", path, strerror(e));
+		return otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(e));
 	}
 	rc = check_input(f, path, owner, max_size);
 	if (rc == OTP_OK && fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
-		rc = otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		rc = otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 	if (rc != OTP_OK) {
 		close(f);
 		return rc;

@@ -17,7 +17,7 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 
-int otp_seal_key_load(const char *path, struct otp_seal_key *key)
+int otp_seal_key_load_id(const char *path, struct otp_seal_key *key, struct otp_file_id *id)
 {
 	struct stat st;
 	ssize_t got;
@@ -31,13 +31,21 @@ int otp_seal_key_load(const char *path, struct otp_seal_key *key)
 		return otp_seterr(OTP_EINVAL, "%s: seal key must be exactly %d bytes", path,
 				  OTP_SEAL_KEY_LEN);
 	}
-	got = read(fd, key->k, OTP_SEAL_KEY_LEN);
+	rc = id != NULL ? otp_file_id_of(fd, path, id) : OTP_OK;
+	got = rc == OTP_OK ? read(fd, key->k, OTP_SEAL_KEY_LEN) : 0;
 	close(fd);
+	if (rc != OTP_OK)
+		return rc;
 	if (got != OTP_SEAL_KEY_LEN) {
 		otp_seal_key_wipe(key);
 		return otp_seterr(OTP_EIO, "%s: short read", path);
 	}
 	return OTP_OK;
+}
+
+int otp_seal_key_load(const char *path, struct otp_seal_key *key)
+{
+	return otp_seal_key_load_id(path, key, NULL);
 }
 
 int otp_seal_key_create(const char *path)
@@ -52,7 +60,7 @@ int otp_seal_key_create(const char *path)
 	if (RAND_bytes(k, sizeof(k)) != 1)
 		rc = otp_seterr(OTP_ECRYPTO, "no randomness for the seal key");
 	else if (write(fd, k, sizeof(k)) != (ssize_t)sizeof(k) || fsync(fd) != 0)
-		rc = otp_seterr(OTP_EIO, "%s: %s", path, strerror(errno));
+		rc = otp_seterr(OTP_EIO, "%s: %s", path, otp_syserr(errno));
 	otp_wipe(k, sizeof(k));
 	close(fd);
 	if (rc != OTP_OK)

@@ -28,6 +28,16 @@ struct otp_seal_key {
  */
 int otp_seal_key_load(const char *path, struct otp_seal_key *key);
 
+struct otp_file_id;  /* fileck.h */
+
+/*
+ * otp_seal_key_load_id - otp_seal_key_load, and *id (unless NULL) gets
+ * the identity of the file the key was read from (fileck.h), for a
+ * caller that keeps the key and reloads it when the file changes.
+ * Returns as otp_seal_key_load.
+ */
+int otp_seal_key_load_id(const char *path, struct otp_seal_key *key, struct otp_file_id *id);
+
 /*
  * otp_seal_key_create - make a new random key file at path, mode 0400,
  * in a directory that passes the checks of otp_open_checked (fileck.h).

@@ -42,6 +42,25 @@ void otp_store_close(struct otp_store *st)
 		st->eng->close(st);
 }
 
+int otp_store_identify(const char *spec, char *id, size_t cap)
+{
+	if (is_postgresql(spec))
+		return otp_seterr(OTP_ECONFIG, "store: PostgreSQL stores are not built yet");
+	return otp_engine_lmdb.identify(spec, id, cap);
+}
+
+int otp_store_recheck(struct otp_store *st, int *replaced)
+{
+	*replaced = 0;
+	return st->eng->recheck(st, replaced);
+}
+
+void otp_store_forsake(struct otp_store *st)
+{
+	if (st != NULL)
+		st->eng->forsake(st);
+}
+
 const char *otp_store_name(const struct otp_store *st)
 {
 	return st->name;

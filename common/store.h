@@ -15,7 +15,16 @@
  * time), so concurrent logins are exact. Read transactions see one
  * consistent state and never wait for a writer.
  *
- * A store handle and its transactions belong to one thread at a time.
+ * Threads: one store handle may be shared by every thread of a process,
+ * and transactions begun from several threads at once (a transaction
+ * belongs to the thread that began it until it ends). Write transactions
+ * are serialised across threads and processes; read transactions run
+ * beside them. A process must not open one store twice at the same time
+ * (LMDB: a second environment on the same files breaks the locks that
+ * protect every other process): long-lived hosts keep one handle per
+ * store (handle.h). Fork: a handle is the process's that opened it; in a
+ * child every otp_txn_begin on it fails (OTP_ESTORE) and the child drops
+ * it with otp_store_forsake, never otp_store_close.
  * Records are passed typed, never as engine bytes; every function that
  * takes a transaction works on the store it was begun on.
  *
@@ -80,14 +89,52 @@ int otp_store_open_backup(const char *path, struct otp_store **st);
 /* otp_store_close - close st (no transaction may be open on it); NULL is fine. */
 void otp_store_close(struct otp_store *st);
 
+/*
+ * otp_store_identify - what store spec names now, as a string equal for
+ * two specs that name the same store however spelt, and never equal to an
+ * open store's unless spec names that very store (LMDB: the device and
+ * inode of lock.mdb, which an open environment keeps allocated), so that
+ * a process can keep one handle per store.
+ * id: cap bytes (OTP_STORE_ID_MAX is enough).
+ * Returns OTP_OK; OTP_ENOTFOUND when there is nothing to identify yet
+ * (LMDB: no lock.mdb; an open makes one: identify after it); OTP_ETOOLONG;
+ * OTP_ECONFIG (as otp_store_open); OTP_EIO.
+ */
+#define OTP_STORE_ID_MAX 64
+int otp_store_identify(const char *spec, char *id, size_t cap);
+
+/*
+ * otp_store_recheck - for a handle kept open across logins: run again the
+ * checks otp_store_open made of what spec names (LMDB: the directory and
+ * every one above it, the files' owners and modes), and tell whether the
+ * store spec names now is still the one st has open.
+ * *replaced: 1 when spec now names another store (LMDB: another data.mdb,
+ * e.g. a directory moved away and a new one made by otpctl init); the
+ * caller then closes st once no transaction uses it, and opens spec anew.
+ * Returns OTP_OK (*replaced tells); OTP_ENOTFOUND, OTP_EPERM, OTP_EIO,
+ * OTP_ETOOLONG as otp_store_open (the store is no longer safe to use).
+ */
+int otp_store_recheck(struct otp_store *st, int *replaced);
+
+/*
+ * otp_store_forsake - in a child after fork, drop a handle the parent
+ * opened, without touching what the parent still uses (LMDB: the
+ * environment is neither used nor closed, since mdb_env_close could take
+ * the lock file over once the parent is gone and destroy the mutexes of
+ * other processes; its mappings and descriptors, opened close-on-exec,
+ * stay until the child execs or exits). NULL is fine.
+ */
+void otp_store_forsake(struct otp_store *st);
+
 /* otp_store_name - what st was opened from (its directory), for messages. */
 const char *otp_store_name(const struct otp_store *st);
 
 /*
  * otp_store_grow - make room after a transaction failed with OTP_EFULL
- * (LMDB: double the map, up to 1 TiB). Only with no transaction open on
- * st in this process. Returns OTP_OK (redo the transaction) or OTP_EFULL
- * (no more room can be made).
+ * (LMDB: double the map, up to 1 TiB). Waits until no other thread has a
+ * transaction open on st; the calling thread must have none (else
+ * OTP_EFULL). Returns OTP_OK (redo the transaction) or OTP_EFULL (no more
+ * room can be made).
  */
 int otp_store_grow(struct otp_store *st);
 

@@ -7,6 +7,10 @@
  * operation has the meaning, arguments and errors of the store.h function
  * of the same name; store.c has already checked what is engine-neutral.
  *
+ * Threads: an engine's handle is shared by the threads of a process
+ * (store.h); each engine makes its own transactions safe for that, and
+ * refuses a handle used in a child after fork.
+ *
  * Choosing the engine (otp_store_open): a spec that starts with
  * "postgresql://" or "postgres://", or reads as a libpq "key=value"
  * conninfo, is PostgreSQL (to come: store_pg*.c); anything else is an LMDB
@@ -33,6 +37,9 @@ struct otp_engine {
 	int (*open)(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
 	int (*open_backup)(const char *path, struct otp_store **st);
 	void (*close)(struct otp_store *st);
+	int (*identify)(const char *spec, char *id, size_t cap);
+	int (*recheck)(struct otp_store *st, int *replaced);
+	void (*forsake)(struct otp_store *st);
 	int (*grow)(struct otp_store *st);
 	int (*backup)(struct otp_store *st, int fd);
 	int (*begin)(struct otp_store *st, int write, struct otp_txn **txn);

@@ -13,6 +13,8 @@
 #include "store_lmdb_codec.h"
 
 #include <lmdb.h>
+#include <pthread.h>
+#include <sys/types.h>
 
 #define OTP_MAP_MAX ((size_t)1 << 40)  /* bytes: the map never grows past 1 TiB */
 
@@ -21,14 +23,24 @@ struct lmdb_txn {
 	MDB_txn *mt;
 };
 
+/*
+ * Threads share one handle (MDB_NOTLS: a read transaction is not tied to
+ * its thread's reader slot). LMDB serialises write transactions itself,
+ * across threads and processes; what it leaves to us is the map size,
+ * which may change only while this process has no transaction open: every
+ * transaction holds maplock shared, a map change holds it exclusive.
+ */
 struct lmdb_store {
 	struct otp_store base;
 	MDB_env *env;
 	MDB_dbi dbi[OTP_KIND_COUNT];
+	pthread_rwlock_t maplock;
+	pid_t pid;           /* the process that opened env: no other may use it */
+	uint64_t tended;     /* when dead readers were last cleared (s; atomic) */
 	/* Transactions live here, so a login allocates nothing for them: the
 	 * write slot is only touched while LMDB's writer lock is held; the
-	 * read slot is taken when free (a second read transaction at once
-	 * is allocated). */
+	 * read slot is taken when free (atomic flag; a second read
+	 * transaction at once is allocated). */
 	struct lmdb_txn wslot, rslot;
 	int rslot_busy;
 };
@@ -52,6 +64,10 @@ static inline MDB_dbi lmdb_dbi(struct otp_txn *txn, enum otp_kind kind)
 
 /* lmdb_err - map an LMDB return code to an otp_err, with a detail "WHAT: text". */
 int lmdb_err(int mrc, const char *what);
+
+/* lmdb_text - an LMDB return code's text; safe in threads (mdb_strerror
+ * hands system errors to strerror). */
+const char *lmdb_text(int mrc);
 
 /* lmdb_get - the value under key in kind: OTP_OK, OTP_ENOTFOUND or OTP_ESTORE (detail: what). */
 int lmdb_get(struct otp_txn *txn, enum otp_kind kind, const void *key, size_t klen,

@@ -14,12 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mdb_env_copyfd2 copies in one read transaction: logins go on. */
+/* mdb_env_copyfd2 copies in one read transaction: logins go on. Like
+ * any transaction of a shared handle it holds the map lock shared. */
 int lmdb_backup(struct otp_store *st, int fd)
 {
-	int mrc = mdb_env_copyfd2(lmdb_of(st)->env, fd, MDB_CP_COMPACT);
+	struct lmdb_store *s = lmdb_of(st);
+	int mrc;
 
-	return mrc ? otp_seterr(OTP_ESTORE, "%s", mdb_strerror(mrc)) : OTP_OK;
+	pthread_rwlock_rdlock(&s->maplock);
+	mrc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&s->maplock);
+	return mrc ? otp_seterr(OTP_ESTORE, "%s", lmdb_text(mrc)) : OTP_OK;
 }
 
 /* The backup's schema: present and not newer than this code's. */
@@ -78,7 +83,7 @@ static int open_checked(struct lmdb_store *bk, const char *path)
 	mrc = mdb_env_open(bk->env, path, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0600);
 	if (mrc != 0)
 		rc = otp_seterr(OTP_EINVAL, "%s: not a pam_otp store backup (%s)", path,
-				mdb_strerror(mrc));
+				lmdb_text(mrc));
 	else if (mdb_env_get_fd(bk->env, &efd) != 0 || fstat(fd, &a) != 0 || fstat(efd, &b) != 0 ||
 		 a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		rc = otp_seterr(OTP_EPERM, "%s: not the file that was checked", path);

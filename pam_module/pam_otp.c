@@ -16,6 +16,7 @@
 #include "args.h"
 #include "auth.h"
 #include "err.h"
+#include "handle.h"
 #include "hosts.h"
 #include "keycheck.h"
 #include "passwd.h"
@@ -39,8 +40,9 @@
 struct login_ctx {
 	pam_handle_t *pamh;
 	struct module_args args;
-	struct otp_config cfg;
-	struct otp_seal_key key;
+	struct otp_handle h;             /* kept by the process across logins */
+	const struct otp_config *cfg;    /* h's */
+	const struct otp_seal_key *key;
 	struct otp_store *st;
 	struct otp_login who;
 	int user_ok;                 /* the name is one the store can hold */
@@ -75,26 +77,29 @@ static const char *item(pam_handle_t *pamh, int type)
 }
 
 /*
- * Configuration, seal key and store: any problem fails closed. The key
- * must be the store's before anything is verified or written: one read of
- * its check value and one HMAC. A store from before check values is judged
- * read-only by unsealing a stored secret; the module never records one
- * (otpctl does, on its first write), so a login's commits stay the same.
+ * Configuration, seal key and store: any problem fails closed. They are
+ * the process's, kept across logins and threads (handle.h): the files are
+ * checked at every login and read again when changed. The key must be the
+ * store's before anything is verified or written: one read of its check
+ * value and one HMAC, at every login. A store from before check values is
+ * judged read-only by unsealing a stored secret; the module never records
+ * one (otpctl does, on its first write), so a login's commits stay the
+ * same.
  */
 static int setup(struct login_ctx *c)
 {
 	int rc;
 
-	rc = otp_config_load(c->args.config, c->args.overrides, c->args.noverrides, &c->cfg);
-	if (rc == OTP_OK)
-		rc = otp_seal_key_load(c->cfg.seal_key, &c->key);
-	if (rc == OTP_OK)
-		rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
-	if (rc == OTP_OK)
-		rc = otp_store_key_check(c->st, &c->key, 0);
+	rc = otp_handle_acquire(c->args.config, c->args.overrides, c->args.noverrides, &c->h);
+	if (rc == OTP_OK) {
+		c->cfg = c->h.cfg;
+		c->key = c->h.key;
+		c->st = c->h.st;
+		rc = otp_store_key_check(c->st, c->key, 0);
+	}
 	if (rc != OTP_OK) {  /* a wrong key: name the key file too */
 		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s%s%s (%s)",
-			   rc == OTP_EKEY ? c->cfg.seal_key : "", rc == OTP_EKEY ? ": " : "",
+			   rc == OTP_EKEY ? c->cfg->seal_key : "", rc == OTP_EKEY ? ": " : "",
 			   otp_errdetail(), otp_strerror(rc));
 		return PAM_ABORT;
 	}
@@ -132,14 +137,14 @@ static int password_step(struct login_ctx *c)
 	const char *pw = NULL;
 	int rc;
 
-	if (c->cfg.password == OTP_PW_NONE)
+	if (c->cfg->password == OTP_PW_NONE)
 		return 1;
 	/* pam_get_authtok honours use_first_pass/try_first_pass and sets
 	 * PAM_AUTHTOK, which is what password=forward hands on. */
 	rc = pam_get_authtok(c->pamh, PAM_AUTHTOK, &pw, NULL);
 	if (rc != PAM_SUCCESS || pw == NULL)
 		return c->args.use_first_pass ? 0 : -(rc == PAM_SUCCESS ? PAM_CONV_ERR : rc);
-	if (c->cfg.password == OTP_PW_FORWARD)
+	if (c->cfg->password == OTP_PW_FORWARD)
 		return 1;
 	/* the same hash work for every name, then the answer counts only
 	 * for a name the store can hold (who.user is "(invalid)" otherwise) */
@@ -155,14 +160,14 @@ static int skip_reason(struct login_ctx *c, const struct otp_auth_state *state)
 
 	if (!c->user_ok)
 		return NO_SKIP;
-	for (unsigned i = 0; rhost != NULL && *rhost && i < c->cfg.ntrusted; i++) {
-		if (otp_cidr_match(&c->cfg.trusted[i], rhost))
+	for (unsigned i = 0; rhost != NULL && *rhost && i < c->cfg->ntrusted; i++) {
+		if (otp_cidr_match(&c->cfg->trusted[i], rhost))
 			return OTP_SKIP_TRUSTED_NETWORK;
 	}
-	if (rhost != NULL && *rhost && c->cfg.remember_host > 0 &&
+	if (rhost != NULL && *rhost && c->cfg->remember_host > 0 &&
 	    otp_host_remembered(c->st, c->who.user, rhost, c->who.now) == 1)
 		return OTP_SKIP_TRUSTED_HOST;
-	return state->active == 0 && c->cfg.nullok ? OTP_SKIP_NULLOK : NO_SKIP;
+	return state->active == 0 && c->cfg->nullok ? OTP_SKIP_NULLOK : NO_SKIP;
 }
 
 /* Ask for the code; *code is NULL when the answer was unusable. */
@@ -185,7 +190,7 @@ static int prompt_code(struct login_ctx *c, char **code)
 
 static int failed(struct login_ctx *c, const char *event, const char *detail)
 {
-	int rc = otp_auth_failed(c->st, &c->cfg, &c->who, event, detail);
+	int rc = otp_auth_failed(c->st, c->cfg, &c->who, event, detail);
 
 	if (rc != OTP_OK)
 		pam_syslog(c->pamh, LOG_ERR, "cannot record failure of %s: %s", c->who.user,
@@ -196,7 +201,7 @@ static int failed(struct login_ctx *c, const char *event, const char *detail)
 /* The outcome for a user the charge found locked: audited, then told. */
 static int locked_outcome(struct login_ctx *c)
 {
-	int rc = otp_auth_refuse_locked(c->st, &c->cfg, &c->who);
+	int rc = otp_auth_refuse_locked(c->st, c->cfg, &c->who);
 
 	if (rc != OTP_ELOCKED)
 		pam_syslog(c->pamh, LOG_ERR, "cannot record refusal of %s: %s", c->who.user,
@@ -222,8 +227,8 @@ static int may_be_recovery(const char *code)
  */
 static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *state)
 {
-	c->who.exempt = state->enrolled && c->cfg.lockout.deny > 0 &&
-			!c->cfg.lockout.even_deny_root ? OTP_EXEMPT_ASK : 0;
+	c->who.exempt = state->enrolled && c->cfg->lockout.deny > 0 &&
+			!c->cfg->lockout.even_deny_root ? OTP_EXEMPT_ASK : 0;
 }
 
 /* libotp asked (OTP_EEXEMPT, nothing written): answer, and say to call again. */
@@ -237,9 +242,9 @@ static int answered(struct login_ctx *c, int rc)
 
 static int charge(struct login_ctx *c, struct otp_auth_result *res)
 {
-	int rc = otp_auth_charge(c->st, &c->cfg, &c->who, res);
+	int rc = otp_auth_charge(c->st, c->cfg, &c->who, res);
 
-	return answered(c, rc) ? otp_auth_charge(c->st, &c->cfg, &c->who, res) : rc;
+	return answered(c, rc) ? otp_auth_charge(c->st, c->cfg, &c->who, res) : rc;
 }
 
 /* When a lock found by a write transaction ends, for the message. */
@@ -256,10 +261,10 @@ static uint64_t lock_end(struct login_ctx *c)
 /* A login that skipped the code; the store still refuses a locked user. */
 static int succeeded(struct login_ctx *c, enum otp_skip why)
 {
-	int rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, why);
+	int rc = otp_auth_succeeded(c->st, c->cfg, &c->who, why);
 
 	if (answered(c, rc))
-		rc = otp_auth_succeeded(c->st, &c->cfg, &c->who, why);
+		rc = otp_auth_succeeded(c->st, c->cfg, &c->who, why);
 	if (rc == OTP_OK)
 		return PAM_SUCCESS;
 	if (rc == OTP_ELOCKED)
@@ -274,12 +279,12 @@ static int succeeded(struct login_ctx *c, enum otp_skip why)
 static int verify_code(struct login_ctx *c, const char *code, int flags,
 		       struct otp_auth_result *res)
 {
-	int rc = otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, res);
+	int rc = otp_auth_code(c->st, c->key, c->cfg, &c->who, code, flags, res);
 
 	if (!answered(c, rc))
 		return rc;
 	memset(res, 0, sizeof(*res));
-	return otp_auth_code(c->st, &c->key, &c->cfg, &c->who, code, flags, res);
+	return otp_auth_code(c->st, c->key, c->cfg, &c->who, code, flags, res);
 }
 
 /*
@@ -314,7 +319,7 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charg
 	}
 	if (flags & OTP_AUTH_FINAL)
 		return PAM_AUTH_ERR;  /* charged and audited in that transaction */
-	rc = otp_recovery_use(c->st, &c->cfg, &c->who, code, &left);
+	rc = otp_recovery_use(c->st, c->cfg, &c->who, code, &left);
 	if (rc == OTP_OK) {
 		if (!c->silent)
 			pam_info(c->pamh, "Recovery code accepted; %u left.", left);
@@ -338,7 +343,7 @@ static int charge_early(struct login_ctx *c)
 	struct otp_auth_result res;
 	int rc;
 
-	if (c->cfg.password == OTP_PW_NONE && !c->args.authfail)
+	if (c->cfg->password == OTP_PW_NONE && !c->args.authfail)
 		return 0;
 	memset(&res, 0, sizeof(res));
 	rc = charge(c, &res);
@@ -422,14 +427,13 @@ PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags,
 	c.who.rhost = item(pamh, PAM_RHOST);
 	c.who.tty = item(pamh, PAM_TTY);
 	c.who.now = otp_now();
-	c.who.remember = c.cfg.remember_host;
-	c.who.host = c.cfg.host_name;  /* "": this host's name */
+	c.who.remember = c.cfg->remember_host;
+	c.who.host = c.cfg->host_name;  /* "": this host's name */
 	rc = login(&c);
 	if (c.args.debug)
 		pam_syslog(pamh, LOG_DEBUG, "user %s: %s", c.who.user, pam_strerror(pamh, rc));
 out:
-	otp_seal_key_wipe(&c.key);
-	otp_store_close(c.st);
+	otp_handle_release(&c.h);
 	return rc;
 }
 

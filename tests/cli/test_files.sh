@@ -122,9 +122,9 @@ fresh
 mkfifo "$WORK/fifo"
 # import_bounded DESCRIPTION WANT COMMAND...: exits WANT, well within 10 s,
 # in at most 256 MiB (old code waited on a FIFO and grew on /dev/zero).
-# ASan reserves terabytes of address space: there, the time bound alone.
+# ASan and TSan reserve terabytes of address space: there, the time bound alone.
 vlimit="ulimit -v 262144;"
-[ -n "${ASAN_OPTIONS:-}" ] && vlimit=""
+[ -n "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ] && vlimit=""
 import_bounded() {
 	local what=$1 want=$2 got; shift 2
 	capture bash -c "$vlimit"' exec timeout 10 "$@"' _ "$@"; got=$?
