@@ -15,7 +15,7 @@ PAMDIR   ?= /lib/$(MULTIARCH)/security
 CC       ?= cc
 # otpctl --version: the version of the newest debian/changelog entry
 VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
-PKGS     := pam libcrypto lmdb libconfuse libqrencode libcrypt libpng jansson
+PKGS     := pam libcrypto lmdb libpq libconfuse libqrencode libcrypt libpng jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

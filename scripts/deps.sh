@@ -3,10 +3,10 @@
 # Usage: scripts/deps.sh build|test|e2e ...
 set -eu
 build="make gcc pkg-config libpam0g-dev libssl-dev libqrencode-dev libconfuse-dev
-liblmdb-dev libcrypt-dev libpng-dev libjansson-dev"
+liblmdb-dev libcrypt-dev libpng-dev libjansson-dev libpq-dev"
 test="libcmocka-dev libpam-wrapper libpamtest0-dev pamtester oathtool zbar-tools
 faketime lmdb-utils python3 libpam-google-authenticator clang libclang-rt-14-dev valgrind binutils
-tmux fail2ban prometheus prometheus-node-exporter curl"
+tmux fail2ban prometheus prometheus-node-exporter curl postgresql"
 e2e="openssh-server openssh-client sudo expect"
 deb="debhelper dpkg-dev fakeroot lintian"
 bench="libpam-oath libpam-google-authenticator pamtester oathtool gnuplot-nox bc bsdextrautils"
