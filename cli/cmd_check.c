@@ -145,7 +145,8 @@ static void probe_child(const struct otp_config *cfg, int fd)
 	struct otp_txn *txn = NULL;
 	struct otp_audit_ev ev;
 	char line[512];
-	int rc = otp_store_open(cfg->store, cfg->map_size_mb, 0, &st);
+	int rc = otp_store_open_with(cfg->store,
+				 &(struct otp_store_opts){ cfg->map_size_mb, cfg->store_timeout }, 0, &st);
 
 	for (int tries = 0; rc == OTP_OK && tries < 2; tries++) {
 		otp_audit_set(&ev, otp_now(), "check", "", NULL, "otpctl check: never committed");
@@ -258,7 +259,8 @@ static void run_checks(struct ctl *c, struct checks *k)
 
 	if (krc != OTP_OK)
 		problem_at(k, "seal_key", "seal key", c->cfg.seal_key, detail(krc));
-	rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
+	rc = otp_store_open_with(c->cfg.store,
+				 &(struct otp_store_opts){ c->cfg.map_size_mb, c->cfg.store_timeout }, 0, &c->st);
 	if (rc != OTP_OK) {
 		problem_at(k, "store", "store", c->cfg.store, detail(rc));
 	} else {

@@ -47,7 +47,8 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return ctl_usage(c, EX_USAGE_);
-	rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, OTP_STORE_CREATE, &c->st);
+	rc = otp_store_open_with(c->cfg.store,
+				 &(struct otp_store_opts){ c->cfg.map_size_mb, c->cfg.store_timeout }, OTP_STORE_CREATE, &c->st);
 	if (rc != OTP_OK)
 		return ctl_setup_err(c, rc, "store");
 	rc = make_key_dir(c);

@@ -130,7 +130,8 @@ static int verb_writes(const struct ctl *c)
 
 int ctl_open(struct ctl *c, int key)
 {
-	int rc = otp_store_open(c->cfg.store, c->cfg.map_size_mb, 0, &c->st);
+	int rc = otp_store_open_with(c->cfg.store,
+				 &(struct otp_store_opts){ c->cfg.map_size_mb, c->cfg.store_timeout }, 0, &c->st);
 
 	if (rc != OTP_OK)
 		return ctl_setup_err(c, rc, "store");

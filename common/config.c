@@ -60,6 +60,7 @@ static const struct range ranges[] = {
 	{ "remember_host", 0, 31536000 },
 	{ "count", 1, 100 },
 	{ "retention_days", 1, 36500 },
+	{ "store_timeout", 1, 60 },
 };
 
 static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
@@ -209,6 +210,7 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("password", "system", CFGF_NONE),
 	CFG_BOOL("nullok", cfg_false, CFGF_NONE),
 	CFG_INT("map_size_mb", 1024, CFGF_NONE),
+	CFG_INT("store_timeout", 5, CFGF_NONE),
 	CFG_SEC("totp", totp_opts, CFGF_NONE),
 	CFG_SEC("hotp", hotp_opts, CFGF_NONE),
 	CFG_SEC("lockout", lockout_opts, CFGF_NONE),
@@ -221,7 +223,7 @@ static cfg_opt_t top_opts[] = {
 
 /* Every checked option, as "key" or "section|key", with its check. */
 static const struct { const char *path; cfg_validate_callback_t check; } checks[] = {
-	{ "map_size_mb", check_int }, { "remember_host", check_int },
+	{ "map_size_mb", check_int }, { "remember_host", check_int }, { "store_timeout", check_int },
 	{ "totp|digits", check_int }, { "totp|period", check_int }, { "totp|window", check_int },
 	{ "hotp|digits", check_int }, { "hotp|window", check_int },
 	{ "lockout|deny", check_int }, { "lockout|fail_interval", check_int },
@@ -274,6 +276,7 @@ void otp_config_defaults(struct otp_config *c)
 	snprintf(c->store, sizeof(c->store), "/var/lib/pam_otp");
 	snprintf(c->seal_key, sizeof(c->seal_key), "/etc/pam_otp/seal.key");
 	c->map_size_mb = 1024;
+	c->store_timeout = 5;
 	c->totp.alg = OTP_ALG_SHA1;
 	c->totp.digits = 6;
 	c->totp.period = 30;
@@ -309,6 +312,7 @@ static void extract(cfg_t *cfg, struct otp_config *c)
 		      !strcmp(pw, "none") ? OTP_PW_NONE : OTP_PW_SYSTEM;
 	c->nullok = cfg_getbool(cfg, "nullok") ? 1 : 0;
 	c->map_size_mb = (unsigned)cfg_getint(cfg, "map_size_mb");
+	c->store_timeout = (unsigned)cfg_getint(cfg, "store_timeout");
 	otp_alg_parse(cfg_getstr(t, "algorithm"), &c->totp.alg);
 	c->totp.digits = (unsigned)cfg_getint(t, "digits");
 	c->totp.period = (unsigned)cfg_getint(t, "period");

@@ -19,13 +19,14 @@ enum otp_pwmode { OTP_PW_SYSTEM = 0, OTP_PW_FORWARD = 1, OTP_PW_NONE = 2 };
 
 struct otp_config {
 	char path[PATH_MAX];        /* the file this came from */
-	char store[PATH_MAX];       /* the store: an LMDB environment directory */
+	char store[PATH_MAX];       /* an LMDB directory, or a PostgreSQL URI/conninfo */
 	char seal_key[PATH_MAX];
 	char issuer[129];           /* empty: the host name */
 	char host_name[OTP_HOST_NAME_MAX + 1]; /* audit `host`; empty: gethostname() */
 	enum otp_pwmode password;
 	int nullok;
 	unsigned map_size_mb;       /* 1..1048576 */
+	unsigned store_timeout;     /* seconds, 1..60: PostgreSQL connect and statement timeout */
 	struct { enum otp_alg alg; unsigned digits, period, window; } totp;
 	struct { enum otp_alg alg; unsigned digits, window; } hotp;
 	struct {

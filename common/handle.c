@@ -248,7 +248,8 @@ static int open_store(const struct otp_config *cfg, struct otp_shared_store **ou
 
 	if (ss == NULL)
 		return otp_seterr(OTP_ENOMEM, "out of memory");
-	rc = otp_store_open(cfg->store, cfg->map_size_mb, 0, &ss->st);
+	rc = otp_store_open_with(cfg->store,
+				 &(struct otp_store_opts){ cfg->map_size_mb, cfg->store_timeout }, 0, &ss->st);
 	if (rc == OTP_OK)  /* now there is what names it (LMDB: lock.mdb) */
 		rc = otp_store_identify(cfg->store, ss->id, sizeof(ss->id));
 	if (rc != OTP_OK) {

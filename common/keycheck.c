@@ -148,7 +148,7 @@ int otp_store_key_check(struct otp_store *st, const struct otp_seal_key *key, in
 		return rc;
 	/* Judged again under the write lock: the store may have changed. */
 	txn = NULL;
-	rc = otp_txn_begin(st, 1, &txn);
+	rc = otp_txn_begin(st, OTP_TXN_EXCLUSIVE, &txn);
 	if (rc == OTP_OK)
 		rc = otp_store_key_check_txn(txn, key, flags);
 	if (rc != OTP_OK) {

@@ -49,7 +49,7 @@ static int rekey_once(struct otp_store *st, const struct otp_seal_key *oldkey,
 	struct otp_audit_ev ev;
 	struct otp_txn *txn = NULL;
 	char detail[64];
-	int rc = otp_txn_begin(st, 1, &txn);
+	int rc = otp_txn_begin(st, OTP_TXN_EXCLUSIVE, &txn);
 
 	r.txn = txn;
 	if (rc == OTP_OK)

@@ -26,7 +26,7 @@ static int restore_once(struct otp_store *st, struct otp_txn *rtxn,
 	struct otp_audit_ev ev;
 	struct otp_txn *wtxn = NULL;
 	char held[160], detail[OTP_AUDIT_FIELD_MAX + 1];
-	int rc = otp_txn_begin(st, 1, &wtxn);
+	int rc = otp_txn_begin(st, OTP_TXN_EXCLUSIVE, &wtxn);
 
 	*records = 0;
 	if (rc == OTP_OK)

@@ -25,6 +25,16 @@ static int is_postgresql(const char *spec)
 
 int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st)
 {
+	struct otp_store_opts o = { map_mb, 5 };
+
+	return otp_store_open_with(spec, &o, flags, st);
+}
+
+int otp_store_open_with(const char *spec, const struct otp_store_opts *o, int flags,
+			struct otp_store **st)
+{
+	unsigned map_mb = o->map_mb;
+
 	/* the spec is not echoed: a conninfo may hold what no log should */
 	if (is_postgresql(spec))
 		return otp_seterr(OTP_ECONFIG, "store: PostgreSQL stores are not built yet");

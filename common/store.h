@@ -45,6 +45,7 @@ struct otp_txn;       /* a transaction on one */
 struct otp_audit_ev;  /* audit.h */
 
 enum { OTP_STORE_CREATE = 1 };
+enum { OTP_TXN_EXCLUSIVE = 2 }; /* otp_txn_begin: a whole-store write transaction */
 
 /*
  * otp_store_open - open the store spec names.
@@ -70,6 +71,20 @@ enum { OTP_STORE_CREATE = 1 };
  * detail has the engine's text); OTP_ENOMEM; OTP_EIO.
  */
 int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
+
+/* What otp_store_open_with takes beyond the spec. */
+struct otp_store_opts {
+	unsigned map_mb;   /* LMDB: as otp_store_open's map_mb */
+	unsigned timeout;  /* seconds, 1..60 (config store_timeout; 0: 5). PostgreSQL: the
+			    * bound on connecting and on each statement, lock waits included */
+};
+
+/*
+ * otp_store_open_with - otp_store_open with the options in o (otp_store_open
+ * is this with a timeout of 5 s). Same arguments, flags and errors.
+ */
+int otp_store_open_with(const char *spec, const struct otp_store_opts *o, int flags,
+			struct otp_store **st);
 
 /*
  * otp_store_open_backup - open a backup that otp_store_backup wrote, read
@@ -170,7 +185,13 @@ int otp_store_stats(struct otp_txn *txn, struct otp_store_stats *s);
 
 /*
  * otp_txn_begin - start a transaction on st; write nonzero for a write one
- * (waits for any other writer, in any process).
+ * (waits for any other writer of the same records, in any process), or
+ * OTP_TXN_EXCLUSIVE for a write transaction that no other write
+ * transaction runs beside (rekey, restore, recording the key check: the
+ * operations on the whole store). LMDB: every write transaction is
+ * exclusive. PostgreSQL: write transactions that touch different users
+ * run side by side; each waits for the others on the same user (at its
+ * first use of that user), and for an exclusive one.
  * *txn: receives it; end it with otp_txn_commit or otp_txn_abort.
  * Returns OTP_OK or OTP_ESTORE (a backup refuses write transactions).
  */
