@@ -1,0 +1,356 @@
+#!/bin/bash
+# Benchmarks of the PostgreSQL engine: a private PostgreSQL cluster on a
+# Unix socket (fsync and synchronous_commit on: the durable default),
+# started and stopped here, one database per size N (10 to 1M users):
+#   in-process logins (pg_bench inproc), every size's service, pam_permit
+#             and an LMDB store interleaved round by round with the floor,
+#             one durable commit (a one-row UPDATE in its own transaction)
+#             over the same kind of connection as the module's
+#   floor     the round trip, the commit with and without its WAL flush,
+#             and a new connection, measured apart
+#   profile   the statements a login sends, counted and timed in the
+#             server's log
+#   procs     logins per second for P = 1, 2, 4, 8 processes over
+#             distinct users, and P processes on ONE user
+#   pamtester one process per login (smallest size only)
+# Needs root (PAM service files); QUICK=1 for a short run, PG_SIZES="..."
+# for chosen sizes. Writes bench/results/pg-*.csv and prints a report.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (it installs PAM service files)"; exit 1; }
+if [ "${QUICK:-0}" = 1 ]; then
+	SIZES="${PG_SIZES:-10 1000}"; INPROC_R=200; PAR_R=40; ONE_R=40; PROC_R=16; FLOOR_R=300
+	ROUNDS=1
+else
+	SIZES="${PG_SIZES:-10 1000 100000 1000000}"; INPROC_R=1000; PAR_R=200; ONE_R=100
+	PROC_R=40; FLOOR_R=1000; ROUNDS=3
+fi
+PROFILE_R=40   # logins whose statements the server logs
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+[ -x "$PGBIN/initdb" ] || { echo "bench: no PostgreSQL server (Debian: postgresql)"; exit 1; }
+users_for() { [ "$1" -ge 40 ] && echo 40 || echo 8; }   # as run.sh
+
+work=$(mktemp -d /var/tmp/pam_otp-pgbench-XXXXXX)
+chmod 0711 "$work"   # the server runs as nobody: it must reach its directories
+run=$work/run        # the socket and the server's log
+res="$top/bench/results"
+mkdir -p "$res" "$work/pg" "$run" "$work/otp"
+chmod 0700 "$work/otp"
+chown nobody "$work/pg" "$run"
+started=0
+cleanup() {
+	[ "$started" = 1 ] && runuser -u nobody -- "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop \
+		>/dev/null 2>&1
+	rm -f /etc/pam.d/pam-otp-bench-pg-*
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+make --no-print-directory all >/dev/null
+LIBS="pam libcrypto lmdb libpq libconfuse libqrencode libcrypt libpng jansson"
+cc -O2 -Icommon $(pkg-config --cflags $LIBS) -o "$work/pg_bench" bench/pg_bench.c \
+	build/libotp.a $(pkg-config --libs $LIBS)
+cc -O2 -o "$work/bench" bench/bench.c -lpam -llmdb -lcrypto -lpthread
+cc -O2 -shared -fPIC -o "$work/warm.so" bench/warm.c -lcrypto
+P="$work/pg_bench"
+B="$work/bench"
+hex=3132333435363738393031323334353637383930   # RFC 4226's key
+b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+# The cluster: passwords (SCRAM) for the owner and the login role, in a
+# root-only passfile as the README asks of a host.
+pw_admin=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+pw_login=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+install -o nobody -m 0600 /dev/null "$work/pg.pw"
+echo "$pw_admin" > "$work/pg.pw"
+runuser -u nobody -- "$PGBIN/initdb" -D "$work/pg" -U otpadmin --pwfile="$work/pg.pw" \
+	-A scram-sha-256 --no-sync -E UTF8 >/dev/null
+rm -f "$work/pg.pw"
+# a role without a password for the floor's "connect without SCRAM" only
+runuser -u nobody -- sed -i '1i local bench bench_trust trust' "$work/pg/pg_hba.conf"
+cat >> "$work/pg/postgresql.conf" <<EOC
+listen_addresses = ''
+unix_socket_directories = '$run'
+fsync = on
+synchronous_commit = on
+log_line_prefix = '%m [%p] %u@%d '
+log_parameter_max_length = 0
+EOC
+install -m 0600 /dev/null "$work/pgpass"
+printf '*:*:*:otpadmin:%s\n*:*:*:pam_otp:%s\n' "$pw_admin" "$pw_login" > "$work/pgpass"
+runuser -u nobody -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$run/log" -w start >/dev/null
+started=1
+export PGPASSFILE="$work/pgpass"
+admin() { psql -X -q -v ON_ERROR_STOP=1 "host=$run user=otpadmin dbname=$1" "${@:2}"; }
+echo "CREATE ROLE pam_otp LOGIN PASSWORD '$pw_login'" | admin postgres
+admin postgres -c "CREATE DATABASE bench" -c "CREATE ROLE bench_trust LOGIN"
+admin bench <<EOS
+CREATE TABLE bench_floor (id int PRIMARY KEY, v bigint NOT NULL);
+INSERT INTO bench_floor VALUES (1, 0);
+GRANT SELECT, UPDATE ON bench_floor TO pam_otp;
+EOS
+floor_conn="host=$run user=pam_otp dbname=bench passfile=$work/pgpass"
+echo "auth required pam_permit.so" > /etc/pam.d/pam-otp-bench-pg-permit
+pg_version=$(admin postgres -At -c 'SHOW server_version')
+
+echo "module,users,ok,fail,median_us,p90_us" > "$res/pg-inproc.csv"
+echo "rtt_median_us,rtt_p90_us,async_commit_median_us,async_commit_p90_us,commit_median_us,commit_p90_us" \
+	> "$res/pg-floor.csv"
+echo "auth,median_us,p90_us" > "$res/pg-connect.csv"
+echo "module,users,round,procs,logins,failed,seconds,logins_per_s,median_us,p90_us" > "$res/pg-parallel.csv"
+echo "users,fill_s,db_bytes,bytes_per_user" > "$res/pg-size.csv"
+echo "users,kind,statement,per_login,server_us_median,server_us_mean" > "$res/pg-profile.csv"
+echo "users,step,kind,statement,server_us" > "$res/pg-login-sequence.csv"
+echo "module,users,logins,failed,median_ms,overhead_ms" > "$res/pg-proc.csv"
+declare -A next=([permit]=0)   # the next HOTP counter of each service's login users
+
+conf() {  # conf FILE DB ROLE
+	cat > "$1" <<EOC
+store = "host=$run dbname=$2 user=$3 passfile=$work/pgpass"
+seal_key = "$work/otp/seal.key"
+password = "none"
+audit { syslog = false }
+EOC
+	chmod 0644 "$1"
+}
+
+# setup N: database otp_N with the schema (otpctl init as the owner), the
+# login role's grants, and N users u0000000... each with a HOTP device of
+# the RFC key sealed for that user: otpctl enrolls a template user,
+# pg_bench seals the secret for every name (a sealed secret opens only for
+# its own user), and SQL copies the template's user and device rows for
+# each with that name and seal.
+setup() {
+	local n=$1 db=otp_$1 t0
+	admin postgres -c "CREATE DATABASE $db"
+	conf "$work/otp/admin-$n.conf" "$db" otpadmin
+	conf "$work/otp/otp-$n.conf" "$db" pam_otp
+	cli/otpctl --config "$work/otp/admin-$n.conf" init >/dev/null
+	admin "$db" <<EOS
+GRANT USAGE ON SCHEMA pam_otp TO pam_otp;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pam_otp TO pam_otp;
+GRANT USAGE, SELECT ON SEQUENCE pam_otp.audit_seq TO pam_otp;
+CREATE UNLOGGED TABLE bench_fill (name text COLLATE "C", sealed bytea);
+EOS
+	quiet ctl "$n" enroll tmpl --type hotp --secret $b32 --no-confirm --force --qr none
+	t0=$EPOCHREALTIME
+	"$P" seal "host=$run user=otpadmin dbname=$db" "$work/otp/seal.key" $hex 1 "$n" bench_fill
+	admin "$db" <<EOS
+BEGIN;
+INSERT INTO pam_otp.users (name, failures, first_fail, locked_until, created, last_login,
+                           next_device, flags)
+  SELECT f.name, t.failures, t.first_fail, t.locked_until, t.created, t.last_login,
+         t.next_device, t.flags
+  FROM bench_fill f CROSS JOIN pam_otp.users t WHERE t.name = 'tmpl';
+INSERT INTO pam_otp.devices (user_name, id, name, type, alg, digits, state, period, counter,
+                             last_step, drift, created, last_used, sealed)
+  SELECT f.name, d.id, d.name, d.type, d.alg, d.digits, d.state, d.period, d.counter,
+         d.last_step, d.drift, d.created, d.last_used, f.sealed
+  FROM bench_fill f CROSS JOIN pam_otp.devices d WHERE d.user_name = 'tmpl';
+COMMIT;
+DROP TABLE bench_fill;
+EOS
+	fill_s=$(echo "$EPOCHREALTIME - $t0" | bc)
+	# settled as a store in service would be: statistics, hint bits, no checkpoint due
+	admin "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
+	db_bytes=$(admin "$db" -At -c "SELECT pg_database_size(current_database())")
+	printf '%s,%.2f,%s,%s\n' "$n" "$fill_s" "$db_bytes" $((db_bytes / n)) >> "$res/pg-size.csv"
+	# the ONE user of the serialisation runs: 8 devices of 8 digits (a code of
+	# one device never matches another's), one per process
+	for i in 0 1 2 3 4 5 6 7; do
+		quiet ctl "$n" enroll one --type hotp --digits 8 --secret "$("$P" devkey $i)" \
+			--no-confirm --force --qr none
+	done
+	echo "auth required $top/pam_module/pam_otp.so config=$work/otp/otp-$n.conf" \
+		> "/etc/pam.d/pam-otp-bench-pg-otp-$n"
+	next[otp-$n]=0
+}
+ctl() { local n=$1; shift; cli/otpctl --config "$work/otp/otp-$n.conf" "$@"; }
+# quiet COMMAND...: its output only if it fails (enroll --force warns of a
+# user the system does not know)
+quiet() { "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }; }
+
+# lmdb_setup: an LMDB store of the smallest size's users beside it
+lmdb_setup() {
+	local n=$1 i
+	mkdir -m 0700 "$work/lmdb"
+	cat > "$work/lmdb/otp.conf" <<EOC
+store = "$work/lmdb/store"
+seal_key = "$work/lmdb/seal.key"
+password = "none"
+audit { syslog = false }
+EOC
+	chmod 0644 "$work/lmdb/otp.conf"
+	for ((i = 0; i < n; i++)); do printf 'HOTP u%07d - %s 0\n' $i $hex; done > "$work/lmdb/users"
+	chmod 0600 "$work/lmdb/users"
+	cli/otpctl --config "$work/lmdb/otp.conf" init >/dev/null
+	cli/otpctl --config "$work/lmdb/otp.conf" import oath "$work/lmdb/users" >/dev/null
+	echo "auth required $top/pam_module/pam_otp.so config=$work/lmdb/otp.conf" \
+		> /etc/pam.d/pam-otp-bench-pg-lmdb
+	next[lmdb]=0
+}
+
+floor() {  # the commit's parts; a new session with SCRAM, and without
+	"$P" floor "$floor_conn" "$FLOOR_R" | tr ' ' ',' >> "$res/pg-floor.csv"
+	echo "scram-sha-256,$("$P" connect "$floor_conn" $((FLOOR_R / 10)) | tr ' ' ',')" \
+		>> "$res/pg-connect.csv"
+	echo "trust,$("$P" connect "host=$run user=bench_trust dbname=bench" $((FLOOR_R / 10)) |
+		tr ' ' ',')" >> "$res/pg-connect.csv"
+}
+
+# in_process SIZE...: every size's service, pam_permit and LMDB (at the
+# first size's users) interleaved, beside the durable commit
+in_process() {
+	local n u svc=("pam-otp-bench-pg-permit:$1:$(users_for "$1"):0")
+	for n in "$@"; do
+		u=$(users_for "$n")
+		svc+=("pam-otp-bench-pg-otp-$n:$n:$u:${next[otp-$n]}")
+		next[otp-$n]=$(( ${next[otp-$n]} + INPROC_R / u ))
+	done
+	svc+=("pam-otp-bench-pg-lmdb:$1:$(users_for "$1"):${next[lmdb]}")
+	next[lmdb]=$(( ${next[lmdb]} + INPROC_R / $(users_for "$1") ))
+	"$P" inproc "$floor_conn" "$INPROC_R" "${svc[@]}" |
+		sed 's/^pam-otp-bench-pg-//; s/^otp-[0-9]* /otp-pg /; s/^lmdb /otp-lmdb /; s/ /,/g' \
+		>> "$res/pg-inproc.csv"
+}
+
+# profile N U: PROFILE_R logins with every statement of the login role
+# logged with its duration (a role setting: only new sessions, the
+# profiled process's, get it). A round trip is an execute of a prepared
+# statement (its bind step added) or a simple query; parse steps happen
+# once per connection. Writes, per kind of statement, how many a login
+# sends and their median and mean server time, and the last login's
+# sequence.
+profile() {
+	local n=$1 u=$2 from
+	admin postgres -c "ALTER ROLE pam_otp SET log_min_duration_statement = 0"
+	from=$(stat -c %s "$run/log")
+	"$B" login "$n" "$u" "pam-otp-bench-pg-otp-$n:${next[otp-$n]}:$PROFILE_R" > /dev/null
+	next[otp-$n]=$(( ${next[otp-$n]} + PROFILE_R / u ))
+	admin postgres -c "ALTER ROLE pam_otp RESET log_min_duration_statement"
+	tail -c +$((from + 1)) "$run/log" | grep ' pam_otp@otp_' | awk -v n="$n" -v r="$PROFILE_R" \
+		-v seq="$res/pg-login-sequence.csv" '
+		# "INSERT audit", "SELECT users", "lock user", or the simple query itself
+		function label(sql,  t, w) {
+			gsub(/pam_otp\./, "", sql)
+			if (sql ~ /hashtextextended/) return "SELECT lock user (advisory)"
+			if (sql ~ /advisory_xact_lock\(2,/) return "SELECT lock minute (advisory)"
+			if (match(sql, /^(SELECT|INSERT|UPDATE|DELETE)/) &&
+			    match(sql, /(FROM|INTO|UPDATE) [a-z_]+/)) {
+				t = substr(sql, RSTART, RLENGTH); sub(/^[A-Z]+ /, "", t)
+				split(sql, w, " ")
+				return w[1] " " t
+			}
+			gsub(/,/, ";", sql)
+			return length(sql) > 60 ? substr(sql, 1, 57) "..." : sql
+		}
+		match($0, /duration: [0-9.]+ ms  /) {
+			d = substr($0, RSTART + 10, RLENGTH - 15) * 1000
+			rest = substr($0, RSTART + RLENGTH)
+			if (rest ~ /^statement: /) { kind = "simple"; sql = substr(rest, 12) }
+			else { kind = rest; sub(/ .*/, "", kind); sql = rest; sub(/^[a-z]+ [^:]*: /, "", sql) }
+			if (kind == "bind") { pend += d; next }
+			if (kind == "execute") { kind = "prepared"; d += pend; pend = 0 }
+			# the session setup and schema check of pg_connect/pg_schema
+			if (kind == "parse" || sql ~ /statement_timeout|to_regclass|schema_version/)
+				kind = "once per connection: " kind
+			key = kind "," label(sql)
+			c = ++cnt[key]; v[key, c] = d; sum[key] += d
+			if (kind !~ /^once/) { nrt++; sk[nrt] = key; sd[nrt] = d }
+		}
+		function median(k,  a, i, j, x, m) {
+			m = cnt[k]
+			for (i = 1; i <= m; i++) {
+				x = v[k, i]
+				for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]
+				a[j + 1] = x
+			}
+			return a[int((m + 1) / 2)]
+		}
+		END {
+			for (k in cnt)
+				printf "%s,%s,%.2f,%.1f,%.1f\n", n, k, cnt[k] / r, median(k), sum[k] / cnt[k]
+			per = int(nrt / r + 0.5)
+			for (i = nrt - per + 1; i <= nrt; i++)
+				printf "%s,%d,%s,%.1f\n", n, i - nrt + per, sk[i], sd[i] >> seq
+		}' | sort -t, -k2,2 >> "$res/pg-profile.csv"
+}
+
+# parallel N U: ROUNDS rounds; in each, for P = 1, 2, 4, 8: pam_permit
+# and pam_otp over distinct users, then P processes on ONE user
+parallel() {
+	local n=$1 u=$2 m p round
+	for ((round = 0; round < ROUNDS; round++)); do
+		for p in 1 2 4 8; do
+			for m in permit "otp-$n"; do
+				"$P" procs "pam-otp-bench-pg-$m" "$n" "$u" "$PAR_R" "${next[$m]}" "$p" |
+					sed "s/^/$m,$n,$round,/; s/ /,/g; s/^otp-[0-9]*,/otp-pg,/" \
+					>> "$res/pg-parallel.csv"
+				next[$m]=$(( ${next[$m]} + PAR_R / (u / p) ))
+			done
+		done
+		"$P" oneuser "pam-otp-bench-pg-otp-$n" one "$ONE_R" 8 "$round" 1 2 4 8 |
+			sed "s/^/otp-pg-one-user,$n,$round,/; s/ /,/g" >> "$res/pg-parallel.csv"
+	done
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
+
+# proc_level N U: one pamtester per login, as run.sh's "warm" host (OpenSSL
+# in use before PAM runs, as in sshd): the module connects in every login
+proc_level() {
+	local n=$1 u=$2 r k m c code t0 floor_ms med mods="permit otp-$1 lmdb"
+	for m in $mods; do : > "$work/proc-$m"; done
+	for ((r = 0; r < PROC_R; r++)); do
+		k=$((r % u))
+		for m in $mods; do
+			c=$(( ${next[$m]} + r / u ))
+			code=$(oathtool --hotp -c $c $hex)
+			t0=$EPOCHREALTIME
+			LD_PRELOAD=$work/warm.so pamtester "pam-otp-bench-pg-$m" \
+				"$(printf 'u%07d' $((k * (n / u))))" authenticate <<<"$code" >/dev/null 2>&1 ||
+				echo "$m" >> "$work/proc-fail"
+			echo "($EPOCHREALTIME - $t0) * 1000" | bc -l >> "$work/proc-$m"
+		done
+	done
+	for m in $mods; do next[$m]=$(( ${next[$m]} + PROC_R / u )); done
+	floor_ms=$(median < "$work/proc-permit")
+	for m in $mods; do
+		med=$(median < "$work/proc-$m")
+		printf '%s,%s,%s,%s,%.2f,%.2f\n' "$m" "$n" "$PROC_R" "$(grep -cx -- "$m" "$work/proc-fail" || true)" \
+			"$med" "$(echo "$med - $floor_ms" | bc -l)" |
+			sed 's/^otp-[0-9]*,/otp-pg,/; s/^lmdb,/otp-lmdb,/' >> "$res/pg-proc.csv"
+	done
+}
+
+first=${SIZES%% *}
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared: say how busy it was
+: > "$work/proc-fail"
+for n in $SIZES; do
+	echo "== PostgreSQL: filling $n users"
+	setup "$n"
+done
+lmdb_setup "$first"
+echo "== PostgreSQL: in-process logins, every size interleaved"
+floor
+# shellcheck disable=SC2086
+in_process $SIZES
+for n in $SIZES; do
+	echo "== PostgreSQL: $n users, the statements of a login"
+	profile "$n" "$(users_for "$n")"
+done
+last=${SIZES##* }
+echo "== PostgreSQL: $last users, parallel logins"
+parallel "$last" "$(users_for "$last")"
+if command -v pamtester >/dev/null; then
+	echo "== PostgreSQL: one process per login"
+	proc_level "$first" "$(users_for "$first")"
+fi
+{
+	echo "postgresql,$pg_version"
+	echo "cpus,$(nproc)"
+	echo "load_at_start,$load_start"
+	echo "load_at_end,$(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$res/pg-run.txt"
+bench/pg_report.sh "$res"
