@@ -124,3 +124,10 @@ deb:
 bench: all
 	@scripts/deps.sh build test bench
 	@QUICK=$(QUICK) bench/run.sh
+
+# The PostgreSQL engine's benchmarks alone (make bench runs them too):
+# a private cluster, 10 to 1M users; QUICK=1 for a short run.
+.PHONY: bench-pg
+bench-pg: all
+	@scripts/deps.sh build test bench
+	@QUICK=$(QUICK) bench/pg.sh

@@ -158,3 +158,5 @@ sort "$work/failures" | uniq -c > "$res/failures.txt"
 bench/report.sh "$res"
 echo
 QUICK=${QUICK:-0} bench/security.sh
+echo
+QUICK=${QUICK:-0} bench/pg.sh
