@@ -144,6 +144,9 @@ void otp_store_forsake(struct otp_store *st);
 /* otp_store_name - what st was opened from (its directory), for messages. */
 const char *otp_store_name(const struct otp_store *st);
 
+/* otp_store_engine - the engine of st: "lmdb" (or "postgresql"), for messages. */
+const char *otp_store_engine(const struct otp_store *st);
+
 /*
  * otp_store_grow - make room after a transaction failed with OTP_EFULL
  * (LMDB: double the map, up to 1 TiB). Waits until no other thread has a
