@@ -257,7 +257,9 @@ int pg_lock_user(struct otp_txn *txn, const char *user)
 	PGresult *r = NULL;
 	int rc;
 
-	if (!t->write)
+	/* an exclusive one holds the store lock alone: no other writer runs,
+	 * and a lock per user would fill the server's lock table (migrate) */
+	if (!t->write || t->write == OTP_TXN_EXCLUSIVE)
 		return OTP_OK;
 	for (unsigned i = 0; i < t->nlocked; i++) {
 		if (strcmp(t->locked[i], user) == 0)

@@ -115,6 +115,13 @@ int pg_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *ev)
 	ev_params(&p, ev);
 	rc = pg_run(txn, PG_AUDIT_PUT, &p, &r, "audit");
 	PQclear(r);
+	if (rc == OTP_OK && ev->seq < OTP_AUDIT_SEQ_SUMMARY) {
+		struct pg_params q = { 0 };
+
+		pg_param_u64(&q, ev->seq);
+		rc = pg_run(txn, PG_AUDIT_SEQ_PAST, &q, &r, "audit");
+		PQclear(r);
+	}
 	return rc;
 }
 

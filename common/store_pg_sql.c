@@ -68,6 +68,11 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 			   "ORDER BY time, seq LIMIT 512", 2 },
 	[PG_AUDIT_BACK] = { "SELECT " AUDIT_COLS " FROM " T "audit WHERE (time, seq) <= ($1, $2) "
 			    "ORDER BY time DESC, seq DESC LIMIT 512", 2 },
+	/* the sequence past a seq written at its place (migrate), so that later
+	 * inserts of the same second never take it: only the owner role that
+	 * migrates may setval, and only this moves it */
+	[PG_AUDIT_SEQ_PAST] = { "SELECT setval('" T "audit_seq', $1) FROM " T "audit_seq "
+				"WHERE last_value <= $1", 1 },
 	[PG_AUDIT_ANY_BEFORE] = { "SELECT 1 FROM " T "audit WHERE time < $1 LIMIT 1", 1 },
 	[PG_AUDIT_PRUNE] = { "DELETE FROM " T "audit WHERE (time, seq) IN (SELECT time, seq FROM "
 			     T "audit WHERE time < $1 ORDER BY time, seq LIMIT $2)", 2 },
