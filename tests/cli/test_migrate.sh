@@ -1,7 +1,9 @@
 #!/bin/bash
 # otpctl migrate: a whole store copied into another and back again
-# (LMDB -> LMDB -> LMDB; with OTP_MIGRATE_TARGET set to a PostgreSQL spec
-# naming an empty database, also LMDB -> PostgreSQL -> LMDB). Every record
+# (LMDB -> LMDB -> LMDB, then LMDB -> PostgreSQL -> LMDB: into the
+# database OTP_MIGRATE_TARGET names, which must be empty, or when it is unset
+# into a private PostgreSQL cluster this test starts as nobody and stops; none
+# skips it). Every record
 # is compared through otpctl's dumps (users, devices, audit, hosts, recovery
 # status, lock state), and the two LMDB ends byte for byte; on each copy a
 # HOTP user goes on with the next code, used codes stay used, a TOTP replay
@@ -34,6 +36,31 @@ login() {  # login NAME USER CODE [RHOST]
 }
 conf_for src "$WORK/store"
 
+# A private cluster on a Unix socket in $WORK (the server refuses root).
+pg_start() {
+	pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -x "$pg_bin/initdb" ] && command -v runuser >/dev/null || return 1
+	chmod 0711 "$WORK"
+	PGD="$WORK/pg"
+	mkdir -m 0700 "$PGD" && chown nobody "$PGD" || return 1
+	head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$PGD/pw" && chown nobody "$PGD/pw"
+	runuser -u nobody -- "$pg_bin/initdb" -D "$PGD/data" -U otpadmin --pwfile="$PGD/pw" \
+		-A scram-sha-256 --no-sync -E UTF8 > "$PGD/initdb.log" 2>&1 || return 1
+	runuser -u nobody -- "$pg_bin/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w \
+		-o "-k $PGD -c listen_addresses='' -c fsync=off" start > /dev/null || return 1
+	printf '%s:5432:*:otpadmin:%s\n' "$PGD" "$(cat "$PGD/pw")" > "$WORK/pgpass"
+	chmod 0600 "$WORK/pgpass"
+	export PGPASSFILE="$WORK/pgpass"
+	"$pg_bin/createdb" -h "$PGD" -U otpadmin otp || return 1
+	OTP_MIGRATE_TARGET="host=$PGD user=otpadmin dbname=otp"
+}
+pg_stop() {
+	[ -n "${PGD:-}" ] && runuser -u nobody -- "$pg_bin/pg_ctl" -D "$PGD/data" -m immediate \
+		stop > /dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap pg_stop EXIT
+
 # --- a store with something of everything
 on src enroll --force alice --type hotp --secret $b32 --name token --no-confirm --qr none >/dev/null 2>&1
 check "alice: HOTP counter 0 from 192.0.2.10 (a remembered host)" login src alice "$(hotp 0)" 192.0.2.10
@@ -60,11 +87,11 @@ check "dave: locked by 3 wrong codes" sh -c "'$OTPCTL' --config '$CONF' --json u
 on src enroll --force erin --secret $b32 --name phone --no-confirm --qr none >/dev/null 2>&1
 # erin's code for a step after the last she used (the window takes one ahead)
 erin_step=0
-erin_code() {
+erin_code() {  # into $erincode (not in a subshell: erin_step must stay)
 	local t; t=$(date +%s)
 	[ $((t / 30)) -le $erin_step ] && t=$(((erin_step + 1) * 30))
 	erin_step=$((t / 30))
-	oathtool --totp -b $b32 -N "@$t"
+	erincode=$(oathtool --totp -b $b32 -N "@$t")
 }
 
 USERS="alice bob carol dave erin"
@@ -129,7 +156,7 @@ goes_on() {
 roundtrip() {
 	local mid=$1-mid fin=$1-fin
 	conf_for "$mid" "$2"; conf_for "$fin" "$3"
-	erincode=$(erin_code)
+	erin_code
 	check "$1: erin logs in on the source (a replay mark)" login src erin "$erincode"
 	check "$1: migrate --to the middle store" ctl migrate --to "$2"
 	has "  prints source and target counts" "^  users  *5  *5$"
@@ -150,10 +177,38 @@ assert r["from"]==sys.argv[2] and r["to"]==sys.argv[3], r' "$WORK/out" "$2" "$3"
 }
 
 roundtrip lmdb "$WORK/t-mid" "$WORK/t-fin"
-if [ -n "${OTP_MIGRATE_TARGET:-}" ]; then
+if [ -z "${OTP_MIGRATE_TARGET:-}" ] && ! pg_start; then
+	echo "# no PostgreSQL server to start: LMDB -> PostgreSQL -> LMDB not run"
+	OTP_MIGRATE_TARGET=none
+fi
+if [ "$OTP_MIGRATE_TARGET" != none ]; then
 	roundtrip pg "$OTP_MIGRATE_TARGET" "$WORK/p-fin"
+fi
+
+# Records copied at their own (time, seq), then records added in that very
+# second (the migrate record, a login): none may take a copied one's place.
+# One frozen second by faketime, and a database of its own.
+FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+at_x() { env LD_PRELOAD="$FAKELIB" FAKETIME="2031-01-01 00:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"; }
+if [ -n "${PGD:-}" ] && [ -n "$FAKELIB" ] && [[ ${TEST_PRELOAD:-} != *asan* ]]; then
+	"$pg_bin/createdb" -h "$PGD" -U otpadmin otp2
+	conf_for sec "$WORK/sec"
+	conf_for sec-pg "host=$PGD user=otpadmin dbname=otp2"
+	on sec init > /dev/null
+	on sec enroll --force fay --secret $b32 --name phone --no-confirm --qr none >/dev/null 2>&1
+	for _ in 1 2 3; do at_x "$OTPCTL" --config "$WORK/sec.conf" verify fay 000000 >/dev/null 2>&1; done
+	check "same second: records of one second, then migrate in it" \
+		at_x "$OTPCTL" --config "$WORK/sec.conf" migrate --to "host=$PGD user=otpadmin dbname=otp2"
+	check_exit "  a login in that second on the copy: refused (locked), not a store error" 3 \
+		at_x "$OTPCTL" --config "$WORK/sec-pg.conf" verify fay 000000
+	check "  every record of that second is there" $PY -c '
+import json,sys
+r=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+x=[e for e in r if e["time"]=="2031-01-01T00:00:00Z"]
+assert len(x)>=6 and x[-2]["event"]=="migrate" and x[-1]["event"]=="locked", x' \
+		<(on sec-pg audit --format json)
 else
-	echo "# OTP_MIGRATE_TARGET not set: LMDB -> PostgreSQL -> LMDB not run"
+	ok "# skip: records of one second on PostgreSQL need the private cluster and faketime"
 fi
 
 # --- what migrate refuses
