@@ -5,15 +5,18 @@
  * codes, remembered hosts, the audit trail, and named `meta` values. The
  * rules (lockout, replay marks, counters, recovery codes, hosts, audit,
  * the seal key check, rekey, restore, import) are written once above this
- * interface; an engine (store_engine.h) only keeps records. Today there is
- * one engine, LMDB (store_lmdb*.c): `store` is a directory, one
- * environment per host, one named database per record kind.
+ * interface; an engine (store_engine.h) only keeps records. Two engines:
+ * LMDB (store_lmdb*.c): `store` is a directory, one environment per host,
+ * one named database per record kind; PostgreSQL (store_pg*.c): `store` is
+ * a URI or conninfo, one database shared by a fleet, tables in the schema
+ * pam_otp (store_pg.h).
  *
  * Callers run every check-and-update inside one write transaction
  * (otp_txn_begin(st, 1, &txn) ... otp_txn_commit(txn)). Write transactions
- * of a store are serialised across processes (LMDB admits one writer at a
- * time), so concurrent logins are exact. Read transactions see one
- * consistent state and never wait for a writer.
+ * on the same user are serialised across threads, processes and hosts
+ * (LMDB admits one writer at a time; PostgreSQL: a lock per user), so
+ * concurrent logins are exact. Read transactions see one consistent state
+ * and never wait for a writer.
  *
  * Threads: one store handle may be shared by every thread of a process,
  * and transactions begun from several threads at once (a transaction

@@ -184,11 +184,13 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 	if (s->pid != getpid())  /* first: the parent's mutex may be held forever here */
 		return otp_seterr(OTP_ESTORE, "%s: store handle of the parent process, used "
 				  "after fork", st->name);
-	if (s->busy && pthread_equal(s->owner, pthread_self()))
+	/* this thread's own transaction would wait for itself */
+	if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) &&
+	    pthread_equal(__atomic_load_n(&s->owner, __ATOMIC_ACQUIRE), pthread_self()))
 		return pg_fail(s, OTP_ESTORE, "a second transaction in one thread");
 	pthread_mutex_lock(&s->mu);
-	s->busy = 1;
-	s->owner = pthread_self();
+	__atomic_store_n(&s->owner, pthread_self(), __ATOMIC_RELEASE);
+	__atomic_store_n(&s->busy, 1, __ATOMIC_RELEASE);
 	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
 		rc = pg_connect(s);  /* a broken or timed-out connection: a new one */
 	if (rc == OTP_OK)
@@ -196,7 +198,7 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 	if (rc != OTP_OK) {
 		if (s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 			pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
-		s->busy = 0;
+		__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&s->mu);
 		return rc;
 	}
@@ -210,7 +212,7 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 static void ended(struct pg_store *s)
 {
 	memset(&s->txn, 0, sizeof(s->txn));
-	s->busy = 0;
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->mu);
 }
 

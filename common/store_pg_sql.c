@@ -56,9 +56,10 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 	[PG_HOST_DELETE] = { "DELETE FROM " T "hosts WHERE user_name = $1 AND host = $2", 2 },
 	[PG_HOST_LIST] = { "SELECT host, until, created, device FROM " T "hosts "
 			   "WHERE user_name = $1 ORDER BY host", 1 },
-	[PG_AUDIT_INSERT] = { "INSERT INTO " T "audit (" AUDIT_COLS ") VALUES ($1, "
-			      "nextval('" T "audit_seq'), $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-			      "RETURNING seq", 10 },
+	/* under the second's lock (PG_LOCK_SECOND): numbered in commit order */
+	[PG_AUDIT_INSERT] = { "INSERT INTO " T "audit (" AUDIT_COLS ") SELECT $1, "
+			      "COALESCE(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM "
+			      T "audit WHERE time = $1 AND seq < 2147483648 RETURNING seq", 10 },
 	[PG_AUDIT_PUT] = { "INSERT INTO " T "audit (" AUDIT_COLS ") VALUES ($1, $2, $3, $4, $5, "
 			   "$6, $7, $8, $9, $10, $11) ON CONFLICT (time, seq) DO UPDATE SET "
 			   "event = $3, user_name = $4, service = $5, rhost = $6, tty = $7, "
@@ -68,11 +69,6 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 			   "ORDER BY time, seq LIMIT 512", 2 },
 	[PG_AUDIT_BACK] = { "SELECT " AUDIT_COLS " FROM " T "audit WHERE (time, seq) <= ($1, $2) "
 			    "ORDER BY time DESC, seq DESC LIMIT 512", 2 },
-	/* the sequence past a seq written at its place (migrate), so that later
-	 * inserts of the same second never take it: only the owner role that
-	 * migrates may setval, and only this moves it */
-	[PG_AUDIT_SEQ_PAST] = { "SELECT setval('" T "audit_seq', $1) FROM " T "audit_seq "
-				"WHERE last_value <= $1", 1 },
 	[PG_AUDIT_ANY_BEFORE] = { "SELECT 1 FROM " T "audit WHERE time < $1 LIMIT 1", 1 },
 	[PG_AUDIT_PRUNE] = { "DELETE FROM " T "audit WHERE (time, seq) IN (SELECT time, seq FROM "
 			     T "audit WHERE time < $1 ORDER BY time, seq LIMIT $2)", 2 },
@@ -82,9 +78,11 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 		       "pg_stat_database WHERE datname = current_database()), (SELECT "
 		       "sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n "
 		       "ON n.oid = c.relnamespace WHERE n.nspname = 'pam_otp' AND c.relkind = 'r')", 0 },
-	/* Advisory lock keys: the store's (1, 0) and the summaries' (2, minute)
-	 * in the two-key space, users by a 64-bit hash of the name in the other. */
+	/* Advisory lock keys: the store's (1, 0), the summaries' (2, minute) and
+	 * the seconds' (3, time) in the two-key space, users by a 64-bit hash of
+	 * the name in the other. */
 	[PG_LOCK_USER] = { "SELECT pg_advisory_xact_lock(hashtextextended($1, 7436))", 1 },
+	[PG_LOCK_SECOND] = { "SELECT pg_advisory_xact_lock(3, ($1::bigint % 2147483647)::int)", 1 },
 	[PG_LOCK_MINUTE] = { "SELECT pg_advisory_xact_lock(2, ($1::bigint / 60 % 2147483647)::int)",
 			     1 },
 };
