@@ -154,7 +154,7 @@ void otp_store_forsake(struct otp_store *st);
 /* otp_store_name - what st was opened from (its directory), for messages. */
 const char *otp_store_name(const struct otp_store *st);
 
-/* otp_store_engine - the engine of st: "lmdb" (or "postgresql"), for messages. */
+/* otp_store_engine - the engine of st: "lmdb" or "postgresql", for messages. */
 const char *otp_store_engine(const struct otp_store *st);
 
 /*
