@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "config.h"
 #include "err.h"
 #include "keycheck.h"
 #include "migrate.h"
+#include "restore.h"
 #include "store.h"
 #include "store_lmdb_codec.h"
 
@@ -340,6 +343,35 @@ static void grows_a_small_target(void **state)
 					  * of room committed nothing */
 }
 
+/* otp_store_restore into a store whose map cannot hold the backup: the
+ * map is grown (the backup's read transaction ended first) and the
+ * restore redone, as migrate does. */
+static void restore_grows_a_small_store(void **state)
+{
+	struct fx *f = *state;
+	struct otp_store *st = NULL;
+	struct otp_store_stats s;
+	unsigned long records = 0;
+	char bk[128];
+	int fd;
+
+	write_to(f->src, plant_many, NULL);
+	snprintf(bk, sizeof(bk), "%s/backup", f->dir);
+	assert_int_equal(otp_store_open(f->src, 16, 0, &st), OTP_OK);
+	fd = open(bk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(otp_store_backup(st, fd), OTP_OK);
+	assert_int_equal(close(fd), 0);
+	otp_store_close(st);
+	assert_int_equal(otp_store_open(f->dst, 1, OTP_STORE_CREATE, &st), OTP_OK);
+	assert_int_equal(otp_store_restore(st, bk, &f->key, &f->cfg, &f->who, 0, &records),
+			 OTP_OK);
+	otp_store_close(st);
+	s = counts_of(f->dst);
+	assert_int_equal(s.users, 1200);
+	assert_true(s.bytes_max > 1024 * 1024);
+}
+
 static void plant_user(struct otp_txn *txn, void *arg)
 {
 	struct otp_user_rec u = user_rec(0);
@@ -442,6 +474,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(copies_every_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(grows_a_small_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(restore_grows_a_small_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_a_target_with_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_the_source_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_another_key, setup, teardown),
