@@ -23,6 +23,11 @@ static int is_postgresql(const char *spec)
 	return n > 0 && spec[n + strspn(spec + n, " \t\n")] == '=';
 }
 
+int otp_store_is_postgresql(const char *spec)
+{
+	return is_postgresql(spec);
+}
+
 int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st)
 {
 	struct otp_store_opts o = { map_mb, 5 };
