@@ -179,6 +179,7 @@ static void store_postgresql_accepted(void **state)
 		"sslrootcert=/etc/pam_otp/db-ca.crt sslcert=/etc/pam_otp/db.crt "
 		"sslkey=/etc/pam_otp/db.key",
 		"host='/run/postgresql' dbname = otp",
+		"host=db1.example\n         dbname=otp user=pam_otp",
 	};
 	struct otp_config c;
 	char text[1024];
