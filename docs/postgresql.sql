@@ -1,9 +1,9 @@
 -- postgresql.sql - the database and roles of a pam_otp store on PostgreSQL.
 --
--- Run it once with psql as a superuser (or a role with CREATEROLE and
--- CREATEDB), on the primary:
+-- Run it once with psql as a superuser (it sets the owner role's default
+-- privileges and grants on its tables), on the primary:
 --
---   sudo -u postgres psql -v ON_ERROR_STOP=1 -f postgresql.sql
+--   sudo -u postgres psql -X < postgresql.sql
 --
 -- It makes, when missing:
 --   pam_otp_owner  owns the database and, once "otpctl init" has run with

@@ -139,7 +139,7 @@ capture as otpadmin otp -c "SELECT unnest(setconfig) FROM pg_db_role_setting s
 has "login role has an idle-in-transaction timeout" "idle_in_transaction_session_timeout=60s"
 
 # 2. Again, now that the schema exists: no error, the rights unchanged.
-check "postgresql.sql runs again after otpctl init" as otpadmin postgres -f "$SQL"
+check "postgresql.sql runs again after otpctl init (from stdin)" as otpadmin postgres -f - < "$SQL"
 check_rights otp
 
 # 3. A database whose schema the owner made before the script ran.
