@@ -76,9 +76,13 @@ enum { OTP_TXN_EXCLUSIVE = 2 }; /* otp_txn_begin: a whole-store write transactio
 int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
 
 /*
- * otp_store_is_postgresql - whether spec names a PostgreSQL store: a
- * `postgresql://` or `postgres://` URI, or a libpq conninfo (a keyword,
- * then '='). Anything else is an LMDB directory.
+ * otp_store_is_postgresql - whether spec names a PostgreSQL store: it
+ * starts with "postgresql://" or "postgres://", or reads as a libpq
+ * conninfo (after blanks, a lowercase keyword, blanks, then '=', as in
+ * "host=db1 dbname=otp"). Anything else is an LMDB directory. Only the
+ * form is judged: the spec is neither parsed further nor checked.
+ * spec: a NUL-terminated string, not kept.
+ * Returns 1 or 0; never fails.
  */
 int otp_store_is_postgresql(const char *spec);
 

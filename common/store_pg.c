@@ -4,6 +4,7 @@
  * records, map growth) refused with a clear reason.
  */
 #include "store_pg.h"
+#include "store_pg_conninfo.h"
 #include "err.h"
 #include "util.h"
 
@@ -13,39 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A spec that holds a password: refused before anything is sent. */
-static int has_password(const char *spec, int *bad)
-{
-	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(spec, &err);
-
-	*bad = 0;
-	if (opts == NULL) {
-		int rc = otp_seterr(err ? OTP_ECONFIG : OTP_ENOMEM, "store: %s",
-				    err ? strtok(err, "\n") : "out of memory");
-
-		PQfreemem(err);
-		return rc;
-	}
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && *o->val)
-			*bad = 1;
-	}
-	PQconninfoFree(opts);
-	return OTP_OK;
-}
-
+/* A spec that holds a password, or does not parse: refused before anything
+ * is sent, and never echoed (store_pg_conninfo.h). */
 static int spec_ok(const char *spec)
 {
-	int bad, rc;
-
 	if (strlen(spec) >= sizeof(((struct pg_store *)0)->spec))
 		return otp_seterr(OTP_ETOOLONG, "store: the conninfo is too long");
-	rc = has_password(spec, &bad);
-	if (rc == OTP_OK && bad)
-		return otp_seterr(OTP_ECONFIG, "store: a password in the conninfo is refused; use a "
-				  "passfile (PGPASSFILE, ~/.pgpass) or client certificates");
-	return rc;
+	return otp_pg_conninfo_check(spec);
 }
 
 static int pg_open(const char *spec, unsigned timeout, int flags, struct otp_store **out)
