@@ -1,7 +1,7 @@
 #!/bin/bash
 # docs/postgresql.sql against a private PostgreSQL 15 cluster: the roles and
-# the database it makes, the schema of the contract created by the owner
-# role (as otpctl init would), and a login role that can read and write
+# the database it makes, the schema otpctl init makes as the owner role,
+# and a login role that can read and write
 # every table but run no DDL. The script is run before the schema exists,
 # again after it (nothing changes), and on a database whose schema was made
 # first. As root (PostgreSQL runs as nobody):
