@@ -98,8 +98,13 @@ pg_cluster_stop() {
 }
 
 pg_cluster_destroy() {
+	local pidfile=${1:-}/run/data/postmaster.pid
 	[ -n "${1:-}" ] && [ -d "$1" ] || return 0
-	[ -e "$1/run/data/postmaster.pid" ] && pg_cluster_stop "$1" fast 2>/dev/null
+	if [ -e "$pidfile" ]; then
+		# a suite may have left it stopped (SIGSTOP) when it was interrupted
+		kill -CONT "$(head -1 "$pidfile")" 2>/dev/null
+		pg_cluster_stop "$1" fast 2>/dev/null || pg_cluster_stop "$1" immediate 2>/dev/null
+	fi
 	rm -rf "$1"
 }
 
