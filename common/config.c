@@ -1,4 +1,5 @@
 #include "config.h"
+#include "store.h"
 #include "err.h"
 #include "fileck.h"
 #include "util.h"
@@ -129,6 +130,16 @@ static int check_path(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* store: an LMDB directory, or a PostgreSQL URI or conninfo (store.h). */
+static int check_store(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v != NULL && otp_store_is_postgresql(v))
+		return 0;
+	return check_path(cfg, opt);
+}
+
 static int check_issuer(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, 0);
@@ -230,7 +241,7 @@ static const struct { const char *path; cfg_validate_callback_t check; } checks[
 	{ "lockout|unlock_time", check_int }, { "recovery|count", check_int },
 	{ "audit|retention_days", check_int },
 	{ "totp|algorithm", check_alg }, { "hotp|algorithm", check_alg },
-	{ "password", check_password }, { "store", check_path }, { "seal_key", check_path },
+	{ "password", check_password }, { "store", check_store }, { "seal_key", check_path },
 	{ "issuer", check_issuer }, { "host_name", check_host_name }, { "trusted_networks", check_cidr },
 };
 

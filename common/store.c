@@ -12,7 +12,7 @@
  * i.e. a keyword and then '='. A directory path never starts so (the
  * configuration asks for an absolute one).
  */
-static int is_postgresql(const char *spec)
+int otp_store_is_postgresql(const char *spec)
 {
 	size_t n;
 
@@ -36,8 +36,8 @@ int otp_store_open_with(const char *spec, const struct otp_store_opts *o, int fl
 	unsigned map_mb = o->map_mb;
 
 	/* the spec is not echoed: a conninfo may hold what no log should */
-	if (is_postgresql(spec))
-		return otp_seterr(OTP_ECONFIG, "store: PostgreSQL stores are not built yet");
+	if (otp_store_is_postgresql(spec))
+		return otp_pg_open(spec, o->timeout, flags, st);
 	return otp_engine_lmdb.open(spec, map_mb, flags, st);
 }
 
@@ -54,8 +54,8 @@ void otp_store_close(struct otp_store *st)
 
 int otp_store_identify(const char *spec, char *id, size_t cap)
 {
-	if (is_postgresql(spec))
-		return otp_seterr(OTP_ECONFIG, "store: PostgreSQL stores are not built yet");
+	if (otp_store_is_postgresql(spec))
+		return otp_engine_pg.identify(spec, id, cap);
 	return otp_engine_lmdb.identify(spec, id, cap);
 }
 

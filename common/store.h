@@ -51,7 +51,7 @@ enum { OTP_TXN_EXCLUSIVE = 2 }; /* otp_txn_begin: a whole-store write transactio
  * otp_store_open - open the store spec names.
  * spec:   a directory path: an LMDB environment. A `postgresql://` (or
  *         `postgres://`) URI or a libpq "key=value" conninfo names a
- *         PostgreSQL store, which is not built yet: OTP_ECONFIG.
+ *         PostgreSQL store (store_pg.h; map_mb is not used).
  * map_mb: LMDB map size in MiB (the store's starting maximum size; sparse
  *         on disk). When the data fill three quarters of the map, the map
  *         is doubled (up to 1 TiB), so this is not a hard limit.
@@ -71,6 +71,13 @@ enum { OTP_TXN_EXCLUSIVE = 2 }; /* otp_txn_begin: a whole-store write transactio
  * detail has the engine's text); OTP_ENOMEM; OTP_EIO.
  */
 int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
+
+/*
+ * otp_store_is_postgresql - whether spec names a PostgreSQL store: a
+ * `postgresql://` or `postgres://` URI, or a libpq conninfo (a keyword,
+ * then '='). Anything else is an LMDB directory.
+ */
+int otp_store_is_postgresql(const char *spec);
 
 /* What otp_store_open_with takes beyond the spec. */
 struct otp_store_opts {

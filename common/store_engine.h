@@ -13,7 +13,7 @@
  *
  * Choosing the engine (otp_store_open): a spec that starts with
  * "postgresql://" or "postgres://", or reads as a libpq "key=value"
- * conninfo, is PostgreSQL (to come: store_pg*.c); anything else is an LMDB
+ * conninfo, is PostgreSQL (store_pg*.c); anything else is an LMDB
  * directory.
  */
 #ifndef OTP_STORE_ENGINE_H
@@ -33,7 +33,7 @@ struct otp_txn {
 };
 
 struct otp_engine {
-	const char *name;  /* "lmdb" */
+	const char *name;  /* "lmdb", "postgresql" */
 	int (*open)(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
 	int (*open_backup)(const char *path, struct otp_store **st);
 	void (*close)(struct otp_store *st);
@@ -101,5 +101,9 @@ struct otp_engine {
 
 /* The LMDB engine (store_lmdb*.c): a directory, or a backup file. */
 extern const struct otp_engine otp_engine_lmdb;
+
+/* The PostgreSQL engine (store_pg*.c): a URI or conninfo; timeout in seconds. */
+extern const struct otp_engine otp_engine_pg;
+int otp_pg_open(const char *spec, unsigned timeout, int flags, struct otp_store **st);
 
 #endif

@@ -87,25 +87,40 @@ static void put_device(struct otp_txn *txn, const char *user, uint32_t id)
 	assert_int_equal(otp_device_save(txn, user, &d), OTP_OK);
 }
 
-/* A PostgreSQL spec is told apart from a directory, and refused for now
- * without echoing it (a conninfo may hold a password). */
-static void postgresql_spec_refused(void **state)
+/* A PostgreSQL spec is told apart from a directory; a password in it is
+ * refused before anything is sent, and never echoed. */
+static void postgresql_spec_password_refused(void **state)
 {
 	static const char *const specs[] = {
-		"postgresql://db1,db2/pam_otp?target_session_attrs=read-write",
-		"postgres://db1/pam_otp", "host=db1 dbname=pam_otp password=hunter2",
-		" dbname = pam_otp",
+		"postgresql://otp:hunter2@db1,db2/pam_otp?target_session_attrs=read-write",
+		"postgres://db1/pam_otp?password=hunter2", "host=db1 dbname=pam_otp password=hunter2",
+		" dbname = pam_otp password = hunter2",
 	};
 	struct otp_store *st = NULL;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		otp_clearerr();
+		assert_true(otp_store_is_postgresql(specs[i]));
 		assert_int_equal(otp_store_open(specs[i], 16, 0, &st), OTP_ECONFIG);
-		assert_non_null(strstr(otp_errdetail(), "PostgreSQL stores are not built yet"));
+		assert_non_null(strstr(otp_errdetail(), "password in the conninfo is refused"));
 		assert_null(strstr(otp_errdetail(), "hunter2"));
 		assert_null(st);
 	}
+	assert_false(otp_store_is_postgresql("/var/lib/pam_otp"));
+}
+
+/* A server that is not there: refused at once, the detail names it. */
+static void postgresql_server_missing(void **state)
+{
+	struct otp_store *st = NULL;
+
+	(void)state;
+	otp_clearerr();
+	assert_int_equal(otp_store_open("host=/nonexistent-otp-dir dbname=otp", 16, 0, &st),
+			 OTP_ESTORE);
+	assert_non_null(strstr(otp_errdetail(), "PostgreSQL /nonexistent-otp-dir:5432/otp: "));
+	assert_null(st);
 }
 
 struct names { char seen[8][16]; unsigned n, stop_at; };
@@ -416,7 +431,8 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(postgresql_spec_refused),
+		cmocka_unit_test(postgresql_spec_password_refused),
+		cmocka_unit_test(postgresql_server_missing),
 		T(user_walk_in_name_order),
 		T(device_walk_may_rewrite),
 		T(audit_positions_and_numbers),

@@ -1,0 +1,177 @@
+/*
+ * store_pg.h - the PostgreSQL engine's private side, shared by its files:
+ * store_pg.c (connection, transactions, locks, schema), store_pg_records.c
+ * (meta, users, devices, recovery codes, hosts), store_pg_audit.c.
+ *
+ * One connection per handle. A transaction holds the handle's mutex from
+ * begin to commit or abort: the threads of a process take turns on the
+ * connection (a transaction is a few round trips). Every statement runs
+ * with a deadline of the store's timeout (the server's statement_timeout,
+ * and on our side a poll on the socket, so a server that stops answering
+ * cannot hang a login); a connection that failed is made again at the next
+ * begin.
+ *
+ * Serialisation: write transactions run READ COMMITTED and take
+ * transaction-scoped advisory locks: the store lock shared (exclusive for
+ * OTP_TXN_EXCLUSIVE), and each user's lock before the first statement on
+ * that user's records, so every statement after it sees the user's latest
+ * committed state and no other writer of that user runs beside it. Read
+ * transactions run REPEATABLE READ READ ONLY: one snapshot.
+ */
+#ifndef OTP_STORE_PG_H
+#define OTP_STORE_PG_H
+
+#include "store_engine.h"
+#include "textsafe.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#define PG_LOCKED_MAX 4   /* users whose lock a transaction remembers taking */
+
+/* The statements, prepared on a connection at first use (store_pg_sql.c). */
+enum pg_stmt {
+	PG_META_GET, PG_META_PUT,
+	PG_USER_LOAD, PG_USER_SAVE, PG_USER_DELETE, PG_USER_PAGE, PG_USER_FIRST,
+	PG_DEV_LOAD, PG_DEV_SAVE, PG_DEV_LIST, PG_DEV_DELETE_ALL, PG_DEV_PAGE, PG_DEV_FIRST,
+	PG_RC_LIST, PG_RC_PUT, PG_RC_DELETE_ALL,
+	PG_HOST_GET, PG_HOST_SAVE, PG_HOST_DELETE, PG_HOST_LIST,
+	PG_AUDIT_INSERT, PG_AUDIT_PUT, PG_AUDIT_GET, PG_AUDIT_FWD, PG_AUDIT_BACK,
+	PG_AUDIT_PRUNE, PG_AUDIT_ANY_BEFORE,
+	PG_LOCK_USER, PG_LOCK_MINUTE, PG_STATS,
+	PG_STMT_COUNT
+};
+
+struct pg_stmt_def {
+	const char *sql;
+	int nparams;
+};
+extern const struct pg_stmt_def pg_stmts[PG_STMT_COUNT];
+
+struct pg_txn {
+	struct otp_txn base;
+	int write;
+	int failed;                 /* a statement failed: only abort is left */
+	unsigned nlocked;
+	char locked[PG_LOCKED_MAX][OTP_USER_MAX + 1];
+};
+
+struct pg_store {
+	struct otp_store base;
+	PGconn *conn;               /* NULL or bad: connect again at the next begin */
+	pid_t pid;                  /* the process that opened it: no other may use it */
+	pthread_mutex_t mu;         /* held for the life of a transaction */
+	pthread_t owner;            /* the thread holding mu */
+	int busy;
+	unsigned timeout;           /* seconds */
+	unsigned char prepared[PG_STMT_COUNT];
+	char spec[4096];
+	struct pg_txn txn;
+};
+
+static inline struct pg_store *pg_of(struct otp_store *st)
+{
+	return (struct pg_store *)st;
+}
+
+static inline struct pg_txn *pg_txn_of(struct otp_txn *txn)
+{
+	return (struct pg_txn *)txn;
+}
+
+/*
+ * Parameters of a statement: text values (NULL-terminated strings) or
+ * binary ones (bytea). pg_param_* fill one slot; numbers are printed into
+ * the slot's own buffer.
+ */
+#define PG_PARAMS_MAX 16
+struct pg_params {
+	int n;
+	const char *val[PG_PARAMS_MAX];
+	int len[PG_PARAMS_MAX];
+	int fmt[PG_PARAMS_MAX];
+	char num[PG_PARAMS_MAX][24];
+};
+void pg_param_text(struct pg_params *p, const char *s);
+void pg_param_u64(struct pg_params *p, uint64_t v);   /* as bigint, two's complement */
+void pg_param_i64(struct pg_params *p, int64_t v);
+void pg_param_bytes(struct pg_params *p, const void *b, size_t n);
+
+/*
+ * pg_run - run prepared statement s with p in txn; binary results. On
+ * success *res gets the result (PQclear it) and OTP_OK; else the
+ * transaction is marked failed and the error (OTP_ESTORE, detail naming the
+ * server and the problem) is returned. what names the operation.
+ */
+int pg_run(struct otp_txn *txn, enum pg_stmt s, const struct pg_params *p, PGresult **res,
+	   const char *what);
+
+/* pg_lock_user - take user's lock in a write transaction (no-op in a read one). */
+int pg_lock_user(struct otp_txn *txn, const char *user);
+
+/* pg_user_ok - whether user can be a key (1..OTP_USER_MAX bytes of valid UTF-8). */
+int pg_user_ok(const char *user);
+
+/* Binary result fields: a bigint, a text copied into buf (cap bytes), bytes. */
+int pg_get_u64(const PGresult *r, int row, int col, uint64_t *v);
+int pg_get_text(const PGresult *r, int row, int col, char *buf, size_t cap);
+int pg_get_bytes(const PGresult *r, int row, int col, uint8_t *buf, size_t cap, size_t *len);
+
+/* pg_affected - rows a DELETE/UPDATE touched. */
+unsigned pg_affected(const PGresult *r);
+
+/* The record operations (store_pg_records.c, store_pg_audit.c). */
+int pg_meta_get(struct otp_txn *txn, const char *name, uint8_t *buf, size_t cap, size_t *len);
+int pg_meta_put(struct otp_txn *txn, const char *name, const uint8_t *val, size_t len);
+int pg_user_load(struct otp_txn *txn, const char *user, struct otp_user_rec *u);
+int pg_user_save(struct otp_txn *txn, const char *user, const struct otp_user_rec *u);
+int pg_user_delete(struct otp_txn *txn, const char *user);
+int pg_user_each(struct otp_txn *txn,
+		 int (*fn)(const char *user, const struct otp_user_rec *u, void *arg), void *arg);
+int pg_device_load(struct otp_txn *txn, const char *user, uint32_t id,
+		   struct otp_device_rec *d);
+int pg_device_save(struct otp_txn *txn, const char *user, const struct otp_device_rec *d);
+int pg_device_list(struct otp_txn *txn, const char *user, struct otp_device_rec *out,
+		   unsigned *n);
+int pg_device_delete_all(struct otp_txn *txn, const char *user, unsigned *count);
+int pg_device_each(struct otp_txn *txn,
+		   int (*fn)(const char *user, struct otp_device_rec *d, void *arg), void *arg);
+int pg_recovery_each(struct otp_txn *txn, const char *user,
+		     int (*fn)(uint32_t n, const struct otp_recovery_rec *r, void *arg), void *arg);
+int pg_recovery_put(struct otp_txn *txn, const char *user, uint32_t n,
+		    const struct otp_recovery_rec *r);
+int pg_recovery_delete_all(struct otp_txn *txn, const char *user, unsigned *count);
+int pg_host_get(struct otp_txn *txn, const char *user, const char *host,
+		struct otp_host_rec *h);
+int pg_host_save(struct otp_txn *txn, const char *user, const char *host,
+		 const struct otp_host_rec *h);
+int pg_host_delete(struct otp_txn *txn, const char *user, const char *host);
+int pg_host_each(struct otp_txn *txn, const char *user,
+		 int (*fn)(const char *host, const struct otp_host_rec *h, void *arg), void *arg);
+int pg_host_delete_if(struct otp_txn *txn, const char *user,
+		      int (*pred)(const char *host, const struct otp_host_rec *h, void *arg),
+		      void *arg, unsigned *count);
+int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev);
+int pg_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *ev);
+int pg_audit_get_at(struct otp_txn *txn, uint64_t time, uint32_t seq, struct otp_audit_ev *ev);
+int pg_audit_each(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
+		  int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
+int pg_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max);
+
+/* The schema (store_pg_schema.c): check it, or make/upgrade it with create. */
+#define PG_SCHEMA_VERSION 1
+int pg_schema(struct pg_store *s, int create);
+
+/* pg_exec_simple - run sql (no parameters, several statements allowed)
+ * outside any transaction of ours, with the deadline. */
+int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const char *what);
+
+/* pg_connect - (re)connect s within its timeout, set the session up, and
+ * refuse a read-only server. */
+int pg_connect(struct pg_store *s);
+
+/* pg_fail - the detail for problem on s: "PostgreSQL SERVER: problem". */
+int pg_fail(struct pg_store *s, int err, const char *problem);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * store_pg_audit.c - the PostgreSQL engine's audit trail: (time, seq) ->
+ * one record, in time order.
+ *
+ * Ordinary records take their seq from the sequence pam_otp.audit_seq
+ * (below the summary slots), so hosts appending at once never wait for
+ * each other; within one second seq orders records by when they were
+ * numbered, not committed. Summary slots (flood.h) are read and rewritten
+ * in place: a write transaction takes the lock of their minute first, so
+ * two hosts counting the same source add up.
+ */
+#include "store_pg.h"
+#include "audit.h"
+#include "err.h"
+
+#include <string.h>
+
+#define AUDIT_PAGE 512
+
+static void ev_params(struct pg_params *p, const struct otp_audit_ev *ev)
+{
+	pg_param_text(p, ev->event);
+	pg_param_text(p, ev->user);
+	pg_param_text(p, ev->service);
+	pg_param_text(p, ev->rhost);
+	pg_param_text(p, ev->tty);
+	pg_param_text(p, ev->device);
+	pg_param_text(p, ev->detail);
+	pg_param_text(p, ev->host);
+	pg_param_text(p, ev->actor);
+}
+
+static int ev_ok(const struct otp_audit_ev *ev)
+{
+	const char *f[] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty, ev->device,
+			    ev->detail, ev->host, ev->actor };
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (otp_text_problem(f[i], NULL) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static int ev_from(const PGresult *r, int row, struct otp_audit_ev *ev)
+{
+	uint64_t seq = 0;
+	char *f[] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty, ev->device,
+		      ev->detail, ev->host, ev->actor };
+	size_t cap[] = { sizeof(ev->event), sizeof(ev->user), sizeof(ev->service),
+			 sizeof(ev->rhost), sizeof(ev->tty), sizeof(ev->device),
+			 sizeof(ev->detail), sizeof(ev->host), sizeof(ev->actor) };
+
+	memset(ev, 0, sizeof(*ev));
+	if (pg_get_u64(r, row, 0, &ev->time) != OTP_OK || pg_get_u64(r, row, 1, &seq) != OTP_OK ||
+	    seq > UINT32_MAX)
+		return OTP_ECORRUPT;
+	ev->seq = (uint32_t)seq;
+	for (int i = 0; i < 9; i++) {
+		if (pg_get_text(r, row, 2 + i, f[i], cap[i]) != OTP_OK)
+			return OTP_ECORRUPT;
+	}
+	return OTP_OK;
+}
+
+/* A summary slot's minute locked, in a write transaction. */
+static int lock_slot(struct otp_txn *txn, uint64_t time, uint32_t seq)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int rc;
+
+	if (!pg_txn_of(txn)->write || seq < OTP_AUDIT_SEQ_SUMMARY)
+		return OTP_OK;
+	pg_param_u64(&p, time);
+	rc = pg_run(txn, PG_LOCK_MINUTE, &p, &r, "audit");
+	PQclear(r);
+	return rc;
+}
+
+int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	uint64_t seq = 0;
+	int rc;
+
+	if (!ev_ok(ev))
+		return otp_seterr(OTP_EINVAL, "audit record does not encode");
+	pg_param_u64(&p, ev->time);
+	ev_params(&p, ev);
+	rc = pg_run(txn, PG_AUDIT_INSERT, &p, &r, "audit");
+	if (rc == OTP_OK && (PQntuples(r) != 1 || pg_get_u64(r, 0, 0, &seq) != OTP_OK ||
+			     seq >= OTP_AUDIT_SEQ_SUMMARY))
+		rc = otp_seterr(OTP_ESTORE, "%s: audit: no sequence number", txn->st->name);
+	if (rc == OTP_OK)
+		ev->seq = (uint32_t)seq;
+	PQclear(r);
+	return rc;
+}
+
+int pg_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *ev)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int rc;
+
+	if (!ev_ok(ev))
+		return otp_seterr(OTP_EINVAL, "audit record does not encode");
+	rc = lock_slot(txn, ev->time, ev->seq);
+	if (rc != OTP_OK)
+		return rc;
+	pg_param_u64(&p, ev->time);
+	pg_param_u64(&p, ev->seq);
+	ev_params(&p, ev);
+	rc = pg_run(txn, PG_AUDIT_PUT, &p, &r, "audit");
+	PQclear(r);
+	return rc;
+}
+
+int pg_audit_get_at(struct otp_txn *txn, uint64_t time, uint32_t seq, struct otp_audit_ev *ev)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int rc = lock_slot(txn, time, seq);
+
+	if (rc != OTP_OK)
+		return rc;
+	pg_param_u64(&p, time);
+	pg_param_u64(&p, seq);
+	rc = pg_run(txn, PG_AUDIT_GET, &p, &r, "audit");
+	if (rc == OTP_OK && PQntuples(r) == 0)
+		rc = OTP_ENOTFOUND;
+	if (rc == OTP_OK && ev_from(r, 0, ev) != OTP_OK)
+		rc = otp_seterr(OTP_ECORRUPT, "corrupt audit record");
+	PQclear(r);
+	return rc;
+}
+
+/* The key after (or before) (time, seq); 0 when there is none. */
+static int step(uint64_t *time, uint32_t *seq, int backward)
+{
+	if (!backward) {
+		if (*seq < UINT32_MAX) {
+			(*seq)++;
+			return 1;
+		}
+		if (*time == UINT64_MAX)
+			return 0;
+		(*time)++;
+		*seq = 0;
+		return 1;
+	}
+	if (*seq > 0) {
+		(*seq)--;
+		return 1;
+	}
+	if (*time == 0)
+		return 0;
+	(*time)--;
+	*seq = UINT32_MAX;
+	return 1;
+}
+
+int pg_audit_each(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
+		  int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg)
+{
+	static __thread struct otp_audit_ev ev;
+	int rc, rows, more = 1;
+
+	/* bigint keys: times past INT64_MAX would read as negative */
+	if (time > INT64_MAX)
+		time = INT64_MAX;
+	do {
+		struct pg_params p = { 0 };
+		PGresult *r = NULL;
+
+		pg_param_u64(&p, time);
+		pg_param_u64(&p, seq);
+		rc = pg_run(txn, backward ? PG_AUDIT_BACK : PG_AUDIT_FWD, &p, &r, "audit");
+		rows = rc == OTP_OK ? PQntuples(r) : 0;
+		for (int i = 0; i < rows && rc == OTP_OK; i++) {
+			int ok = ev_from(r, i, &ev) == OTP_OK;
+
+			if (ok) {
+				time = ev.time;
+				seq = ev.seq;
+			}
+			rc = fn(ok ? &ev : NULL, arg);
+		}
+		PQclear(r);
+		if (rows > 0)
+			more = step(&time, &seq, backward);
+	} while (rc == OTP_OK && rows == AUDIT_PAGE && more);
+	return rc == OTP_EACH_STOP ? OTP_OK : rc;
+}
+
+int pg_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int rc;
+
+	if (before == 0 || max == 0)
+		return OTP_OK;
+	pg_param_u64(&p, before);
+	pg_param_u64(&p, max);
+	rc = pg_run(txn, PG_AUDIT_PRUNE, &p, &r, "audit");
+	PQclear(r);
+	return rc;
+}

@@ -1,0 +1,115 @@
+/*
+ * store_pg_schema.c - the PostgreSQL engine's schema: made by otpctl init
+ * (OTP_STORE_CREATE), checked at every open.
+ *
+ * Everything lives in the schema pam_otp, so the tables can share a
+ * database with others. Names sort as bytes (COLLATE "C"), as LMDB's keys
+ * do, so walks page by index. Sealed secrets and recovery hashes are bytea:
+ * sealed, never in clear.
+ */
+#include "store_pg.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char ddl[] =
+	"SELECT pg_advisory_xact_lock(1, 1);"  /* two inits at once: one makes it */
+	"CREATE SCHEMA IF NOT EXISTS pam_otp;"
+	"CREATE TABLE IF NOT EXISTS pam_otp.meta ("
+	" name text COLLATE \"C\" PRIMARY KEY, value bytea NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pam_otp.users ("
+	" name text COLLATE \"C\" PRIMARY KEY,"
+	" failures bigint NOT NULL, first_fail bigint NOT NULL, locked_until bigint NOT NULL,"
+	" created bigint NOT NULL, last_login bigint NOT NULL, next_device bigint NOT NULL,"
+	" flags bigint NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pam_otp.devices ("
+	" user_name text COLLATE \"C\" NOT NULL, id bigint NOT NULL, name text NOT NULL,"
+	" type text NOT NULL CHECK (type IN ('totp', 'hotp')),"
+	" alg text NOT NULL CHECK (alg IN ('SHA1', 'SHA256', 'SHA512')),"
+	" digits bigint NOT NULL,"
+	" state text NOT NULL CHECK (state IN ('pending', 'active', 'revoked')),"
+	" period bigint NOT NULL, counter bigint NOT NULL, last_step bigint NOT NULL,"
+	" drift bigint NOT NULL, created bigint NOT NULL, last_used bigint NOT NULL,"
+	" sealed bytea NOT NULL, PRIMARY KEY (user_name, id));"
+	"CREATE TABLE IF NOT EXISTS pam_otp.recovery ("
+	" user_name text COLLATE \"C\" NOT NULL, n bigint NOT NULL, salt bytea NOT NULL,"
+	" hash bytea NOT NULL, log2n bigint NOT NULL, r bigint NOT NULL, p bigint NOT NULL,"
+	" used bigint NOT NULL, PRIMARY KEY (user_name, n));"
+	"CREATE TABLE IF NOT EXISTS pam_otp.hosts ("
+	" user_name text COLLATE \"C\" NOT NULL, host text COLLATE \"C\" NOT NULL,"
+	" until bigint NOT NULL, created bigint NOT NULL, device bigint NOT NULL,"
+	" PRIMARY KEY (user_name, host));"
+	"CREATE TABLE IF NOT EXISTS pam_otp.audit ("
+	" time bigint NOT NULL, seq bigint NOT NULL, event text NOT NULL,"
+	" user_name text NOT NULL, service text NOT NULL, rhost text NOT NULL,"
+	" tty text NOT NULL, device text NOT NULL, detail text NOT NULL,"
+	" host text NOT NULL, actor text NOT NULL, PRIMARY KEY (time, seq));"
+	/* below the summary slots (0x80000000 up), as LMDB numbers them */
+	"CREATE SEQUENCE IF NOT EXISTS pam_otp.audit_seq MINVALUE 1 MAXVALUE 2147483647 CYCLE;"
+	"INSERT INTO pam_otp.meta (name, value) VALUES ('schema_version', '1')"
+	" ON CONFLICT (name) DO NOTHING;";
+
+static int version_of(struct pg_store *s, long *v)
+{
+	PGresult *r = NULL;
+	int rc = pg_exec_simple(s, "SELECT convert_from(value, 'UTF8') FROM pam_otp.meta "
+				"WHERE name = 'schema_version'", &r, "schema");
+
+	if (rc != OTP_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return pg_fail(s, OTP_ENOTFOUND, "schema pam_otp has no version: run otpctl init");
+	}
+	*v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return OTP_OK;
+}
+
+/* Whether the schema is there at all (without an error in the server's log). */
+static int present(struct pg_store *s, int *yes)
+{
+	PGresult *r = NULL;
+	int rc = pg_exec_simple(s, "SELECT to_regclass('pam_otp.meta') IS NOT NULL", &r, "schema");
+
+	if (rc == OTP_OK)
+		*yes = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return rc;
+}
+
+static int make(struct pg_store *s)
+{
+	char sql[sizeof(ddl) + 32];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "BEGIN;%sCOMMIT;", ddl);
+	rc = pg_exec_simple(s, sql, NULL, "otpctl init");
+	if (rc != OTP_OK)
+		pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
+	return rc;
+}
+
+int pg_schema(struct pg_store *s, int create)
+{
+	char msg[96];
+	long v = 0;
+	int rc, yes = 0;
+
+	rc = present(s, &yes);
+	if (rc == OTP_OK && !yes)
+		rc = create ? make(s) :
+		     pg_fail(s, OTP_ENOTFOUND, "schema pam_otp is missing: run otpctl init");
+	if (rc == OTP_OK)
+		rc = version_of(s, &v);
+	if (rc == OTP_OK && v > PG_SCHEMA_VERSION) {
+		snprintf(msg, sizeof(msg), "schema version %ld is newer than this pam_otp (%d)",
+			 v, PG_SCHEMA_VERSION);
+		return pg_fail(s, OTP_EVERSION, msg);
+	}
+	if (rc == OTP_OK && v < 1)
+		return pg_fail(s, OTP_ECORRUPT, "schema version is not a number");
+	return rc;
+}
