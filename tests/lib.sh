@@ -164,8 +164,9 @@ store_made() {
 # the rows of its tables but meta)
 store_sum() {
 	if on_pg; then
+		# without the \restrict lines, random in every dump
 		"$PG_BIN/pg_dump" -d "$STORE" --data-only --schema=pam_otp \
-			--exclude-table=pam_otp.meta | sha256sum
+			--exclude-table=pam_otp.meta | grep -v '^\\\(un\)\{0,1\}restrict ' | sha256sum
 	else
 		sha256sum < "$WORK/store/data.mdb"
 	fi
