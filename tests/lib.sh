@@ -75,6 +75,9 @@ has_err() { if grep -q -- "$2" "$WORK/err"; then ok "$1"; else not_ok "$1"; sed 
 ctl() { "$OTPCTL" --config "$CONF" "$@"; }
 # fails COMMAND...: for check: the command exits non-zero
 fails() { ! "$@"; }
+# elapsed T0 T1: seconds between two "date +%s.%N" readings; at_most A B: A <= B
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
+at_most() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 # pam_service NAME LINE: a PAM service for pam_race. As root it goes in
 # /etc/pam.d (removed at exit) and libpam reads it as sshd's would;
@@ -114,6 +117,10 @@ on_pg() { [ "$OTP_TEST_BACKEND" = postgresql ]; }
 # this suite, PG_DB; STORE becomes its conninfo. Without server binaries the
 # suite is skipped, unless OTP_REQUIRE_PG is set: then it fails.
 need_pg() {
+	if [ -n "$PG_DB" ]; then  # done already (OTP_TEST_BACKEND=postgresql)
+		[ "${1:-}" = private ] && [ -z "$PG_OWN" ] || return 0
+		pg_sql postgres "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+	fi
 	if [ -n "${OTP_PG_DIR:-}" ] && [ "${1:-}" != private ] && pg_bindir >/dev/null; then
 		pg_cluster_use "$OTP_PG_DIR"
 	elif pg_bindir >/dev/null; then
