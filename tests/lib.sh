@@ -187,20 +187,13 @@ not_in_store() {
 		! grep -qF -- "$1" "$WORK/store/data.mdb"
 	fi
 }
-# store_away / store_back: the store is gone (LMDB: the directory moved
-# away; PostgreSQL: the schema renamed), then back
+# store_away: the store is gone (LMDB: the directory moved away;
+# PostgreSQL: the schema renamed)
 store_away() {
 	if on_pg; then
 		pg_sql "$PG_DB" "ALTER SCHEMA pam_otp RENAME TO pam_otp_away"
 	else
 		mv "$WORK/store" "$WORK/store.away"
-	fi
-}
-store_back() {
-	if on_pg; then
-		pg_sql "$PG_DB" "ALTER SCHEMA pam_otp_away RENAME TO pam_otp"
-	else
-		mv "$WORK/store.away" "$WORK/store"
 	fi
 }
 
