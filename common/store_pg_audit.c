@@ -2,10 +2,11 @@
  * store_pg_audit.c - the PostgreSQL engine's audit trail: (time, seq) ->
  * one record, in time order.
  *
- * Ordinary records take their seq from the sequence pam_otp.audit_seq
- * (below the summary slots), so hosts appending at once never wait for
- * each other; within one second seq orders records by when they were
- * numbered, not committed. Summary slots (flood.h) are read and rewritten
+ * An ordinary record is numbered after every record of its second under
+ * that second's lock, held to the commit (the append is a login's last
+ * write): within a second, records are numbered in the order they commit,
+ * as auditscan.h needs, at the cost of appends of the same second waiting
+ * for each other's commits. Summary slots (flood.h) are read and rewritten
  * in place: a write transaction takes the lock of their minute first, so
  * two hosts counting the same source add up.
  */
@@ -88,6 +89,11 @@ int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
 	if (!ev_ok(ev))
 		return otp_seterr(OTP_EINVAL, "audit record does not encode");
 	pg_param_u64(&p, ev->time);
+	rc = pg_run(txn, PG_LOCK_SECOND, &p, &r, "audit");
+	PQclear(r);
+	r = NULL;
+	if (rc != OTP_OK)
+		return rc;
 	ev_params(&p, ev);
 	rc = pg_run(txn, PG_AUDIT_INSERT, &p, &r, "audit");
 	if (rc == OTP_OK && (PQntuples(r) != 1 || pg_get_u64(r, 0, 0, &seq) != OTP_OK ||

@@ -153,7 +153,7 @@ int pg_connect(struct pg_store *s)
 
 		describe(s);
 		first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-		return drop_conn(s, OTP_ECONFIG, msg);
+		return drop_conn(s, OTP_ESTORE, msg);
 	}
 	rc = connect_poll(s, now_s() + s->timeout);
 	return rc == OTP_OK ? session_setup(s) : rc;
