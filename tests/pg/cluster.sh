@@ -23,7 +23,8 @@
 #   pg_conninfo DB [ROLE]     a libpq conninfo for DB on the current cluster
 #   pg_sql DB SQL             run SQL as the admin; rows unaligned on stdout
 #   pg_newdb DB               a fresh database (dropped first if it exists)
-#   pg_grant_login DB         the documented grants of a login role, to otp_login
+#   pg_grant_login DB         the grants docs/postgresql.sql gives a login role
+#                             on an existing schema, to otp_login
 
 pg_bindir() {
 	local d
@@ -125,5 +126,5 @@ pg_newdb() {
 pg_grant_login() {
 	pg_sql "$1" "GRANT USAGE ON SCHEMA pam_otp TO otp_login;
 		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pam_otp TO otp_login;
-		GRANT USAGE, SELECT ON SEQUENCE pam_otp.audit_seq TO otp_login"
+		GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA pam_otp TO otp_login"
 }

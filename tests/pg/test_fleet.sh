@@ -55,7 +55,7 @@ all_hosts() { local i; for ((i = 1; i <= HOSTS; i++)); do echo -n "host$i=$1 "; 
 
 confs "lockout { deny = 0 }"
 check "otpctl init through host 1 (the owner role) creates the schema" ctlh 1 init
-check "the login role gets only the documented grants (DML, the audit sequence)" pg_grant_login "$PG_DB"
+check "the login role gets only the documented grants (DML, no DDL)" pg_grant_login "$PG_DB"
 check "  host 2 (login role, URI) reads the store" ctlh 2 users
 check "  host 4 (login role, conninfo) reads the store" ctlh 4 users
 
