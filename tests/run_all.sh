@@ -88,6 +88,8 @@ else
 			run shell "${t#tests/} (postgresql)" env OTP_TEST_BACKEND=postgresql bash "$t"
 		done
 		unset OTP_PG_DIR
+		pg_cluster_destroy "$pgdir"  # pg_ctl stop -m fast; the EXIT trap does it otherwise
+		pgdir=""
 	else
 		sed 's/^/  /' "$log"
 		echo "  (the cluster did not start: its suites did not run)"
