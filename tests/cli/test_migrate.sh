@@ -211,6 +211,23 @@ else
 	ok "# skip: records of one second on PostgreSQL need the private cluster and faketime"
 fi
 
+# An older LMDB store may hold audit fields written raw (before they were
+# cleaned on the way in): they arrive in PostgreSQL cleaned, not refused.
+RAW_AUDIT="$TOP/${OTP_BUILD:-build}/tests/raw_audit"
+if [ -n "${PGD:-}" ] && [ -x "$RAW_AUDIT" ]; then
+	"$pg_bin/createdb" -h "$PGD" -U otpadmin otp3
+	conf_for old "$WORK/old"
+	on old init > /dev/null
+	"$RAW_AUDIT" "$WORK/old.conf" auth_failure bob sshd $'x\ny' $'\e]52' $'ph\xffone' $'bad \xc3('
+	check "an old store's raw audit record migrates to PostgreSQL" \
+		on old migrate --to "host=$PGD user=otpadmin dbname=otp3"
+	conf_for old-pg "host=$PGD user=otpadmin dbname=otp3"
+	capture on old-pg audit --user bob
+	has "  escaped, on one line" 'x\\ny.*\\x1b\]52.*ph\\xffone'
+else
+	ok "# skip: an old record to PostgreSQL needs the private cluster and raw_audit"
+fi
+
 # --- what migrate refuses
 conf_for dup "$WORK/t-mid"
 on dup --json users > "$WORK/before"; on dup audit --format json > "$WORK/before.audit"
