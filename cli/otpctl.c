@@ -56,6 +56,14 @@ static const struct verb verbs[] = {
 	{ "restore", 1, cmd_restore, "FILE [--force]",
 	  "replace the store's records by a backup's, in one transaction (--force: even\n"
 	  "  when the store holds users); the seal key must be the backup's" },
+	{ "migrate", 1, cmd_migrate,
+	  "--to TARGET [--from SOURCE] [--skip-corrupt]\n"
+	  "  TARGET, SOURCE: a directory (LMDB) or a PostgreSQL URI or conninfo; SOURCE is\n"
+	  "  the configured store unless given. The target is made if missing and must hold\n"
+	  "  no record; one transaction copies every record, and the counts of both are\n"
+	  "  compared before it commits. The seal key (the config's) must be the source's.\n"
+	  "  --skip-corrupt leaves behind, and counts, records that do not decode.",
+	  "copy the whole store into another (LMDB <-> PostgreSQL), in one transaction" },
 	{ "rekey", 1, cmd_rekey,
 	  "NEWKEY\n"
 	  "  NEWKEY is a key file: made (32 random bytes, 0400) when missing, else checked as\n"

@@ -2,6 +2,8 @@
 #include "store.h"
 #include "err.h"
 #include "fileck.h"
+#include "store.h"
+#include "store_pg_conninfo.h"
 #include "util.h"
 
 #include <confuse.h>
@@ -130,14 +132,31 @@ static int check_path(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-/* store: an LMDB directory, or a PostgreSQL URI or conninfo (store.h). */
+/*
+ * store: an LMDB directory (absolute), or a PostgreSQL URI or conninfo
+ * that holds no password. The spec is never echoed: it may hold one.
+ */
 static int check_store(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, 0);
+	char why[256];
 
-	if (v != NULL && otp_store_is_postgresql(v))
+	if (v == NULL || strlen(v) >= PATH_MAX) {
+		cfg_error(cfg, "%s must be at most %d bytes", opt->name, PATH_MAX - 1);
+		return -1;
+	}
+	if (!otp_store_is_postgresql(v)) {
+		if (v[0] == '/')
+			return 0;
+		cfg_error(cfg, "%s must be an absolute path (LMDB) or a PostgreSQL URI or conninfo",
+			  opt->name);
+		return -1;
+	}
+	if (otp_pg_conninfo_check(v) == OTP_OK)
 		return 0;
-	return check_path(cfg, opt);
+	snprintf(why, sizeof(why), "%s", otp_errdetail());
+	cfg_error(cfg, "%s: %s", opt->name, why);
+	return -1;
 }
 
 static int check_issuer(cfg_t *cfg, cfg_opt_t *opt)
@@ -384,7 +403,9 @@ static int apply_override(cfg_t *cfg, const char *arg)
 	cfg_t *sec = cfg;
 	cfg_opt_t *opt;
 
-	snprintf(cur_source, sizeof(cur_source), "module argument '%.64s'", arg);
+	/* a store spec may hold a password: name the key, not the value */
+	snprintf(cur_source, sizeof(cur_source), "module argument '%.64s'",
+		 strncmp(arg, "store=", 6) == 0 ? "store" : arg);
 	if (eq == NULL || (size_t)(eq - arg) >= sizeof(key))
 		return otp_seterr(OTP_ECONFIG, "%s: expected key=value", cur_source);
 	memcpy(key, arg, (size_t)(eq - arg));

@@ -60,10 +60,13 @@ void otp_config_defaults(struct otp_config *c);
  * Safe in threads: libconfuse keeps global scanner state, so parses (of
  * files and of text) run one at a time in a process, under one lock that
  * pthread_atfork keeps usable in a forked child.
+ * `store` must be an absolute path (LMDB) or a PostgreSQL URI or conninfo
+ * that libpq parses and that holds no password (store_pg_conninfo.h); its
+ * value never appears in a detail, nor in a module argument's name.
  * Returns OTP_OK; OTP_ENOTFOUND (no file); OTP_EPERM (unsafe file);
  * OTP_ECONFIG for a syntax error, an unknown key or an out-of-range value,
  * with a detail of the form "FILE:LINE: problem" (or "module argument
- * 'k=v': problem"); OTP_ENOMEM; OTP_EIO.
+ * 'k=v': problem", 'store' alone for the store); OTP_ENOMEM; OTP_EIO.
  */
 int otp_config_load(const char *path, const char *const *overrides,
 		    unsigned noverrides, struct otp_config *c);

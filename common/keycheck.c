@@ -13,7 +13,7 @@
 /* What a store says of a key, when no error stops the judgement. */
 enum verdict { MATCHES, PROVEN, UNPROVEN };
 
-static const char kcv_name[] = "seal_kcv";   /* the key in `meta` */
+static const char kcv_name[] = OTP_KEYCHECK_META;
 
 /* A derived value, never the key: HMAC-SHA256(key, label). */
 static int compute_kcv(const struct otp_seal_key *key, uint8_t out[KCV_LEN])

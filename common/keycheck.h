@@ -19,6 +19,8 @@
 #include "seal.h"
 #include "store.h"
 
+#define OTP_KEYCHECK_META "seal_kcv"  /* the KCV's name in `meta` */
+
 enum {
 	/* No KCV yet and a sealed secret opens under the key: record the KCV. */
 	OTP_KEYCHECK_RECORD = 1,

@@ -67,7 +67,13 @@ int otp_store_restore(struct otp_store *st, const char *path, const struct otp_s
 		rc = otp_store_key_check_txn(rtxn, key, 0);
 	if (rc == OTP_OK)
 		rc = restore_once(st, rtxn, key, cfg, who, flags, records);
-	while (rc == OTP_EFULL && otp_store_grow(st) == OTP_OK) {
+	/* the map grows only while this thread holds no transaction: the
+	 * backup's read one ends first (a backup never changes) */
+	while (rc == OTP_EFULL) {
+		otp_txn_abort(rtxn);
+		rtxn = NULL;
+		if (otp_store_grow(st) != OTP_OK || otp_txn_begin(bk, 0, &rtxn) != OTP_OK)
+			break;
 		otp_clearerr();
 		rc = restore_once(st, rtxn, key, cfg, who, flags, records);
 	}

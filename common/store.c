@@ -76,6 +76,11 @@ const char *otp_store_name(const struct otp_store *st)
 	return st->name;
 }
 
+const char *otp_store_engine(const struct otp_store *st)
+{
+	return st->eng->name;
+}
+
 int otp_store_grow(struct otp_store *st)
 {
 	return st->eng->grow(st);

@@ -5,15 +5,18 @@
  * codes, remembered hosts, the audit trail, and named `meta` values. The
  * rules (lockout, replay marks, counters, recovery codes, hosts, audit,
  * the seal key check, rekey, restore, import) are written once above this
- * interface; an engine (store_engine.h) only keeps records. Today there is
- * one engine, LMDB (store_lmdb*.c): `store` is a directory, one
- * environment per host, one named database per record kind.
+ * interface; an engine (store_engine.h) only keeps records. Two engines:
+ * LMDB (store_lmdb*.c): `store` is a directory, one environment per host,
+ * one named database per record kind; PostgreSQL (store_pg*.c): `store` is
+ * a URI or conninfo, one database shared by a fleet, tables in the schema
+ * pam_otp (store_pg.h).
  *
  * Callers run every check-and-update inside one write transaction
  * (otp_txn_begin(st, 1, &txn) ... otp_txn_commit(txn)). Write transactions
- * of a store are serialised across processes (LMDB admits one writer at a
- * time), so concurrent logins are exact. Read transactions see one
- * consistent state and never wait for a writer.
+ * on the same user are serialised across threads, processes and hosts
+ * (LMDB admits one writer at a time; PostgreSQL: a lock per user), so
+ * concurrent logins are exact. Read transactions see one consistent state
+ * and never wait for a writer.
  *
  * Threads: one store handle may be shared by every thread of a process,
  * and transactions begun from several threads at once (a transaction
@@ -73,9 +76,13 @@ enum { OTP_TXN_EXCLUSIVE = 2 }; /* otp_txn_begin: a whole-store write transactio
 int otp_store_open(const char *spec, unsigned map_mb, int flags, struct otp_store **st);
 
 /*
- * otp_store_is_postgresql - whether spec names a PostgreSQL store: a
- * `postgresql://` or `postgres://` URI, or a libpq conninfo (a keyword,
- * then '='). Anything else is an LMDB directory.
+ * otp_store_is_postgresql - whether spec names a PostgreSQL store: it
+ * starts with "postgresql://" or "postgres://", or reads as a libpq
+ * conninfo (after blanks, a lowercase keyword, blanks, then '=', as in
+ * "host=db1 dbname=otp"). Anything else is an LMDB directory. Only the
+ * form is judged: the spec is neither parsed further nor checked.
+ * spec: a NUL-terminated string, not kept.
+ * Returns 1 or 0; never fails.
  */
 int otp_store_is_postgresql(const char *spec);
 
@@ -150,6 +157,9 @@ void otp_store_forsake(struct otp_store *st);
 
 /* otp_store_name - what st was opened from (its directory), for messages. */
 const char *otp_store_name(const struct otp_store *st);
+
+/* otp_store_engine - the engine of st: "lmdb" or "postgresql", for messages. */
+const char *otp_store_engine(const struct otp_store *st);
 
 /*
  * otp_store_grow - make room after a transaction failed with OTP_EFULL

@@ -4,6 +4,7 @@
  * records, map growth) refused with a clear reason.
  */
 #include "store_pg.h"
+#include "store_pg_conninfo.h"
 #include "err.h"
 #include "util.h"
 
@@ -13,39 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A spec that holds a password: refused before anything is sent. */
-static int has_password(const char *spec, int *bad)
-{
-	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(spec, &err);
-
-	*bad = 0;
-	if (opts == NULL) {
-		int rc = otp_seterr(err ? OTP_ECONFIG : OTP_ENOMEM, "store: %s",
-				    err ? strtok(err, "\n") : "out of memory");
-
-		PQfreemem(err);
-		return rc;
-	}
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && *o->val)
-			*bad = 1;
-	}
-	PQconninfoFree(opts);
-	return OTP_OK;
-}
-
+/* A spec that holds a password, or does not parse: refused before anything
+ * is sent, and never echoed (store_pg_conninfo.h). */
 static int spec_ok(const char *spec)
 {
-	int bad, rc;
-
 	if (strlen(spec) >= sizeof(((struct pg_store *)0)->spec))
 		return otp_seterr(OTP_ETOOLONG, "store: the conninfo is too long");
-	rc = has_password(spec, &bad);
-	if (rc == OTP_OK && bad)
-		return otp_seterr(OTP_ECONFIG, "store: a password in the conninfo is refused; use a "
-				  "passfile (PGPASSFILE, ~/.pgpass) or client certificates");
-	return rc;
+	return otp_pg_conninfo_check(spec);
 }
 
 static int pg_open(const char *spec, unsigned timeout, int flags, struct otp_store **out)
@@ -184,11 +159,13 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 	if (s->pid != getpid())  /* first: the parent's mutex may be held forever here */
 		return otp_seterr(OTP_ESTORE, "%s: store handle of the parent process, used "
 				  "after fork", st->name);
-	if (s->busy && pthread_equal(s->owner, pthread_self()))
+	/* this thread's own transaction would wait for itself */
+	if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) &&
+	    pthread_equal(__atomic_load_n(&s->owner, __ATOMIC_ACQUIRE), pthread_self()))
 		return pg_fail(s, OTP_ESTORE, "a second transaction in one thread");
 	pthread_mutex_lock(&s->mu);
-	s->busy = 1;
-	s->owner = pthread_self();
+	__atomic_store_n(&s->owner, pthread_self(), __ATOMIC_RELEASE);
+	__atomic_store_n(&s->busy, 1, __ATOMIC_RELEASE);
 	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
 		rc = pg_connect(s);  /* a broken or timed-out connection: a new one */
 	if (rc == OTP_OK)
@@ -196,7 +173,7 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 	if (rc != OTP_OK) {
 		if (s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 			pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
-		s->busy = 0;
+		__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&s->mu);
 		return rc;
 	}
@@ -210,7 +187,7 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 static void ended(struct pg_store *s)
 {
 	memset(&s->txn, 0, sizeof(s->txn));
-	s->busy = 0;
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -257,7 +234,9 @@ int pg_lock_user(struct otp_txn *txn, const char *user)
 	PGresult *r = NULL;
 	int rc;
 
-	if (!t->write)
+	/* an exclusive one holds the store lock alone: no other writer runs,
+	 * and a lock per user would fill the server's lock table (migrate) */
+	if (!t->write || t->write == OTP_TXN_EXCLUSIVE)
 		return OTP_OK;
 	for (unsigned i = 0; i < t->nlocked; i++) {
 		if (strcmp(t->locked[i], user) == 0)

@@ -2,10 +2,11 @@
  * store_pg_audit.c - the PostgreSQL engine's audit trail: (time, seq) ->
  * one record, in time order.
  *
- * Ordinary records take their seq from the sequence pam_otp.audit_seq
- * (below the summary slots), so hosts appending at once never wait for
- * each other; within one second seq orders records by when they were
- * numbered, not committed. Summary slots (flood.h) are read and rewritten
+ * An ordinary record is numbered after every record of its second under
+ * that second's lock, held to the commit (the append is a login's last
+ * write): within a second, records are numbered in the order they commit,
+ * as auditscan.h needs, at the cost of appends of the same second waiting
+ * for each other's commits. Summary slots (flood.h) are read and rewritten
  * in place: a write transaction takes the lock of their minute first, so
  * two hosts counting the same source add up.
  */
@@ -88,6 +89,11 @@ int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
 	if (!ev_ok(ev))
 		return otp_seterr(OTP_EINVAL, "audit record does not encode");
 	pg_param_u64(&p, ev->time);
+	rc = pg_run(txn, PG_LOCK_SECOND, &p, &r, "audit");
+	PQclear(r);
+	r = NULL;
+	if (rc != OTP_OK)
+		return rc;
 	ev_params(&p, ev);
 	rc = pg_run(txn, PG_AUDIT_INSERT, &p, &r, "audit");
 	if (rc == OTP_OK && (PQntuples(r) != 1 || pg_get_u64(r, 0, 0, &seq) != OTP_OK ||
@@ -99,14 +105,36 @@ int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
 	return rc;
 }
 
-int pg_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *ev)
+/*
+ * A record written at its place may come from an older store (migrate)
+ * whose fields were kept raw: a field that is not clean text is stored
+ * cleaned (textsafe.h), as every output would show it, never refused.
+ */
+static void clean_fields(struct otp_audit_ev *ev)
+{
+	char *f[] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty, ev->device,
+		      ev->detail, ev->host, ev->actor };
+	size_t cap[] = { sizeof(ev->event), sizeof(ev->user), sizeof(ev->service),
+			 sizeof(ev->rhost), sizeof(ev->tty), sizeof(ev->device),
+			 sizeof(ev->detail), sizeof(ev->host), sizeof(ev->actor) };
+	char buf[OTP_AUDIT_FIELD_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (otp_text_problem(f[i], NULL) == NULL)
+			continue;
+		otp_text_clean(buf, cap[i] < sizeof(buf) ? cap[i] : sizeof(buf), f[i]);
+		memcpy(f[i], buf, strlen(buf) + 1);
+	}
+}
+
+int pg_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *in)
 {
 	struct pg_params p = { 0 };
+	struct otp_audit_ev copy = *in, *ev = &copy;
 	PGresult *r = NULL;
 	int rc;
 
-	if (!ev_ok(ev))
-		return otp_seterr(OTP_EINVAL, "audit record does not encode");
+	clean_fields(ev);
 	rc = lock_slot(txn, ev->time, ev->seq);
 	if (rc != OTP_OK)
 		return rc;

@@ -265,7 +265,7 @@ int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const ch
 	return rc;
 }
 
-static int prepare(struct pg_store *s, enum pg_stmt st)
+static int prepare(struct pg_store *s, enum pg_stmt st, const char *what)
 {
 	char name[16];
 	PGresult *r = NULL;
@@ -278,7 +278,7 @@ static int prepare(struct pg_store *s, enum pg_stmt st)
 		first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
 		return drop_conn(s, OTP_ESTORE, msg);
 	}
-	rc = collect(s, &r, "prepare");
+	rc = collect(s, &r, what);
 	PQclear(r);
 	if (rc == OTP_OK)
 		s->prepared[st] = 1;
@@ -296,7 +296,7 @@ int pg_run(struct otp_txn *txn, enum pg_stmt st, const struct pg_params *p, PGre
 	*res = NULL;
 	if (t->failed || s->conn == NULL)
 		return pg_fail(s, OTP_ESTORE, "the transaction failed before");
-	if (!s->prepared[st] && (rc = prepare(s, st)) != OTP_OK)
+	if (!s->prepared[st] && (rc = prepare(s, st, what)) != OTP_OK)
 		goto failed;
 	snprintf(name, sizeof(name), "otp%d", (int)st);
 	if (!PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->val : NULL,

@@ -46,8 +46,6 @@ static const char ddl[] =
 	" user_name text NOT NULL, service text NOT NULL, rhost text NOT NULL,"
 	" tty text NOT NULL, device text NOT NULL, detail text NOT NULL,"
 	" host text NOT NULL, actor text NOT NULL, PRIMARY KEY (time, seq));"
-	/* below the summary slots (0x80000000 up), as LMDB numbers them */
-	"CREATE SEQUENCE IF NOT EXISTS pam_otp.audit_seq MINVALUE 1 MAXVALUE 2147483647 CYCLE;"
 	"INSERT INTO pam_otp.meta (name, value) VALUES ('schema_version', '1')"
 	" ON CONFLICT (name) DO NOTHING;";
 

@@ -9,7 +9,10 @@ cd "$top" || exit 1
 passed=0
 failed=0
 log=$(mktemp /tmp/otp-check-XXXXXX)
-trap 'rm -f "$log"' EXIT
+pgdir=""
+. tests/pg/cluster.sh
+trap 'rm -f "$log"; pg_cluster_destroy "$pgdir"' EXIT
+trap 'exit 130' INT TERM HUP
 
 # Count a cmocka run's results from its summary lines.
 count_cmocka() {
@@ -56,6 +59,43 @@ run cmocka "pam: the module exports only pam_sm_*" env PAM_OTP_MODULE="$top/pam_
 for t in tests/pam/test_*.sh tests/cli/test_*.sh tests/concurrency/test_*.sh tests/fuzz/test_*.sh; do
 	run shell "${t#tests/}" bash "$t"
 done
+
+# PostgreSQL: one private cluster for the run (tests/pg/cluster.sh), the
+# suites of tests/pg/, then the suites below again with their store in a
+# database of that cluster. Skipped only when the server binaries are
+# missing and OTP_REQUIRE_PG is unset.
+pg_suites="tests/pam/test_pamtester.sh tests/pam/test_audit_hostile.sh tests/pam/test_fail2ban.sh
+	tests/pam/test_failclosed.sh tests/cli/test_cli.sh tests/cli/test_admin.sh
+	tests/cli/test_enroll.sh tests/cli/test_errors.sh tests/cli/test_keys.sh
+	tests/cli/test_drift.sh tests/cli/test_summaries.sh tests/cli/test_stats.sh
+	tests/concurrency/test_concurrency.sh tests/concurrency/test_threads.sh"
+if ! pg_bindir >/dev/null; then
+	if [ -n "${OTP_REQUIRE_PG:-}" ]; then
+		echo "== postgresql: no server binaries, and OTP_REQUIRE_PG is set"
+		failed=$((failed + 1))
+	else
+		echo "== postgresql: skipped (no server binaries in /usr/lib/postgresql/*/bin)"
+	fi
+else
+	echo "== postgresql: a private cluster ($("$PG_BIN/postgres" --version))"
+	pgdir=$(mktemp -d /tmp/otp-pg-XXXXXX)
+	if pg_cluster_create "$pgdir" >"$log" 2>&1; then
+		export OTP_PG_DIR=$pgdir
+		for t in tests/pg/test_*.sh; do
+			run shell "${t#tests/}" bash "$t"
+		done
+		for t in $pg_suites; do
+			run shell "${t#tests/} (postgresql)" env OTP_TEST_BACKEND=postgresql bash "$t"
+		done
+		unset OTP_PG_DIR
+		pg_cluster_destroy "$pgdir"  # pg_ctl stop -m fast; the EXIT trap does it otherwise
+		pgdir=""
+	else
+		sed 's/^/  /' "$log"
+		echo "  (the cluster did not start: its suites did not run)"
+		failed=$((failed + 1))
+	fi
+fi
 if [ "${OTP_SKIP_E2E:-0}" = 1 ]; then
 	echo "== e2e: skipped in this build (sshd and sudo load only an unsanitized module)"
 elif [ -d tests/e2e ]; then

@@ -59,17 +59,17 @@ run_bad_args() {
 
 # --- (1) no store yet: the argument's error, not the store's
 run_bad_args
-check "  no store was made" test ! -e "$WORK/store"
+check "  no store was made" fails store_made
 check "  the existing file is untouched" test "$(cat "$WORK/qr/old.png")" = "keep me"
 check "  nothing made where the symlink points" test ! -e "$WORK/qr/target.png"
 check "  no other file made" test "$(ls -A "$WORK/qr" | tr '\n' ' ')" = "dir.png file link.png old.png "
 
 # --- (2) with a store: nothing enrolled, nothing written
 check "init" ctl init
-sum_before=$(sha256sum < "$WORK/store/data.mdb")
+sum_before=$(store_sum)
 run_bad_args
 check "  the store is unchanged (no device, no audit record)" \
-	test "$(sha256sum < "$WORK/store/data.mdb")" = "$sum_before"
+	test "$(store_sum)" = "$sum_before"
 check_exit "  root has no device" 2 ctl devices root
 check "  no file made" test "$(ls -A "$WORK/qr" | tr '\n' ' ')" = "dir.png file link.png old.png "
 check_exit "--period with --type hotp" 1 ctl enroll root --type hotp --period 30 --no-confirm --qr none

@@ -32,12 +32,21 @@ ndevices() {  # ndevices USER: how many devices otpctl lists
 	ctl --json devices "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))'
 }
 
+# has_kcv: the store's meta holds the key check value
+has_kcv() {
+	if on_pg; then
+		[ "$(pg_sql "$PG_DB" "SELECT count(*) FROM pam_otp.meta WHERE name = 'seal_kcv'")" = 1 ]
+	else
+		mdb_dump -p -s meta "$WORK/store" | grep -q seal_kcv
+	fi
+}
+
 ta=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ         # alice, TOTP
 hb=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U         # bob, HOTP
 pe=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP         # erin, pending
 
 check "init" ctl init
-check "  records a key check value in meta" sh -c "mdb_dump -p -s meta '$WORK/store' | grep -q seal_kcv"
+check "  records a key check value in meta" has_kcv
 check "enroll alice (TOTP)" ctl enroll --force alice --secret $ta --no-confirm --qr none
 check "enroll bob (HOTP)" ctl enroll --force bob --type hotp --secret $hb --no-confirm --qr none
 check "enroll erin (pending)" ctl enroll --force erin --secret $pe --qr none
@@ -171,12 +180,15 @@ check "  jo has one device" test "$(ndevices jo)" = 1
 # a store from before check values: the same records without seal_kcv. The
 # module judges the key by unsealing a secret and writes nothing; otpctl
 # records the value on its first write with a key that opens one.
-kcv_hex=$(printf seal_kcv | od -An -tx1 | tr -d ' \n')
-mdb_dump -a "$WORK/store" |
-	awk -v k=" $kcv_hex" '$0 == k { skip = 2 } skip { skip--; next } 1' > "$WORK/dump"
-mkdir -m 0700 "$WORK/legacy" && mdb_load -f "$WORK/dump" "$WORK/legacy" 2>"$WORK/load.err" &&
-	mv "$WORK/store" "$WORK/store.kcv" && mv "$WORK/legacy" "$WORK/store" || cat "$WORK/load.err"
-has_kcv() { mdb_dump -p -s meta "$WORK/store" | grep -q seal_kcv; }
+if on_pg; then
+	pg_sql "$PG_DB" "DELETE FROM pam_otp.meta WHERE name = 'seal_kcv'"
+else
+	kcv_hex=$(printf seal_kcv | od -An -tx1 | tr -d ' \n')
+	mdb_dump -a "$WORK/store" |
+		awk -v k=" $kcv_hex" '$0 == k { skip = 2 } skip { skip--; next } 1' > "$WORK/dump"
+	mkdir -m 0700 "$WORK/legacy" && mdb_load -f "$WORK/dump" "$WORK/legacy" 2>"$WORK/load.err" &&
+		mv "$WORK/store" "$WORK/store.kcv" && mv "$WORK/legacy" "$WORK/store" || cat "$WORK/load.err"
+fi
 no_kcv() { ! has_kcv; }
 check "a store without a check value" no_kcv
 check "  its devices are all there" ctl devices alice

@@ -62,6 +62,6 @@ assert s["attempts"] == 0 and s["success_rate"] is None and s["users"]["enrolled
 ' "$WORK/out"
 check_exit "stats --since nonsense is a usage error" 1 ctl stats --since yesterday-ish
 check_exit "stats with a stray argument is a usage error" 1 ctl stats alice
-mv "$WORK/store" "$WORK/gone"
+store_away
 check_exit "stats without a store: exit 4" 4 ctl stats
 finish

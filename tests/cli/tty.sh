@@ -4,7 +4,7 @@
 TTY_SOCK="$WORK/tmux.sock"
 printf 'set -g status off\nset -g remain-on-exit on\nset -g history-limit 2000\n' > "$WORK/tmux.conf"
 tm() { tmux -S "$TTY_SOCK" -f "$WORK/tmux.conf" "$@"; }
-trap 'tm kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'tm kill-server 2>/dev/null; lib_cleanup' EXIT
 
 # tty_start COMMAND...: run COMMAND in a new 80x24 pane (any earlier one
 # ends). Its exit status is written to a file: tmux 3.3 does not always

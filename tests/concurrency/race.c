@@ -1,10 +1,12 @@
 /*
  * race - start N PAM logins at the same instant and report how many
- * succeeded. usage: race SERVICE USER:CODE [USER:CODE ...]
+ * succeeded. usage: race SERVICE[,SERVICE...] USER:CODE [USER:CODE ...]
  * Each login is its own process (as sshd forks one per connection); all of
  * them block on one pipe and start when the parent closes it, so they reach
- * the store together. Prints "success=S failure=F"; exit 0 unless a child
- * could not run.
+ * the store together. With several services (one per "host" of a fleet,
+ * each naming its own config) the i-th login uses the (i mod n)-th.
+ * Prints "success=S failure=F broken=B"; exit 0 unless a child could not
+ * run.
  */
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -28,6 +30,22 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 	}
 	*resp = r;
 	return PAM_SUCCESS;
+}
+
+/* The i-th of the comma-separated services, cycling; cut out in place. */
+static const char *nth_service(char *list, int i)
+{
+	int n = 1;
+	char *p, *end;
+
+	for (p = list; *p; p++)
+		n += *p == ',';
+	for (p = list, i %= n; i > 0; i--)
+		p = strchr(p, ',') + 1;
+	end = strchr(p, ',');
+	if (end != NULL)
+		*end = '\0';
+	return p;
 }
 
 static int child(const char *service, char *pair, int gate)
@@ -66,12 +84,17 @@ static void warm_up(const char *service)
 int main(int argc, char **argv)
 {
 	int gate[2], ok = 0, bad = 0, broken = 0, status;
+	char *first;
 
 	if (argc < 3 || pipe(gate) != 0) {
-		fprintf(stderr, "usage: race SERVICE USER:CODE...\n");
+		fprintf(stderr, "usage: race SERVICE[,SERVICE...] USER:CODE...\n");
 		return 2;
 	}
-	warm_up(argv[1]);
+	first = strdup(argv[1]);
+	if (first == NULL)
+		return 2;
+	warm_up(nth_service(first, 0));  /* one service is enough for pam_wrapper */
+	free(first);
 	for (int i = 2; i < argc; i++) {
 		pid_t pid = fork();
 
@@ -79,7 +102,7 @@ int main(int argc, char **argv)
 			return 2;
 		if (pid == 0) {
 			close(gate[1]);
-			_exit(child(argv[1], argv[i], gate[0]));
+			_exit(child(nth_service(argv[1], i - 2), argv[i], gate[0]));
 		}
 	}
 	close(gate[0]);

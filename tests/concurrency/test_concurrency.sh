@@ -15,7 +15,7 @@ service="otp-race-$$"
 stack="auth required $MODULE config=$CONF nodelay"
 if [ "$(id -u)" -eq 0 ] && [ -d /etc/pam.d ]; then
 	echo "$stack" > "/etc/pam.d/$service"
-	trap 'rm -f "/etc/pam.d/$service"; rm -rf "$WORK"' EXIT
+	trap 'rm -f "/etc/pam.d/$service"; lib_cleanup' EXIT
 	race() { "$RACE" "$service" "$@" 2>"$WORK/race.err"; }
 else
 	mkdir -p "$WORK/svc"

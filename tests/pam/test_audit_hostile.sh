@@ -156,8 +156,11 @@ u = json.loads(sys.stdin.buffer.read().decode())["users"]
 if len(u) != 5: print(u)
 '
 
-# A record as an old store holds it: raw bytes, never cleaned
-if [ -x "$RAW_AUDIT" ]; then
+# A record as an old store holds it: raw bytes, never cleaned (an LMDB
+# store from before the cleaning; PostgreSQL stores are newer)
+if on_pg; then
+	skip_lmdb "an old record with raw bytes: 11 checks (raw records)"
+elif [ -x "$RAW_AUDIT" ]; then
 	check "an old record with raw bytes is written" "$RAW_AUDIT" "$CONF" auth_failure '=1+2' \
 		sshd $'203.0.113.9\nfake line' $'\e]52;c;aGk=\a' $'ph\xffone' $'bad \xc3(\xe2\x80\xae'
 	n=$((n + 1))

@@ -167,6 +167,115 @@ static void unsafe_files_refused(void **state)
 	assert_int_equal(otp_config_load(path, NULL, 0, &c), OTP_ENOTFOUND);
 }
 
+/* store: PostgreSQL specs in both forms pass, as written. */
+static void store_postgresql_accepted(void **state)
+{
+	static const char *const specs[] = {
+		"postgresql://db1.example,db2.example/otp?user=pam_otp"
+		"&target_session_attrs=read-write&passfile=/etc/pam_otp/pgpass",
+		"postgres:///otp?host=/run/postgresql",
+		"host=db1.example,db2.example dbname=otp user=pam_otp "
+		"target_session_attrs=read-write sslmode=verify-full "
+		"sslrootcert=/etc/pam_otp/db-ca.crt sslcert=/etc/pam_otp/db.crt "
+		"sslkey=/etc/pam_otp/db.key",
+		"host='/run/postgresql' dbname = otp",
+		"host=db1.example\n         dbname=otp user=pam_otp",
+	};
+	struct otp_config c;
+	char text[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		snprintf(text, sizeof(text), "store = \"%s\"\n", specs[i]);
+		if (otp_config_parse_text(text, "t.conf", &c) != OTP_OK)
+			fail_msg("'%s' refused: %s", specs[i], otp_errdetail());
+		assert_string_equal(c.store, specs[i]);
+	}
+}
+
+/* The error names file, line and problem, and never echoes the secret. */
+static void expect_store_error(const char *spec, const char *fragment)
+{
+	struct otp_config c;
+	char text[1024];
+
+	snprintf(text, sizeof(text), "issuer = \"Acme\"\nstore = \"%s\"\n", spec);
+	assert_int_equal(otp_config_parse_text(text, "t.conf", &c), OTP_ECONFIG);
+	if (strstr(otp_errdetail(), "t.conf:2: store: ") == NULL ||
+	    strstr(otp_errdetail(), fragment) == NULL)
+		fail_msg("detail '%s' lacks 't.conf:2: store: ' or '%s'", otp_errdetail(),
+			 fragment);
+	if (strstr(otp_errdetail(), "s3cret") != NULL)
+		fail_msg("detail '%s' echoes the password", otp_errdetail());
+}
+
+static void store_password_refused(void **state)
+{
+	static const char *const specs[] = {
+		"host=db1 dbname=otp user=pam_otp password=s3cret",
+		"host=db1 password='s3cret with blanks'",
+		"host=db1 password=",
+		"host=db1 sslpassword=s3cret",
+		"postgresql://pam_otp:s3cret@db1/otp",
+		"postgres://db1/otp?user=pam_otp&password=s3cret",
+		"dbname=postgresql://pam_otp:s3cret@db1/otp",
+	};
+	static const char why[] = "a password in the conninfo is refused; use a passfile "
+				  "(PGPASSFILE, ~/.pgpass) or client certificates";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		expect_store_error(specs[i], why);
+}
+
+/* libpq's reason, with option names but without pieces of the spec. */
+static void store_bad_conninfo_refused(void **state)
+{
+	(void)state;
+	expect_store_error("host=db1 passwrd=s3cret",
+			   "not a valid PostgreSQL URI or conninfo: invalid connection option "
+			   "\"passwrd\"");
+	expect_store_error("host=db1 password=s3cret more", "missing \"=\" after \"...\"");
+	expect_store_error("host='db1 password=s3cret", "unterminated quoted string");
+	expect_store_error("postgresql://pam_otp:s3cr%zzet@db1/otp",
+			   "invalid percent-encoded token: \"...\"");
+	expect_store_error("postgresql://pam_otp:s3cret@[::1/otp", "IPv6");
+	expect_store_error("postgresql://db1/otp?s3cret=1", "invalid URI query parameter");
+	expect_error("store = \"relative/dir\"",
+		     "t.conf:1: store must be an absolute path (LMDB) or a PostgreSQL URI");
+}
+
+/* A spec given as a module argument is checked, and not echoed either. */
+static void store_module_argument(void **state)
+{
+	struct otp_config c;
+	const char *good[] = { "store=postgresql://db1/otp?user=pam_otp" };
+	const char *bad[] = { "store=postgresql://pam_otp:s3cret@db1/otp" };
+	char *path = write_conf("store = \"/srv/otp\"\n", 0644);
+
+	(void)state;
+	assert_int_equal(otp_config_load(path, good, 1, &c), OTP_OK);
+	assert_string_equal(c.store, "postgresql://db1/otp?user=pam_otp");
+	assert_int_equal(otp_config_load(path, bad, 1, &c), OTP_ECONFIG);
+	assert_non_null(strstr(otp_errdetail(), "module argument 'store'"));
+	assert_non_null(strstr(otp_errdetail(), "password in the conninfo is refused"));
+	assert_null(strstr(otp_errdetail(), "s3cret"));
+	unlink(path);
+}
+
+static void store_timeout_range(void **state)
+{
+	struct otp_config c;
+
+	(void)state;
+	assert_int_equal(otp_config_parse_text("", "t.conf", &c), OTP_OK);
+	assert_int_equal(c.store_timeout, 5);
+	assert_int_equal(otp_config_parse_text("store_timeout = 60\n", "t.conf", &c), OTP_OK);
+	assert_int_equal(c.store_timeout, 60);
+	expect_error("store_timeout = 0\n", "t.conf:1: store_timeout = 0 is out of range 1..60");
+	expect_error("\nstore_timeout = 61\n", "t.conf:2:");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +285,11 @@ int main(void)
 		cmocka_unit_test(file_and_overrides),
 		cmocka_unit_test(list_overrides),
 		cmocka_unit_test(unsafe_files_refused),
+		cmocka_unit_test(store_postgresql_accepted),
+		cmocka_unit_test(store_password_refused),
+		cmocka_unit_test(store_bad_conninfo_refused),
+		cmocka_unit_test(store_module_argument),
+		cmocka_unit_test(store_timeout_range),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
