@@ -13,6 +13,8 @@
 #   procs     logins per second for P = 1, 2, 4, 8 processes over
 #             distinct users, and P processes on ONE user
 #   pamtester one process per login (smallest size only)
+#   migrate   otpctl migrate of PG_MIGRATE_N users from LMDB (the issue's
+#             way in), timed
 # Needs root (PAM service files); QUICK=1 for a short run, PG_SIZES="..."
 # for chosen sizes. Writes bench/results/pg-*.csv and prints a report.
 set -euo pipefail
@@ -21,10 +23,10 @@ cd "$top"
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (it installs PAM service files)"; exit 1; }
 if [ "${QUICK:-0}" = 1 ]; then
 	SIZES="${PG_SIZES:-10 1000}"; INPROC_R=200; PAR_R=40; ONE_R=40; PROC_R=16; FLOOR_R=300
-	ROUNDS=1
+	ROUNDS=1; MIGRATE_N=${PG_MIGRATE_N:-1000}
 else
 	SIZES="${PG_SIZES:-10 1000 100000 1000000}"; INPROC_R=1000; PAR_R=200; ONE_R=100
-	PROC_R=40; FLOOR_R=1000; ROUNDS=3
+	PROC_R=40; FLOOR_R=1000; ROUNDS=3; MIGRATE_N=${PG_MIGRATE_N:-100000}
 fi
 PROFILE_R=40   # logins whose statements the server logs
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -58,10 +60,11 @@ B="$work/bench"
 hex=3132333435363738393031323334353637383930   # RFC 4226's key
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 
-# The cluster: passwords (SCRAM) for the owner and the login role, in a
-# root-only passfile as the README asks of a host.
-pw_admin=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-pw_login=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+# The cluster: passwords (SCRAM) for the superuser, the owner role and
+# the login role of docs/postgresql.sql, in a root-only passfile as the
+# README asks of a host.
+pw() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
+pw_admin=$(pw) pw_owner=$(pw) pw_login=$(pw)
 install -o nobody -m 0600 /dev/null "$work/pg.pw"
 echo "$pw_admin" > "$work/pg.pw"
 runuser -u nobody -- "$PGBIN/initdb" -D "$work/pg" -U otpadmin --pwfile="$work/pg.pw" \
@@ -78,13 +81,18 @@ log_line_prefix = '%m [%p] %u@%d '
 log_parameter_max_length = 0
 EOC
 install -m 0600 /dev/null "$work/pgpass"
-printf '*:*:*:otpadmin:%s\n*:*:*:pam_otp:%s\n' "$pw_admin" "$pw_login" > "$work/pgpass"
+printf '*:*:*:otpadmin:%s\n*:*:*:pam_otp_owner:%s\n*:*:*:pam_otp:%s\n' \
+	"$pw_admin" "$pw_owner" "$pw_login" > "$work/pgpass"
 runuser -u nobody -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$run/log" -w start >/dev/null
 started=1
 export PGPASSFILE="$work/pgpass"
 admin() { psql -X -q -v ON_ERROR_STOP=1 "host=$run user=otpadmin dbname=$1" "${@:2}"; }
-echo "CREATE ROLE pam_otp LOGIN PASSWORD '$pw_login'" | admin postgres
-admin postgres -c "CREATE DATABASE bench" -c "CREATE ROLE bench_trust LOGIN"
+# the roles as an administrator makes them (docs/postgresql.sql), and the
+# floor's database
+admin postgres -v db=bench < docs/postgresql.sql
+printf "ALTER ROLE pam_otp_owner PASSWORD '%s';\nALTER ROLE pam_otp PASSWORD '%s';\n" \
+	"$pw_owner" "$pw_login" | admin postgres
+admin postgres -c "CREATE ROLE bench_trust LOGIN" -c "GRANT CONNECT ON DATABASE bench TO bench_trust"
 admin bench <<EOS
 CREATE TABLE bench_floor (id int PRIMARY KEY, v bigint NOT NULL);
 INSERT INTO bench_floor VALUES (1, 0);
@@ -100,6 +108,7 @@ echo "rtt_median_us,rtt_p90_us,async_commit_median_us,async_commit_p90_us,commit
 echo "auth,median_us,p90_us" > "$res/pg-connect.csv"
 echo "module,users,round,procs,logins,failed,seconds,logins_per_s,median_us,p90_us" > "$res/pg-parallel.csv"
 echo "users,fill_s,db_bytes,bytes_per_user" > "$res/pg-size.csv"
+echo "users,lmdb_import_s,migrate_s" > "$res/pg-migrate.csv"
 echo "users,kind,statement,per_login,server_us_median,server_us_mean" > "$res/pg-profile.csv"
 echo "users,step,kind,statement,server_us" > "$res/pg-login-sequence.csv"
 echo "module,users,logins,failed,median_ms,overhead_ms" > "$res/pg-proc.csv"
@@ -115,24 +124,19 @@ EOC
 	chmod 0644 "$1"
 }
 
-# setup N: database otp_N with the schema (otpctl init as the owner), the
-# login role's grants, and N users u0000000... each with a HOTP device of
+# setup N: database otp_N (docs/postgresql.sql) with the schema (otpctl
+# init as the owner role), and N users u0000000... each with a HOTP device of
 # the RFC key sealed for that user: otpctl enrolls a template user,
 # pg_bench seals the secret for every name (a sealed secret opens only for
 # its own user), and SQL copies the template's user and device rows for
 # each with that name and seal.
 setup() {
 	local n=$1 db=otp_$1 t0
-	admin postgres -c "CREATE DATABASE $db"
-	conf "$work/otp/admin-$n.conf" "$db" otpadmin
+	admin postgres -v db="$db" < docs/postgresql.sql
+	conf "$work/otp/owner-$n.conf" "$db" pam_otp_owner
 	conf "$work/otp/otp-$n.conf" "$db" pam_otp
-	cli/otpctl --config "$work/otp/admin-$n.conf" init >/dev/null
-	admin "$db" <<EOS
-GRANT USAGE ON SCHEMA pam_otp TO pam_otp;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pam_otp TO pam_otp;
-GRANT USAGE, SELECT ON SEQUENCE pam_otp.audit_seq TO pam_otp;
-CREATE UNLOGGED TABLE bench_fill (name text COLLATE "C", sealed bytea);
-EOS
+	cli/otpctl --config "$work/otp/owner-$n.conf" init >/dev/null
+	admin "$db" -c 'CREATE UNLOGGED TABLE bench_fill (name text COLLATE "C", sealed bytea)'
 	quiet ctl "$n" enroll tmpl --type hotp --secret $b32 --no-confirm --force --qr none
 	t0=$EPOCHREALTIME
 	"$P" seal "host=$run user=otpadmin dbname=$db" "$work/otp/seal.key" $hex 1 "$n" bench_fill
@@ -171,24 +175,47 @@ ctl() { local n=$1; shift; cli/otpctl --config "$work/otp/otp-$n.conf" "$@"; }
 # user the system does not know)
 quiet() { "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }; }
 
-# lmdb_setup: an LMDB store of the smallest size's users beside it
-lmdb_setup() {
-	local n=$1 i
-	mkdir -m 0700 "$work/lmdb"
-	cat > "$work/lmdb/otp.conf" <<EOC
-store = "$work/lmdb/store"
-seal_key = "$work/lmdb/seal.key"
+# lmdb_store DIR N: an LMDB store of N users (otpctl import oath, timed
+# into import_s), the RFC key at counter 0, as run.sh makes them
+lmdb_store() {
+	local d=$1 n=$2 i t0
+	mkdir -m 0700 "$d"
+	cat > "$d/otp.conf" <<EOC
+store = "$d/store"
+seal_key = "$d/seal.key"
 password = "none"
 audit { syslog = false }
 EOC
-	chmod 0644 "$work/lmdb/otp.conf"
-	for ((i = 0; i < n; i++)); do printf 'HOTP u%07d - %s 0\n' $i $hex; done > "$work/lmdb/users"
-	chmod 0600 "$work/lmdb/users"
-	cli/otpctl --config "$work/lmdb/otp.conf" init >/dev/null
-	cli/otpctl --config "$work/lmdb/otp.conf" import oath "$work/lmdb/users" >/dev/null
+	chmod 0644 "$d/otp.conf"
+	for ((i = 0; i < n; i++)); do printf 'HOTP u%07d - %s 0\n' $i $hex; done > "$d/users"
+	chmod 0600 "$d/users"
+	cli/otpctl --config "$d/otp.conf" init >/dev/null
+	t0=$EPOCHREALTIME
+	cli/otpctl --config "$d/otp.conf" import oath "$d/users" >/dev/null
+	import_s=$(echo "$EPOCHREALTIME - $t0" | bc)
+}
+
+lmdb_setup() {  # lmdb_setup N: the LMDB store the logins are compared with
+	lmdb_store "$work/lmdb" "$1"
 	echo "auth required $top/pam_module/pam_otp.so config=$work/lmdb/otp.conf" \
 		> /etc/pam.d/pam-otp-bench-pg-lmdb
 	next[lmdb]=0
+}
+
+# migrate N: the issue's import path, timed: N users imported into LMDB,
+# then otpctl migrate --to an empty database (one transaction, counts
+# compared before the commit)
+migrate() {
+	local n=$1 t0
+	lmdb_store "$work/migrate" "$n"
+	admin postgres -v db=otp_migrate < docs/postgresql.sql
+	t0=$EPOCHREALTIME
+	cli/otpctl --config "$work/migrate/otp.conf" migrate \
+		--to "host=$run dbname=otp_migrate user=pam_otp_owner passfile=$work/pgpass" >/dev/null
+	printf '%s,%.2f,%.2f\n' "$n" "$import_s" "$(echo "$EPOCHREALTIME - $t0" | bc)" \
+		>> "$res/pg-migrate.csv"
+	admin postgres -c "DROP DATABASE otp_migrate"
+	rm -rf "$work/migrate"
 }
 
 floor() {  # the commit's parts; a new session with SCRAM, and without
@@ -343,6 +370,8 @@ done
 last=${SIZES##* }
 echo "== PostgreSQL: $last users, parallel logins"
 parallel "$last" "$(users_for "$last")"
+echo "== PostgreSQL: otpctl migrate of $MIGRATE_N users from LMDB"
+migrate "$MIGRATE_N"
 if command -v pamtester >/dev/null; then
 	echo "== PostgreSQL: one process per login"
 	proc_level "$first" "$(users_for "$first")"

@@ -56,8 +56,10 @@ awk -F, 'NR > 1 { k = $1 "," $2 "," $4; n[k]++; v[k, n[k]] = $8; if (!(k in seen
 		}
 	}' "$res/pg-parallel.csv" | col
 
-echo; echo "Database size and fill time:"
+echo; echo "Database size and fill time (seal per user, COPY, INSERT ... SELECT):"
 col < "$res/pg-size.csv"
+echo; echo "otpctl import oath into LMDB, then otpctl migrate --to PostgreSQL, seconds:"
+col < "$res/pg-migrate.csv"
 if [ "$(wc -l < "$res/pg-proc.csv")" -gt 1 ]; then
 	echo; echo "One process per login (pamtester, OpenSSL warm as in sshd), median ms:"
 	col < "$res/pg-proc.csv"
