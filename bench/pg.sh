@@ -11,7 +11,8 @@
 #   profile   the statements a login sends, counted and timed in the
 #             server's log
 #   procs     logins per second for P = 1, 2, 4, 8 processes over
-#             distinct users, and P processes on ONE user
+#             distinct users, and P processes on ONE user; then the
+#             statements of such runs, logged: what the locks cost
 #   pamtester one process per login (smallest size only)
 #   migrate   otpctl migrate of PG_MIGRATE_N users from LMDB (the issue's
 #             way in), timed
@@ -109,7 +110,8 @@ echo "auth,median_us,p90_us" > "$res/pg-connect.csv"
 echo "module,users,round,procs,logins,failed,seconds,logins_per_s,median_us,p90_us" > "$res/pg-parallel.csv"
 echo "users,fill_s,db_bytes,bytes_per_user" > "$res/pg-size.csv"
 echo "users,lmdb_import_s,migrate_s" > "$res/pg-migrate.csv"
-echo "users,kind,statement,per_login,server_us_median,server_us_mean" > "$res/pg-profile.csv"
+echo "users,kind,statement,per_login,server_us_median,server_us_p90,server_us_mean" > "$res/pg-profile.csv"
+echo "run,kind,statement,per_login,server_us_median,server_us_p90,server_us_mean" > "$res/pg-contention.csv"
 echo "users,step,kind,statement,server_us" > "$res/pg-login-sequence.csv"
 echo "module,users,logins,failed,median_ms,overhead_ms" > "$res/pg-proc.csv"
 declare -A next=([permit]=0)   # the next HOTP counter of each service's login users
@@ -242,27 +244,32 @@ in_process() {
 		>> "$res/pg-inproc.csv"
 }
 
-# profile N U: PROFILE_R logins with every statement of the login role
-# logged with its duration (a role setting: only new sessions, the
-# profiled process's, get it). A round trip is an execute of a prepared
-# statement (its bind step added) or a simple query; parse steps happen
-# once per connection. Writes, per kind of statement, how many a login
-# sends and their median and mean server time, and the last login's
-# sequence.
-profile() {
-	local n=$1 u=$2 from
+# logged COMMAND...: run it with every statement of the login role logged
+# with its duration (a role setting: only new sessions, those of COMMAND's
+# processes, get it); the log it added goes to $work/stmts.log.
+logged() {
+	local from
 	admin postgres -c "ALTER ROLE pam_otp SET log_min_duration_statement = 0"
 	from=$(stat -c %s "$run/log")
-	"$B" login "$n" "$u" "pam-otp-bench-pg-otp-$n:${next[otp-$n]}:$PROFILE_R" > /dev/null
-	next[otp-$n]=$(( ${next[otp-$n]} + PROFILE_R / u ))
+	"$@" > /dev/null
 	admin postgres -c "ALTER ROLE pam_otp RESET log_min_duration_statement"
-	tail -c +$((from + 1)) "$run/log" | grep ' pam_otp@otp_' | awk -v n="$n" -v r="$PROFILE_R" \
-		-v seq="$res/pg-login-sequence.csv" '
+	tail -c +$((from + 1)) "$run/log" | grep ' pam_otp@otp_' > "$work/stmts.log" || true
+}
+
+# statements TAG LOGINS [SEQFILE]: from $work/stmts.log, a line
+# "TAG,kind,statement,per_login,median_us,p90_us,mean_us" per kind of
+# statement (server time). A round trip is an execute of a prepared
+# statement (its bind step added) or a simple query; parse steps and the
+# session's setup happen once per connection. With SEQFILE, the last
+# login's round trips are appended to it in order.
+statements() {
+	awk -v tag="$1" -v r="$2" -v seq="${3:-}" '
 		# "INSERT audit", "SELECT users", "lock user", or the simple query itself
 		function label(sql,  t, w) {
 			gsub(/pam_otp\./, "", sql)
-			if (sql ~ /hashtextextended/) return "SELECT lock user (advisory)"
-			if (sql ~ /advisory_xact_lock\(2,/) return "SELECT lock minute (advisory)"
+			if (sql ~ /hashtextextended/) return "lock: the user (advisory)"
+			if (sql ~ /advisory_xact_lock\(3,/) return "lock: the second (advisory)"
+			if (sql ~ /advisory_xact_lock\(2,/) return "lock: the minute (advisory)"
 			if (match(sql, /^(SELECT|INSERT|UPDATE|DELETE)/) &&
 			    match(sql, /(FROM|INTO|UPDATE) [a-z_]+/)) {
 				t = substr(sql, RSTART, RLENGTH); sub(/^[A-Z]+ /, "", t)
@@ -272,36 +279,59 @@ profile() {
 			gsub(/,/, ";", sql)
 			return length(sql) > 60 ? substr(sql, 1, 57) "..." : sql
 		}
-		match($0, /duration: [0-9.]+ ms  /) {
-			d = substr($0, RSTART + 10, RLENGTH - 15) * 1000
-			rest = substr($0, RSTART + RLENGTH)
-			if (rest ~ /^statement: /) { kind = "simple"; sql = substr(rest, 12) }
-			else { kind = rest; sub(/ .*/, "", kind); sql = rest; sub(/^[a-z]+ [^:]*: /, "", sql) }
-			if (kind == "bind") { pend += d; next }
-			if (kind == "execute") { kind = "prepared"; d += pend; pend = 0 }
-			# the session setup and schema check of pg_connect/pg_schema
-			if (kind == "parse" || sql ~ /statement_timeout|to_regclass|schema_version/)
-				kind = "once per connection: " kind
-			key = kind "," label(sql)
-			c = ++cnt[key]; v[key, c] = d; sum[key] += d
-			if (kind !~ /^once/) { nrt++; sk[nrt] = key; sd[nrt] = d }
-		}
-		function median(k,  a, i, j, x, m) {
+		function sorted(k,  i, j, x, m) {   # a[1..m]: the values of k, sorted
 			m = cnt[k]
 			for (i = 1; i <= m; i++) {
 				x = v[k, i]
 				for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]
 				a[j + 1] = x
 			}
-			return a[int((m + 1) / 2)]
+			return m
+		}
+		match($0, /duration: [0-9.]+ ms  /) {
+			d = substr($0, RSTART + 10, RLENGTH - 15) * 1000
+			rest = substr($0, RSTART + RLENGTH)
+			if (rest ~ /^statement: /) { kind = "simple"; sql = substr(rest, 12) }
+			else { kind = rest; sub(/ .*/, "", kind); sql = rest; sub(/^[a-z]+ [^:]*: /, "", sql) }
+			pid = $0; sub(/\].*/, "", pid); sub(/.*\[/, "", pid)   # "[pid]" of the prefix
+			if (kind == "bind") { pend[pid] += d; next }
+			if (kind == "execute") { kind = "prepared"; d += pend[pid]; pend[pid] = 0 }
+			if (kind == "parse" || sql ~ /statement_timeout|to_regclass|schema_version/)
+				kind = "once per connection: " kind
+			key = kind "," label(sql)
+			c = ++cnt[key]; v[key, c] = d; sum[key] += d
+			if (kind !~ /^once/) { nrt++; sk[nrt] = key; sd[nrt] = d }
 		}
 		END {
-			for (k in cnt)
-				printf "%s,%s,%.2f,%.1f,%.1f\n", n, k, cnt[k] / r, median(k), sum[k] / cnt[k]
+			for (k in cnt) {
+				m = sorted(k)
+				printf "%s,%s,%.2f,%.1f,%.1f,%.1f\n", tag, k, cnt[k] / r, a[int((m + 1) / 2)],
+					a[int((m * 9 + 9) / 10)], sum[k] / cnt[k]
+			}
+			if (seq == "") exit
 			per = int(nrt / r + 0.5)
 			for (i = nrt - per + 1; i <= nrt; i++)
-				printf "%s,%d,%s,%.1f\n", n, i - nrt + per, sk[i], sd[i] >> seq
-		}' | sort -t, -k2,2 >> "$res/pg-profile.csv"
+				printf "%s,%d,%s,%.1f\n", tag, i - nrt + per, sk[i], sd[i] >> seq
+		}' "$work/stmts.log" | sort -t, -k2,2
+}
+
+# profile N U: the statements of PROFILE_R logins, one at a time
+profile() {
+	local n=$1 u=$2
+	logged "$B" login "$n" "$u" "pam-otp-bench-pg-otp-$n:${next[otp-$n]}:$PROFILE_R"
+	next[otp-$n]=$(( ${next[otp-$n]} + PROFILE_R / u ))
+	statements "$n" "$PROFILE_R" "$res/pg-login-sequence.csv" >> "$res/pg-profile.csv"
+}
+
+# contention N U: the statements of 8 processes over distinct users, then
+# of 8 on ONE user: how long the locks make a login wait
+contention() {
+	local n=$1 u=$2
+	logged "$P" procs "pam-otp-bench-pg-otp-$n" "$n" "$u" "$PAR_R" "${next[otp-$n]}" 8
+	next[otp-$n]=$(( ${next[otp-$n]} + PAR_R / (u / 8) ))
+	statements "8 processes; distinct users" $((8 * PAR_R)) >> "$res/pg-contention.csv"
+	logged "$P" oneuser "pam-otp-bench-pg-otp-$n" one "$ONE_R" 8 "$ROUNDS" 1 2 4 8
+	statements "1+2+4+8 processes; one user" $((15 * ONE_R)) >> "$res/pg-contention.csv"
 }
 
 # parallel N U: ROUNDS rounds; in each, for P = 1, 2, 4, 8: pam_permit
@@ -370,6 +400,7 @@ done
 last=${SIZES##* }
 echo "== PostgreSQL: $last users, parallel logins"
 parallel "$last" "$(users_for "$last")"
+contention "$last" "$(users_for "$last")"
 echo "== PostgreSQL: otpctl migrate of $MIGRATE_N users from LMDB"
 migrate "$MIGRATE_N"
 if command -v pamtester >/dev/null; then

@@ -34,7 +34,7 @@ first=$(awk -F, 'NR == 2 { print $1 }' "$res/pg-login-sequence.csv")
 echo; echo "What a login sends ($first users; server log, per login; server time per statement, microseconds):"
 awk -F, -v s="$first" 'NR == 1 || $1 == s' "$res/pg-profile.csv" | cut -d, -f2- | col
 awk -F, 'NR > 1 && ($2 == "prepared" || $2 == "simple") {
-		rt[$1] += $4; med[$1] += $4 * $5; mean[$1] += $4 * $6; if ($3 == "COMMIT") c[$1] = $5 }
+		rt[$1] += $4; med[$1] += $4 * $5; mean[$1] += $4 * $7; if ($3 == "COMMIT") c[$1] = $5 }
 	END { for (s in rt) printf "%s users: %.1f round trips per login; server time per login %d us (sum of medians; COMMIT %d us of it), %d us (sum of means)\n",
 		s, rt[s], med[s], c[s], mean[s] }' "$res/pg-profile.csv" | sort -n
 echo; echo "One login's round trips in order ($first users), server time in microseconds:"
@@ -56,6 +56,9 @@ awk -F, 'NR > 1 { k = $1 "," $2 "," $4; n[k]++; v[k, n[k]] = $8; if (!(k in seen
 		}
 	}' "$res/pg-parallel.csv" | col
 
+echo; echo "Under contention (statements logged, server time in microseconds; a lock's time is waiting"
+echo "for it; statements of under one per login, the warm-up logins' and the connections', left out):"
+awk -F, 'NR == 1 || $4 >= 0.5' "$res/pg-contention.csv" | col
 echo; echo "Database size and fill time (seal per user, COPY, INSERT ... SELECT):"
 col < "$res/pg-size.csv"
 echo; echo "otpctl import oath into LMDB, then otpctl migrate --to PostgreSQL, seconds:"
