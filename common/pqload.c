@@ -12,9 +12,12 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#ifndef PQ_SONAME  /* a test builds this file with a name that is not there */
 #define PQ_SONAME "libpq.so.5"
+#endif
 
 /* Every libpq function libotp calls; a new one must be added here too. */
 #define PQ_FUNCTIONS(X)                                                    \
@@ -110,11 +113,17 @@ PGconn *PQconnectStartParams(const char *const *keywords, const char *const *val
 	PQ_RETURN(need, PQconnectStartParams, NULL, keywords, values, expand_dbname);
 }
 
+/* Without libpq, its message says why (every spec is parsed before any
+ * connection is made, so this is where a missing libpq shows). */
 PQconninfoOption *PQconninfoParse(const char *conninfo, char **errmsg)
 {
+	const struct pq_fns *t = need();
+
+	if (t != NULL)
+		return t->PQconninfoParse(conninfo, errmsg);
 	if (errmsg != NULL)
-		*errmsg = NULL;
-	PQ_RETURN(need, PQconninfoParse, NULL, conninfo, errmsg);
+		*errmsg = strdup(otp_errdetail());
+	return NULL;
 }
 
 /* The rest: what libpq answers for a NULL object when it is not loaded. */
@@ -139,9 +148,15 @@ void PQclear(PGresult *res)
 	PQ_DO(PQclear, res);
 }
 
+/* libpq's is free(): ours frees the message PQconninfoParse made without it. */
 void PQfreemem(void *ptr)
 {
-	PQ_DO(PQfreemem, ptr);
+	const struct pq_fns *t = have();
+
+	if (t != NULL)
+		t->PQfreemem(ptr);
+	else
+		free(ptr);
 }
 
 char *PQdb(const PGconn *conn)

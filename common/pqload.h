@@ -13,7 +13,9 @@
  *
  * When libpq cannot be loaded, those functions fail the way libpq fails
  * when it is out of memory (NULL, 0, -1, CONNECTION_BAD, PGRES_FATAL_ERROR),
- * which the engine already treats as a store error; otp_pq_load tells why.
+ * which the engine already treats as a store error; PQconninfoParse, which
+ * every PostgreSQL spec goes through first, also sets its error message to
+ * the reason ("libpq.so.5: cannot be loaded (...)"), as otp_pq_load does.
  */
 #ifndef OTP_PQLOAD_H
 #define OTP_PQLOAD_H
