@@ -5,8 +5,11 @@
 # this tree's pam_otp.so, interleaved login by login. Needs root and `make`.
 #   SIZES="10 100000"  users in the store (default: 10 and 100000)
 #   ROUNDS=120         logins per module and size (run.sh's PROC_R)
-#   BEFORE=PATH.so     another build of pam_otp.so, measured beside this
-#                      one (module "otp-before", its own copy of the store)
+#   BEFORE="A.so ..."  other builds of pam_otp.so, measured beside this
+#                      one (modules otp-before1, ..., each with its own
+#                      copy of the store)
+#   DIR=/var/tmp       where stores and secret files go (/dev/shm: on
+#                      tmpfs, where a sync costs nothing)
 # Prints "module,users,host,median_ms,overhead_ms" rows as proc.csv.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,13 +17,17 @@ cd "$top"
 [ "$(id -u)" -eq 0 ] || { echo "fresh: run as root (it installs PAM service files)"; exit 1; }
 SIZES=${SIZES:-10 100000}
 ROUNDS=${ROUNDS:-120}
-MODULES="permit otp ga"
-[ -z "${BEFORE:-}" ] || MODULES="permit otp-before otp ga"
-work=$(mktemp -d /var/tmp/pam_otp-fresh-XXXXXX)
+declare -A next so=([otp]="$top/pam_module/pam_otp.so")
+MODULES="permit"
+i=0
+for b in ${BEFORE:-}; do
+	i=$((i + 1)); so[otp-before$i]=$b; MODULES="$MODULES otp-before$i"
+done
+MODULES="$MODULES otp ga"
+work=$(mktemp -d "${DIR:-/var/tmp}/pam_otp-fresh-XXXXXX")
 trap 'rm -rf "$work"; rm -f /etc/pam.d/pam-otp-fresh-*' EXIT
 hex=3132333435363738393031323334353637383930
 b32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
-declare -A next so=([otp]="$top/pam_module/pam_otp.so" [otp-before]="${BEFORE:-}")
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 users_for() { [ "$1" -ge 40 ] && echo 40 || echo 8; }
 
