@@ -1,8 +1,10 @@
 #!/bin/bash
-# The fresh-process rows of bench/run.sh alone: one pamtester per login,
+# The process-level rows of bench/run.sh alone: one pamtester per login,
 # set up and timed as run.sh does (same users, stores, service lines and
 # HOTP codes), for pam_permit (the floor), pam_google_authenticator and
 # this tree's pam_otp.so, interleaved login by login. Needs root and `make`.
+#   HOSTS="fresh"      fresh and/or warm (bench/warm.c preloaded: OpenSSL
+#                      in use before PAM runs), as run.sh's two host rows
 #   SIZES="10 100000"  users in the store (default: 10 and 100000)
 #   ROUNDS=120         logins per module and size (run.sh's PROC_R)
 #   BEFORE="A.so ..."  other builds of pam_otp.so, measured beside this
@@ -69,8 +71,9 @@ with open(sys.argv[2], "w") as f:
 	next[ga]=1
 }
 
-fresh() {  # fresh N: run.sh's proc_level N U fresh
-	local n=$1 u r m k c code t0 floor med
+proc_level() {  # proc_level N HOST: run.sh's proc_level N U HOST
+	local n=$1 host=$2 u r m k c code t0 floor med pre=""
+	[ "$host" = warm ] && pre="$work/warm.so"
 	u=$(users_for "$n")
 	for m in $MODULES; do : > "$work/proc-$m"; done
 	for ((r = 0; r < ROUNDS; r++)); do
@@ -79,23 +82,25 @@ fresh() {  # fresh N: run.sh's proc_level N U fresh
 			c=$(( ${next[$m]} + r / u ))
 			code=$(oathtool --hotp -c $c $hex)
 			t0=$EPOCHREALTIME
-			pamtester "pam-otp-fresh-$m" "$(printf 'u%07d' $((k * (n / u))))" \
+			LD_PRELOAD=$pre pamtester "pam-otp-fresh-$m" "$(printf 'u%07d' $((k * (n / u))))" \
 				authenticate <<<"$code" >/dev/null 2>&1 || echo "fail $m $n" >> "$work/failures"
 			echo "($EPOCHREALTIME - $t0) * 1000" | bc -l >> "$work/proc-$m"
 		done
 	done
+	for m in $MODULES; do next[$m]=$(( ${next[$m]} + ROUNDS / u )); done
 	floor=$(median < "$work/proc-permit")
 	for m in $MODULES; do
 		med=$(median < "$work/proc-$m")
-		printf '%s,%s,fresh,%.2f,%.2f\n' "$m" "$n" "$med" "$(echo "$med - $floor" | bc -l)"
+		printf '%s,%s,%s,%.2f,%.2f\n' "$m" "$n" "$host" "$med" "$(echo "$med - $floor" | bc -l)"
 	done
 }
 
+cc -O2 -shared -fPIC -o "$work/warm.so" bench/warm.c -lcrypto
 : > "$work/failures"
 echo "module,users,host,median_ms,overhead_ms"
 for n in $SIZES; do
 	setup "$n"
-	fresh "$n"
+	for h in ${HOSTS:-fresh}; do proc_level "$n" "$h"; done
 	rm -rf "${work:?}/$n"
 done
 if [ -s "$work/failures" ]; then echo "failed logins:"; sort "$work/failures" | uniq -c; fi
