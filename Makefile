@@ -17,7 +17,9 @@ CC       ?= cc
 VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 PKGS     := pam libcrypto lmdb libpq libconfuse libqrencode libcrypt libpng jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq is not linked but loaded by the first use of a PostgreSQL store
+# (common/pqload.h): a login on an LMDB store never maps it.
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wconversion -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-sign-conversion

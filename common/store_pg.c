@@ -5,6 +5,7 @@
  */
 #include "store_pg.h"
 #include "store_pg_conninfo.h"
+#include "pqload.h"
 #include "err.h"
 #include "util.h"
 
@@ -18,9 +19,12 @@
  * is sent, and never echoed (store_pg_conninfo.h). */
 static int spec_ok(const char *spec)
 {
+	int rc;
+
 	if (strlen(spec) >= sizeof(((struct pg_store *)0)->spec))
 		return otp_seterr(OTP_ETOOLONG, "store: the conninfo is too long");
-	return otp_pg_conninfo_check(spec);
+	rc = otp_pq_load();  /* a missing libpq named as such, not "out of memory" */
+	return rc == OTP_OK ? otp_pg_conninfo_check(spec) : rc;
 }
 
 static int pg_open(const char *spec, unsigned timeout, int flags, struct otp_store **out)
