@@ -52,8 +52,10 @@ trap cleanup EXIT
 
 make --no-print-directory all >/dev/null
 LIBS="pam libcrypto lmdb libpq libconfuse libqrencode libcrypt libpng jansson"
+# libpq before libotp.a: pg_bench calls libpq itself, not libotp's
+# stand-ins that load it on first use (pqload.h)
 cc -O2 -Icommon $(pkg-config --cflags $LIBS) -o "$work/pg_bench" bench/pg_bench.c \
-	build/libotp.a $(pkg-config --libs $LIBS)
+	$(pkg-config --libs libpq) build/libotp.a $(pkg-config --libs $LIBS)
 cc -O2 -o "$work/bench" bench/bench.c -lpam -llmdb -lcrypto -lpthread
 cc -O2 -shared -fPIC -o "$work/warm.so" bench/warm.c -lcrypto
 P="$work/pg_bench"
