@@ -193,7 +193,7 @@ static int walk_to_parent(const char *path, struct walk **out)
 	rc = start_at_root(w);
 	while (rc == OTP_OK) {
 		if (!next_comp(w, &last)) {
-			strcpy(w->name, ".");
+			snprintf(w->name, sizeof(w->name), ".");
 			break;
 		}
 		if (last)

@@ -68,7 +68,7 @@ struct otp_tally_service *otp_tally_service(struct otp_tally *t, const char *nam
 	if (t->nservices == OTP_TALLY_SERVICES) {  /* full: everything else is OTHER */
 		s = &t->svc[t->nservices++];
 		memset(s, 0, sizeof(*s));
-		strcpy(s->name, OTP_TALLY_OTHER);
+		snprintf(s->name, sizeof(s->name), "%s", OTP_TALLY_OTHER);
 		return s;
 	}
 	if (t->nservices > OTP_TALLY_SERVICES)

@@ -18,25 +18,37 @@
 
 #define AUDIT_PAGE 512
 
-static void ev_params(struct pg_params *p, const struct otp_audit_ev *ev)
+/* The record's text fields, in the table's column order, with their sizes. */
+#define EV_FIELDS 9
+static void ev_fields(struct otp_audit_ev *ev, char *f[EV_FIELDS], size_t cap[EV_FIELDS])
 {
-	pg_param_text(p, ev->event);
-	pg_param_text(p, ev->user);
-	pg_param_text(p, ev->service);
-	pg_param_text(p, ev->rhost);
-	pg_param_text(p, ev->tty);
-	pg_param_text(p, ev->device);
-	pg_param_text(p, ev->detail);
-	pg_param_text(p, ev->host);
-	pg_param_text(p, ev->actor);
+	char *ff[EV_FIELDS] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty,
+				ev->device, ev->detail, ev->host, ev->actor };
+	size_t cc[EV_FIELDS] = { sizeof(ev->event), sizeof(ev->user), sizeof(ev->service),
+				 sizeof(ev->rhost), sizeof(ev->tty), sizeof(ev->device),
+				 sizeof(ev->detail), sizeof(ev->host), sizeof(ev->actor) };
+
+	memcpy(f, ff, sizeof(ff));
+	memcpy(cap, cc, sizeof(cc));
 }
 
-static int ev_ok(const struct otp_audit_ev *ev)
+static void ev_params(struct pg_params *p, struct otp_audit_ev *ev)
 {
-	const char *f[] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty, ev->device,
-			    ev->detail, ev->host, ev->actor };
+	char *f[EV_FIELDS];
+	size_t cap[EV_FIELDS];
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	ev_fields(ev, f, cap);
+	for (int i = 0; i < EV_FIELDS; i++)
+		pg_param_text(p, f[i]);
+}
+
+static int ev_ok(struct otp_audit_ev *ev)
+{
+	char *f[EV_FIELDS];
+	size_t cap[EV_FIELDS];
+
+	ev_fields(ev, f, cap);
+	for (int i = 0; i < EV_FIELDS; i++) {
 		if (otp_text_problem(f[i], NULL) != NULL)
 			return 0;
 	}
@@ -46,18 +58,16 @@ static int ev_ok(const struct otp_audit_ev *ev)
 static int ev_from(const PGresult *r, int row, struct otp_audit_ev *ev)
 {
 	uint64_t seq = 0;
-	char *f[] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty, ev->device,
-		      ev->detail, ev->host, ev->actor };
-	size_t cap[] = { sizeof(ev->event), sizeof(ev->user), sizeof(ev->service),
-			 sizeof(ev->rhost), sizeof(ev->tty), sizeof(ev->device),
-			 sizeof(ev->detail), sizeof(ev->host), sizeof(ev->actor) };
+	char *f[EV_FIELDS];
+	size_t cap[EV_FIELDS];
 
 	memset(ev, 0, sizeof(*ev));
+	ev_fields(ev, f, cap);
 	if (pg_get_u64(r, row, 0, &ev->time) != OTP_OK || pg_get_u64(r, row, 1, &seq) != OTP_OK ||
 	    seq > UINT32_MAX)
 		return OTP_ECORRUPT;
 	ev->seq = (uint32_t)seq;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < EV_FIELDS; i++) {
 		if (pg_get_text(r, row, 2 + i, f[i], cap[i]) != OTP_OK)
 			return OTP_ECORRUPT;
 	}
@@ -112,14 +122,12 @@ int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
  */
 static void clean_fields(struct otp_audit_ev *ev)
 {
-	char *f[] = { ev->event, ev->user, ev->service, ev->rhost, ev->tty, ev->device,
-		      ev->detail, ev->host, ev->actor };
-	size_t cap[] = { sizeof(ev->event), sizeof(ev->user), sizeof(ev->service),
-			 sizeof(ev->rhost), sizeof(ev->tty), sizeof(ev->device),
-			 sizeof(ev->detail), sizeof(ev->host), sizeof(ev->actor) };
 	char buf[OTP_AUDIT_FIELD_MAX + 1];
+	char *f[EV_FIELDS];
+	size_t cap[EV_FIELDS];
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	ev_fields(ev, f, cap);
+	for (int i = 0; i < EV_FIELDS; i++) {
 		if (otp_text_problem(f[i], NULL) == NULL)
 			continue;
 		otp_text_clean(buf, cap[i] < sizeof(buf) ? cap[i] : sizeof(buf), f[i]);

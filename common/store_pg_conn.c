@@ -83,6 +83,15 @@ static int drop_conn(struct pg_store *s, int err, const char *problem)
 	return rc;
 }
 
+/* The connection failed: libpq's reason, and the connection dropped. */
+static int conn_broken(struct pg_store *s)
+{
+	char msg[256];
+
+	first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
+	return drop_conn(s, OTP_ESTORE, msg);
+}
+
 /* Poll libpq's connection state machine to the end, or to the deadline. */
 static int connect_poll(struct pg_store *s, double deadline)
 {
@@ -94,8 +103,7 @@ static int connect_poll(struct pg_store *s, double deadline)
 
 		if (st == PGRES_POLLING_FAILED) {
 			describe(s);
-			first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-			return drop_conn(s, OTP_ESTORE, msg);
+			return conn_broken(s);
 		}
 		ready = wait_fd(PQsocket(s->conn), st == PGRES_POLLING_WRITING, deadline);
 		if (ready <= 0) {
@@ -149,11 +157,8 @@ int pg_connect(struct pg_store *s)
 	if (s->conn == NULL)
 		return otp_seterr(OTP_ENOMEM, "out of memory");
 	if (PQstatus(s->conn) == CONNECTION_BAD) {
-		char msg[256];
-
 		describe(s);
-		first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-		return drop_conn(s, OTP_ESTORE, msg);
+		return conn_broken(s);
 	}
 	rc = connect_poll(s, now_s() + s->timeout);
 	return rc == OTP_OK ? session_setup(s) : rc;
@@ -240,8 +245,7 @@ timeout:
 	return drop_conn(s, OTP_ESTORE, msg);
 broken:
 	PQclear(keep);
-	first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-	return drop_conn(s, OTP_ESTORE, msg);
+	return conn_broken(s);
 }
 
 int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const char *what)
@@ -251,12 +255,8 @@ int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const ch
 
 	if (s->conn == NULL)
 		return pg_fail(s, OTP_ESTORE, "not connected");
-	if (!PQsendQuery(s->conn, sql)) {
-		char msg[256];
-
-		first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-		return drop_conn(s, OTP_ESTORE, msg);
-	}
+	if (!PQsendQuery(s->conn, sql))
+		return conn_broken(s);
 	rc = collect(s, &r, what);
 	if (rc == OTP_OK && res != NULL)
 		*res = r;
@@ -272,12 +272,8 @@ static int prepare(struct pg_store *s, enum pg_stmt st, const char *what)
 	int rc;
 
 	snprintf(name, sizeof(name), "otp%d", (int)st);
-	if (!PQsendPrepare(s->conn, name, pg_stmts[st].sql, pg_stmts[st].nparams, NULL)) {
-		char msg[256];
-
-		first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-		return drop_conn(s, OTP_ESTORE, msg);
-	}
+	if (!PQsendPrepare(s->conn, name, pg_stmts[st].sql, pg_stmts[st].nparams, NULL))
+		return conn_broken(s);
 	rc = collect(s, &r, what);
 	PQclear(r);
 	if (rc == OTP_OK)
@@ -301,10 +297,7 @@ int pg_run(struct otp_txn *txn, enum pg_stmt st, const struct pg_params *p, PGre
 	snprintf(name, sizeof(name), "otp%d", (int)st);
 	if (!PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->val : NULL,
 				 p ? p->len : NULL, p ? p->fmt : NULL, 1)) {
-		char msg[256];
-
-		first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
-		rc = drop_conn(s, OTP_ESTORE, msg);
+		rc = conn_broken(s);
 		goto failed;
 	}
 	rc = collect(s, res, what);

@@ -25,6 +25,47 @@ static int run_user(struct otp_txn *txn, enum pg_stmt s, const struct pg_params 
 	return rc == OTP_OK ? pg_run(txn, s, p, r, what) : rc;
 }
 
+/* A write whose result says nothing more. */
+static int exec_user(struct otp_txn *txn, enum pg_stmt s, const struct pg_params *p,
+		     const char *user, const char *what)
+{
+	PGresult *r = NULL;
+	int rc = run_user(txn, s, p, user, &r, what);
+
+	PQclear(r);
+	return rc;
+}
+
+/* A delete: *count gets the rows gone; with count NULL, none is OTP_ENOTFOUND. */
+static int delete_user(struct otp_txn *txn, enum pg_stmt s, const struct pg_params *p,
+		       const char *user, const char *what, unsigned *count)
+{
+	PGresult *r = NULL;
+	int rc = run_user(txn, s, p, user, &r, what);
+
+	if (rc == OTP_OK && count != NULL)
+		*count = pg_affected(r);
+	else if (rc == OTP_OK && pg_affected(r) == 0)
+		rc = OTP_ENOTFOUND;
+	PQclear(r);
+	return rc;
+}
+
+/* A read of one row: none is OTP_ENOTFOUND; on OTP_OK the caller clears *r. */
+static int load_one(struct otp_txn *txn, enum pg_stmt s, const struct pg_params *p,
+		    const char *user, PGresult **r)
+{
+	int rc = run_user(txn, s, p, user, r, "read");
+
+	if (rc == OTP_OK && PQntuples(*r) == 0)
+		rc = OTP_ENOTFOUND;
+	if (rc != OTP_OK) {
+		PQclear(*r);
+		*r = NULL;
+	}
+	return rc;
+}
+
 int pg_meta_get(struct otp_txn *txn, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
 	struct pg_params p = { 0 };
@@ -88,9 +129,7 @@ int pg_user_load(struct otp_txn *txn, const char *user, struct otp_user_rec *u)
 	if (!pg_user_ok(user))
 		return OTP_ENOTFOUND;
 	pg_param_text(&p, user);
-	rc = run_user(txn, PG_USER_LOAD, &p, user, &r, "read");
-	if (rc == OTP_OK && PQntuples(r) == 0)
-		rc = OTP_ENOTFOUND;
+	rc = load_one(txn, PG_USER_LOAD, &p, user, &r);
 	if (rc == OTP_OK && user_from(r, 0, 0, u) != OTP_OK)
 		rc = corrupt("user", user);
 	PQclear(r);
@@ -100,8 +139,6 @@ int pg_user_load(struct otp_txn *txn, const char *user, struct otp_user_rec *u)
 int pg_user_save(struct otp_txn *txn, const char *user, const struct otp_user_rec *u)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!pg_user_ok(user))
 		return otp_seterr(OTP_EINVAL, "user record does not encode");
@@ -113,25 +150,17 @@ int pg_user_save(struct otp_txn *txn, const char *user, const struct otp_user_re
 	pg_param_u64(&p, u->last_login);
 	pg_param_u64(&p, u->next_device);
 	pg_param_u64(&p, u->flags);
-	rc = run_user(txn, PG_USER_SAVE, &p, user, &r, "write");
-	PQclear(r);
-	return rc;
+	return exec_user(txn, PG_USER_SAVE, &p, user, "write");
 }
 
 int pg_user_delete(struct otp_txn *txn, const char *user)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!pg_user_ok(user))
 		return OTP_ENOTFOUND;
 	pg_param_text(&p, user);
-	rc = run_user(txn, PG_USER_DELETE, &p, user, &r, "users");
-	if (rc == OTP_OK && pg_affected(r) == 0)
-		rc = OTP_ENOTFOUND;
-	PQclear(r);
-	return rc;
+	return delete_user(txn, PG_USER_DELETE, &p, user, "users", NULL);
 }
 
 int pg_user_each(struct otp_txn *txn,
@@ -228,9 +257,7 @@ int pg_device_load(struct otp_txn *txn, const char *user, uint32_t id,
 		return OTP_ENOTFOUND;
 	pg_param_text(&p, user);
 	pg_param_u64(&p, id);
-	rc = run_user(txn, PG_DEV_LOAD, &p, user, &r, "read");
-	if (rc == OTP_OK && PQntuples(r) == 0)
-		rc = OTP_ENOTFOUND;
+	rc = load_one(txn, PG_DEV_LOAD, &p, user, &r);
 	if (rc == OTP_OK && dev_from(r, 0, 0, d) != OTP_OK)
 		rc = corrupt("device", user);
 	PQclear(r);
@@ -240,8 +267,6 @@ int pg_device_load(struct otp_txn *txn, const char *user, uint32_t id,
 int pg_device_save(struct otp_txn *txn, const char *user, const struct otp_device_rec *d)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!pg_user_ok(user) || d->type > OTP_HOTP || d->alg > OTP_ALG_SHA512 ||
 	    d->state > OTP_REVOKED || d->sealed_len > sizeof(d->sealed) ||
@@ -261,9 +286,7 @@ int pg_device_save(struct otp_txn *txn, const char *user, const struct otp_devic
 	pg_param_u64(&p, d->created);
 	pg_param_u64(&p, d->last_used);
 	pg_param_bytes(&p, d->sealed, d->sealed_len);
-	rc = run_user(txn, PG_DEV_SAVE, &p, user, &r, "write");
-	PQclear(r);
-	return rc;
+	return exec_user(txn, PG_DEV_SAVE, &p, user, "write");
 }
 
 int pg_device_list(struct otp_txn *txn, const char *user, struct otp_device_rec *out,
@@ -294,17 +317,11 @@ int pg_device_list(struct otp_txn *txn, const char *user, struct otp_device_rec 
 int pg_device_delete_all(struct otp_txn *txn, const char *user, unsigned *count)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!pg_user_ok(user))
 		return OTP_OK;
 	pg_param_text(&p, user);
-	rc = run_user(txn, PG_DEV_DELETE_ALL, &p, user, &r, "devices");
-	if (rc == OTP_OK)
-		*count = pg_affected(r);
-	PQclear(r);
-	return rc;
+	return delete_user(txn, PG_DEV_DELETE_ALL, &p, user, "devices", count);
 }
 
 /* One page of device_each: fn on each row, the last key kept for the next. */
@@ -404,8 +421,6 @@ int pg_recovery_put(struct otp_txn *txn, const char *user, uint32_t n,
 		    const struct otp_recovery_rec *rec)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!pg_user_ok(user))
 		return otp_seterr(OTP_EINVAL, "recovery record does not encode");
@@ -417,25 +432,17 @@ int pg_recovery_put(struct otp_txn *txn, const char *user, uint32_t n,
 	pg_param_u64(&p, rec->r);
 	pg_param_u64(&p, rec->p);
 	pg_param_u64(&p, rec->used);
-	rc = run_user(txn, PG_RC_PUT, &p, user, &r, "write");
-	PQclear(r);
-	return rc;
+	return exec_user(txn, PG_RC_PUT, &p, user, "write");
 }
 
 int pg_recovery_delete_all(struct otp_txn *txn, const char *user, unsigned *count)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!pg_user_ok(user))
 		return OTP_OK;
 	pg_param_text(&p, user);
-	rc = run_user(txn, PG_RC_DELETE_ALL, &p, user, &r, "recovery");
-	if (rc == OTP_OK)
-		*count = pg_affected(r);
-	PQclear(r);
-	return rc;
+	return delete_user(txn, PG_RC_DELETE_ALL, &p, user, "recovery", count);
 }
 
 /* remembered hosts */
@@ -471,9 +478,7 @@ int pg_host_get(struct otp_txn *txn, const char *user, const char *host,
 		return OTP_ENOTFOUND;
 	pg_param_text(&p, user);
 	pg_param_text(&p, host);
-	rc = run_user(txn, PG_HOST_GET, &p, user, &r, "read");
-	if (rc == OTP_OK && PQntuples(r) == 0)
-		rc = OTP_ENOTFOUND;
+	rc = load_one(txn, PG_HOST_GET, &p, user, &r);
 	if (rc == OTP_OK && host_from(r, 0, 0, h) != OTP_OK)
 		rc = corrupt("host", user);
 	PQclear(r);
@@ -484,8 +489,6 @@ int pg_host_save(struct otp_txn *txn, const char *user, const char *host,
 		 const struct otp_host_rec *h)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!host_ok(user, host))
 		return otp_seterr(OTP_EINVAL, "host record does not encode");
@@ -494,26 +497,18 @@ int pg_host_save(struct otp_txn *txn, const char *user, const char *host,
 	pg_param_u64(&p, h->until);
 	pg_param_u64(&p, h->created);
 	pg_param_u64(&p, h->device);
-	rc = run_user(txn, PG_HOST_SAVE, &p, user, &r, "write");
-	PQclear(r);
-	return rc;
+	return exec_user(txn, PG_HOST_SAVE, &p, user, "write");
 }
 
 int pg_host_delete(struct otp_txn *txn, const char *user, const char *host)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	int rc;
 
 	if (!host_ok(user, host))
 		return OTP_ENOTFOUND;
 	pg_param_text(&p, user);
 	pg_param_text(&p, host);
-	rc = run_user(txn, PG_HOST_DELETE, &p, user, &r, "hosts");
-	if (rc == OTP_OK && pg_affected(r) == 0)
-		rc = OTP_ENOTFOUND;
-	PQclear(r);
-	return rc;
+	return delete_user(txn, PG_HOST_DELETE, &p, user, "hosts", NULL);
 }
 
 int pg_host_each(struct otp_txn *txn, const char *user,

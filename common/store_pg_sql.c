@@ -69,7 +69,6 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 			   "ORDER BY time, seq LIMIT 512", 2 },
 	[PG_AUDIT_BACK] = { "SELECT " AUDIT_COLS " FROM " T "audit WHERE (time, seq) <= ($1, $2) "
 			    "ORDER BY time DESC, seq DESC LIMIT 512", 2 },
-	[PG_AUDIT_ANY_BEFORE] = { "SELECT 1 FROM " T "audit WHERE time < $1 LIMIT 1", 1 },
 	[PG_AUDIT_PRUNE] = { "DELETE FROM " T "audit WHERE (time, seq) IN (SELECT time, seq FROM "
 			     T "audit WHERE time < $1 ORDER BY time, seq LIMIT $2)", 2 },
 	[PG_STATS] = { "SELECT (SELECT count(*) FROM " T "users), (SELECT count(*) FROM " T
