@@ -23,9 +23,11 @@
 #define PQ_FUNCTIONS(X)                                                    \
 	X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectPoll)          \
 	X(PQconnectStartParams) X(PQconninfoFree) X(PQconninfoParse)       \
-	X(PQconsumeInput) X(PQdb) X(PQerrorMessage) X(PQfinish) X(PQflush) \
+	X(PQconsumeInput) X(PQdb) X(PQenterPipelineMode) X(PQerrorMessage) \
+	X(PQexitPipelineMode) X(PQfinish) X(PQflush)                       \
 	X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetlength)         \
-	X(PQgetvalue) X(PQhost) X(PQisBusy) X(PQntuples) X(PQport)        \
+	X(PQgetvalue) X(PQhost) X(PQisBusy) X(PQntuples)                  \
+	X(PQpipelineStatus) X(PQpipelineSync) X(PQport)                    \
 	X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus)    \
 	X(PQsendPrepare) X(PQsendQuery) X(PQsendQueryPrepared)             \
 	X(PQsetnonblocking) X(PQsocket) X(PQstatus) X(PQtransactionStatus)
@@ -236,6 +238,26 @@ int PQsetnonblocking(PGconn *conn, int arg)
 int PQflush(PGconn *conn)
 {
 	PQ_RETURN(have, PQflush, -1, conn);
+}
+
+int PQenterPipelineMode(PGconn *conn)
+{
+	PQ_RETURN(have, PQenterPipelineMode, 0, conn);
+}
+
+int PQexitPipelineMode(PGconn *conn)
+{
+	PQ_RETURN(have, PQexitPipelineMode, 0, conn);
+}
+
+PGpipelineStatus PQpipelineStatus(const PGconn *conn)
+{
+	PQ_RETURN(have, PQpipelineStatus, PQ_PIPELINE_OFF, conn);
+}
+
+int PQpipelineSync(PGconn *conn)
+{
+	PQ_RETURN(have, PQpipelineSync, 0, conn);
 }
 
 ExecStatusType PQresultStatus(const PGresult *res)

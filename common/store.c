@@ -130,6 +130,13 @@ void otp_txn_abort(struct otp_txn *txn)
 		txn->st->eng->abort(txn);
 }
 
+int otp_txn_prefetch(struct otp_txn *txn, const char *user, unsigned what, const char *meta)
+{
+	if (txn->st->eng->prefetch == NULL)
+		return OTP_OK;
+	return txn->st->eng->prefetch(txn, user, what, meta);
+}
+
 struct otp_store *otp_txn_store(struct otp_txn *txn)
 {
 	return txn->st;

@@ -224,6 +224,22 @@ int otp_txn_commit(struct otp_txn *txn);
 /* otp_txn_abort - discard txn and what it wrote; NULL is fine. */
 void otp_txn_abort(struct otp_txn *txn);
 
+/*
+ * otp_txn_prefetch - say what txn is about to read, so that an engine that
+ * pays a round trip per statement (PostgreSQL) reads it all in one: with
+ * OTP_PREFETCH_USER, user's record; OTP_PREFETCH_DEVICES, user's devices
+ * (otp_device_list); OTP_PREFETCH_META, the meta value named meta. In a
+ * write transaction user's lock is taken first, as any statement on
+ * user's records would. The next otp_user_load, otp_device_list or
+ * otp_meta_get of the same record in txn is answered from what was read
+ * (a write to those records in between drops it), once; LMDB reads
+ * nothing ahead. user and meta may be NULL when not asked for; a name the
+ * store could not hold is not read.
+ * Returns OTP_OK, or OTP_ESTORE (the transaction has failed: abort it).
+ */
+enum { OTP_PREFETCH_USER = 1, OTP_PREFETCH_DEVICES = 2, OTP_PREFETCH_META = 4 };
+int otp_txn_prefetch(struct otp_txn *txn, const char *user, unsigned what, const char *meta);
+
 /* otp_txn_store - the store txn was begun on. */
 struct otp_store *otp_txn_store(struct otp_txn *txn);
 

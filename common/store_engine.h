@@ -97,6 +97,9 @@ struct otp_engine {
 	int (*audit_each)(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
 			  int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 	int (*audit_prune)(struct otp_txn *txn, uint64_t before, unsigned max);
+
+	/* NULL: nothing to read ahead (LMDB reads from memory) */
+	int (*prefetch)(struct otp_txn *txn, const char *user, unsigned what, const char *meta);
 };
 
 /* The LMDB engine (store_lmdb*.c): a directory, or a backup file. */

@@ -146,19 +146,58 @@ static int pg_raw_put(struct otp_txn *txn, enum otp_kind kind, const void *key, 
 	return pg_fail(pg_of(txn->st), OTP_EINVAL, "raw records are LMDB's");
 }
 
-static const char *begin_sql(int write)
+/* BEGIN, and the store's lock for a write transaction: queued, they
+ * travel with the transaction's first exchange. */
+static int queue_begin(struct otp_txn *txn, int write)
 {
-	if (write == OTP_TXN_EXCLUSIVE)
-		return "BEGIN; SELECT pg_advisory_xact_lock(1, 0)";
-	if (write)
-		return "BEGIN; SELECT pg_advisory_xact_lock_shared(1, 0)";
-	return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+	int rc = pg_queue(txn, write ? PG_BEGIN_WRITE : PG_BEGIN_READ, NULL, NULL, "begin");
+
+	if (rc == OTP_OK && write)
+		rc = pg_queue(txn, write == OTP_TXN_EXCLUSIVE ? PG_LOCK_STORE : PG_LOCK_STORE_SHARED,
+			      NULL, NULL, "begin");
+	return rc;
+}
+
+/* A connection to use: made again if it failed, in pipeline mode. */
+static int usable(struct pg_store *s)
+{
+	int rc = OTP_OK;
+
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
+		rc = pg_connect(s);  /* a broken or timed-out connection: a new one */
+	if (rc == OTP_OK && PQpipelineStatus(s->conn) == PQ_PIPELINE_OFF &&
+	    !PQenterPipelineMode(s->conn))
+		rc = pg_broken(s);
+	return rc;
+}
+
+static void ended(struct pg_store *s)
+{
+	pg_ahead_clear(&s->txn);
+	memset(&s->txn, 0, sizeof(s->txn));
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The transaction ends on the server without a wait for its ROLLBACK:
+ * read with the next exchange. None when nothing is owed and the server
+ * says no transaction is open (a COMMIT the server turned into ROLLBACK):
+ * ROLLBACK would only draw a warning. A connection that cannot send it
+ * goes.
+ */
+static void end_unawaited(struct pg_store *s)
+{
+	if (s->conn == NULL || (s->nsent == 0 && PQtransactionStatus(s->conn) == PQTRANS_IDLE))
+		return;
+	if (pg_send_end(s) != OTP_OK)
+		pg_drop(s);
 }
 
 static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 {
 	struct pg_store *s = pg_of(st);
-	int rc = OTP_OK;
+	int rc;
 
 	if (s->pid != getpid())  /* first: the parent's mutex may be held forever here */
 		return otp_seterr(OTP_ESTORE, "%s: store handle of the parent process, used "
@@ -170,29 +209,19 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 	pthread_mutex_lock(&s->mu);
 	__atomic_store_n(&s->owner, pthread_self(), __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 1, __ATOMIC_RELEASE);
-	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
-		rc = pg_connect(s);  /* a broken or timed-out connection: a new one */
-	if (rc == OTP_OK)
-		rc = pg_exec_simple(s, begin_sql(write), NULL, "begin");
-	if (rc != OTP_OK) {
-		if (s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
-			pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
-		__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-		pthread_mutex_unlock(&s->mu);
-		return rc;
-	}
 	memset(&s->txn, 0, sizeof(s->txn));
 	s->txn.base.st = st;
 	s->txn.write = write;
+	rc = usable(s);
+	if (rc == OTP_OK)
+		rc = queue_begin(&s->txn.base, write);
+	if (rc != OTP_OK) {
+		end_unawaited(s);
+		ended(s);
+		return rc;
+	}
 	*out = &s->txn.base;
 	return OTP_OK;
-}
-
-static void ended(struct pg_store *s)
-{
-	memset(&s->txn, 0, sizeof(s->txn));
-	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&s->mu);
 }
 
 static int pg_commit(struct otp_txn *txn)
@@ -202,15 +231,22 @@ static int pg_commit(struct otp_txn *txn)
 	int rc;
 
 	if (pg_txn_of(txn)->failed) {
-		pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
+		end_unawaited(s);
 		ended(s);
 		return pg_fail(s, OTP_ESTORE, "commit of a transaction that failed");
 	}
-	rc = pg_exec_simple(s, "COMMIT", &r, "commit");
+	/* the row kept unwritten and COMMIT travel with the writes queued */
+	rc = pg_row_flush(txn);
+	if (rc == OTP_OK)
+		rc = pg_queue(txn, PG_COMMIT, NULL, &r, "commit");
+	if (rc == OTP_OK)
+		rc = pg_sync(txn);
 	/* a transaction the server had aborted "commits" as ROLLBACK */
 	if (rc == OTP_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0)
 		rc = pg_fail(s, OTP_ESTORE, "commit: the server rolled the transaction back");
 	PQclear(r);
+	if (rc != OTP_OK)
+		end_unawaited(s);
 	ended(s);
 	return rc;
 }
@@ -219,8 +255,7 @@ static void pg_abort(struct otp_txn *txn)
 {
 	struct pg_store *s = pg_of(txn->st);
 
-	if (s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
-		pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
+	end_unawaited(s);
 	ended(s);
 }
 
@@ -235,7 +270,6 @@ int pg_lock_user(struct otp_txn *txn, const char *user)
 {
 	struct pg_txn *t = pg_txn_of(txn);
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
 	int rc;
 
 	/* an exclusive one holds the store lock alone: no other writer runs,
@@ -247,8 +281,7 @@ int pg_lock_user(struct otp_txn *txn, const char *user)
 			return OTP_OK;
 	}
 	pg_param_text(&p, user);
-	rc = pg_run(txn, PG_LOCK_USER, &p, &r, "lock");
-	PQclear(r);
+	rc = pg_queue(txn, PG_LOCK_USER, &p, NULL, "lock");
 	if (rc == OTP_OK && t->nlocked < PG_LOCKED_MAX)
 		snprintf(t->locked[t->nlocked++], sizeof(t->locked[0]), "%s", user);
 	return rc;
@@ -327,4 +360,5 @@ const struct otp_engine otp_engine_pg = {
 	.audit_get_at = pg_audit_get_at,
 	.audit_each = pg_audit_each,
 	.audit_prune = pg_audit_prune,
+	.prefetch = pg_prefetch,
 };

@@ -1,6 +1,8 @@
 /*
- * store_pg_conn.c - the PostgreSQL engine's connection: connecting and
- * running statements within the store's timeout, whatever the server does.
+ * store_pg_conn.c - the PostgreSQL engine's connection: connecting, the
+ * session's setup and the schema's queries (several statements in one
+ * string, before the pipeline: store_pg_pipe.c), within the store's
+ * timeout whatever the server does.
  *
  * libpq's own waits are unbounded once connected (statement_timeout is the
  * server's: a server that stops answering, or a network that drops
@@ -18,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
+double pg_now(void)
 {
 	struct timespec ts;
 
@@ -26,13 +28,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Wait until fd is readable (or writable): 1 ready, 0 deadline passed, -1 error. */
-static int wait_fd(int fd, int for_write, double deadline)
+int pg_wait_fd(int fd, int for_write, double deadline)
 {
 	struct pollfd p = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
 
 	for (;;) {
-		double left = deadline - now_s();
+		double left = deadline - pg_now();
 		int rc;
 
 		if (left <= 0)
@@ -74,21 +75,34 @@ int pg_fail(struct pg_store *s, int err, const char *problem)
 	return otp_seterr(err, "%s: %s", s->base.name, problem);
 }
 
+void pg_drop(struct pg_store *s)
+{
+	PQfinish(s->conn);
+	s->conn = NULL;
+	s->nsent = 0;  /* no answer will come */
+}
+
 static int drop_conn(struct pg_store *s, int err, const char *problem)
 {
 	int rc = pg_fail(s, err, problem);
 
-	PQfinish(s->conn);
-	s->conn = NULL;
+	pg_drop(s);
 	return rc;
 }
 
-/* The connection failed: libpq's reason, and the connection dropped. */
-static int conn_broken(struct pg_store *s)
+int pg_broken(struct pg_store *s)
 {
 	char msg[256];
 
 	first_line(PQerrorMessage(s->conn), msg, sizeof(msg));
+	return drop_conn(s, OTP_ESTORE, msg);
+}
+
+int pg_timed_out(struct pg_store *s, const char *what)
+{
+	char msg[320];
+
+	snprintf(msg, sizeof(msg), "%s: timed out after %u s", what, s->timeout);
 	return drop_conn(s, OTP_ESTORE, msg);
 }
 
@@ -103,9 +117,9 @@ static int connect_poll(struct pg_store *s, double deadline)
 
 		if (st == PGRES_POLLING_FAILED) {
 			describe(s);
-			return conn_broken(s);
+			return pg_broken(s);
 		}
-		ready = wait_fd(PQsocket(s->conn), st == PGRES_POLLING_WRITING, deadline);
+		ready = pg_wait_fd(PQsocket(s->conn), st == PGRES_POLLING_WRITING, deadline);
 		if (ready <= 0) {
 			describe(s);
 			snprintf(msg, sizeof(msg), "could not connect within %u s", s->timeout);
@@ -150,7 +164,7 @@ int pg_connect(struct pg_store *s)
 	const char *vals[] = { s->spec, tmo, "UTF8", "pam_otp", NULL };
 	int rc;
 
-	PQfinish(s->conn);
+	pg_drop(s);
 	/* libpq takes at least 2 s; our own deadline below is the bound */
 	snprintf(tmo, sizeof(tmo), "%u", s->timeout < 2 ? 2 : s->timeout);
 	s->conn = PQconnectStartParams(keys, vals, 1);
@@ -158,14 +172,13 @@ int pg_connect(struct pg_store *s)
 		return otp_seterr(OTP_ENOMEM, "out of memory");
 	if (PQstatus(s->conn) == CONNECTION_BAD) {
 		describe(s);
-		return conn_broken(s);
+		return pg_broken(s);
 	}
-	rc = connect_poll(s, now_s() + s->timeout);
+	rc = connect_poll(s, pg_now() + s->timeout);
 	return rc == OTP_OK ? session_setup(s) : rc;
 }
 
-/* The error of a failed result, as one line: the server's primary message. */
-static int result_error(struct pg_store *s, const PGresult *r, const char *what)
+int pg_result_error(struct pg_store *s, const PGresult *r, const char *what)
 {
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	const char *prim = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -189,25 +202,25 @@ static int result_error(struct pg_store *s, const PGresult *r, const char *what)
 }
 
 /*
- * Await every result of what was sent; keep the last (or the first error).
- * On the deadline, or a broken connection, the connection is dropped.
+ * Await every result of a simple query; keep the last (or the first
+ * error). On the deadline, or a broken connection, the connection is
+ * dropped.
  */
 static int collect(struct pg_store *s, PGresult **out, const char *what)
 {
-	double deadline = now_s() + s->timeout + 0.5;
+	double deadline = pg_now() + s->timeout + 0.5;
 	PGresult *keep = NULL, *r;
-	char msg[320];
 	int f;
 
 	while ((f = PQflush(s->conn)) == 1) {
-		if (wait_fd(PQsocket(s->conn), 1, deadline) <= 0)
+		if (pg_wait_fd(PQsocket(s->conn), 1, deadline) <= 0)
 			goto timeout;
 	}
 	if (f < 0)
 		goto broken;
 	for (;;) {
 		while (PQisBusy(s->conn)) {
-			int ready = wait_fd(PQsocket(s->conn), 0, deadline);
+			int ready = pg_wait_fd(PQsocket(s->conn), 0, deadline);
 
 			if (ready == 0)
 				goto timeout;
@@ -228,24 +241,21 @@ static int collect(struct pg_store *s, PGresult **out, const char *what)
 		goto broken;
 	f = PQresultStatus(keep);
 	if (f != PGRES_COMMAND_OK && f != PGRES_TUPLES_OK) {
-		int rc = result_error(s, keep, what);
+		int rc = pg_result_error(s, keep, what);
 
 		PQclear(keep);
-		if (PQstatus(s->conn) == CONNECTION_BAD) {
-			PQfinish(s->conn);
-			s->conn = NULL;
-		}
+		if (PQstatus(s->conn) == CONNECTION_BAD)
+			pg_drop(s);
 		return rc;
 	}
 	*out = keep;
 	return OTP_OK;
 timeout:
 	PQclear(keep);
-	snprintf(msg, sizeof(msg), "%s: timed out after %u s", what, s->timeout);
-	return drop_conn(s, OTP_ESTORE, msg);
+	return pg_timed_out(s, what);
 broken:
 	PQclear(keep);
-	return conn_broken(s);
+	return pg_broken(s);
 }
 
 int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const char *what)
@@ -255,56 +265,21 @@ int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const ch
 
 	if (s->conn == NULL)
 		return pg_fail(s, OTP_ESTORE, "not connected");
+	/* several statements in one string: not in pipeline mode */
+	if (PQpipelineStatus(s->conn) != PQ_PIPELINE_OFF) {
+		rc = pg_settle(s);
+		if (rc != OTP_OK)
+			return rc;
+		if (!PQexitPipelineMode(s->conn))
+			return pg_broken(s);
+	}
 	if (!PQsendQuery(s->conn, sql))
-		return conn_broken(s);
+		return pg_broken(s);
 	rc = collect(s, &r, what);
 	if (rc == OTP_OK && res != NULL)
 		*res = r;
 	else
 		PQclear(r);
-	return rc;
-}
-
-static int prepare(struct pg_store *s, enum pg_stmt st, const char *what)
-{
-	char name[16];
-	PGresult *r = NULL;
-	int rc;
-
-	snprintf(name, sizeof(name), "otp%d", (int)st);
-	if (!PQsendPrepare(s->conn, name, pg_stmts[st].sql, pg_stmts[st].nparams, NULL))
-		return conn_broken(s);
-	rc = collect(s, &r, what);
-	PQclear(r);
-	if (rc == OTP_OK)
-		s->prepared[st] = 1;
-	return rc;
-}
-
-int pg_run(struct otp_txn *txn, enum pg_stmt st, const struct pg_params *p, PGresult **res,
-	   const char *what)
-{
-	struct pg_store *s = pg_of(txn->st);
-	struct pg_txn *t = pg_txn_of(txn);
-	char name[16];
-	int rc;
-
-	*res = NULL;
-	if (t->failed || s->conn == NULL)
-		return pg_fail(s, OTP_ESTORE, "the transaction failed before");
-	if (!s->prepared[st] && (rc = prepare(s, st, what)) != OTP_OK)
-		goto failed;
-	snprintf(name, sizeof(name), "otp%d", (int)st);
-	if (!PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->val : NULL,
-				 p ? p->len : NULL, p ? p->fmt : NULL, 1)) {
-		rc = conn_broken(s);
-		goto failed;
-	}
-	rc = collect(s, res, what);
-	if (rc == OTP_OK)
-		return OTP_OK;
-failed:
-	t->failed = 1;
 	return rc;
 }
 

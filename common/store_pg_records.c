@@ -1,7 +1,10 @@
 /*
  * store_pg_records.c - the PostgreSQL engine's meta values, users, devices,
  * recovery codes and remembered hosts. Every operation on a user's records
- * in a write transaction takes that user's lock first (store_pg.h).
+ * in a write transaction takes that user's lock first (store_pg.h). Writes
+ * are queued: they travel with the next exchange, which fails if they do.
+ * Loads take what was read ahead, and the user row kept
+ * (store_pg_ahead.c), when there is one.
  */
 #include "store_pg.h"
 #include "err.h"
@@ -25,15 +28,13 @@ static int run_user(struct otp_txn *txn, enum pg_stmt s, const struct pg_params 
 	return rc == OTP_OK ? pg_run(txn, s, p, r, what) : rc;
 }
 
-/* A write whose result says nothing more. */
+/* A write whose result says nothing more: queued. */
 static int exec_user(struct otp_txn *txn, enum pg_stmt s, const struct pg_params *p,
 		     const char *user, const char *what)
 {
-	PGresult *r = NULL;
-	int rc = run_user(txn, s, p, user, &r, what);
+	int rc = pg_lock_user(txn, user);
 
-	PQclear(r);
-	return rc;
+	return rc == OTP_OK ? pg_queue(txn, s, p, NULL, what) : rc;
 }
 
 /* A delete: *count gets the rows gone; with count NULL, none is OTP_ENOTFOUND. */
@@ -55,7 +56,8 @@ static int delete_user(struct otp_txn *txn, enum pg_stmt s, const struct pg_para
 static int load_one(struct otp_txn *txn, enum pg_stmt s, const struct pg_params *p,
 		    const char *user, PGresult **r)
 {
-	int rc = run_user(txn, s, p, user, r, "read");
+	int rc = (*r = pg_ahead_take(txn, s, user)) != NULL ? OTP_OK :
+		 run_user(txn, s, p, user, r, "read");
 
 	if (rc == OTP_OK && PQntuples(*r) == 0)
 		rc = OTP_ENOTFOUND;
@@ -73,7 +75,8 @@ int pg_meta_get(struct otp_txn *txn, const char *name, uint8_t *buf, size_t cap,
 	int n, rc;
 
 	pg_param_text(&p, name);
-	rc = pg_run(txn, PG_META_GET, &p, &r, "meta");
+	r = pg_ahead_take(txn, PG_META_GET, name);
+	rc = r != NULL ? OTP_OK : pg_run(txn, PG_META_GET, &p, &r, "meta");
 	if (rc == OTP_OK && PQntuples(r) == 0)
 		rc = OTP_ENOTFOUND;
 	if (rc == OTP_OK) {
@@ -91,6 +94,7 @@ int pg_meta_put(struct otp_txn *txn, const char *name, const uint8_t *val, size_
 	PGresult *r = NULL;
 	int rc;
 
+	pg_ahead_drop(txn, PG_META_GET);
 	pg_param_text(&p, name);
 	pg_param_bytes(&p, val, len);
 	rc = pg_run(txn, PG_META_PUT, &p, &r, "meta");
@@ -128,37 +132,40 @@ int pg_user_load(struct otp_txn *txn, const char *user, struct otp_user_rec *u)
 
 	if (!pg_user_ok(user))
 		return OTP_ENOTFOUND;
+	rc = pg_row_get(txn, user, u);
+	if (rc != 1)
+		return rc;
 	pg_param_text(&p, user);
 	rc = load_one(txn, PG_USER_LOAD, &p, user, &r);
 	if (rc == OTP_OK && user_from(r, 0, 0, u) != OTP_OK)
 		rc = corrupt("user", user);
+	if (rc == OTP_OK || rc == OTP_ENOTFOUND) {
+		int krc = pg_row_keep(txn, user, rc == OTP_OK ? u : NULL);
+
+		rc = krc == OTP_OK ? rc : krc;
+	}
 	PQclear(r);
 	return rc;
 }
 
+/* Kept, and written at commit or before anything reads users (store_pg_ahead.c). */
 int pg_user_save(struct otp_txn *txn, const char *user, const struct otp_user_rec *u)
 {
-	struct pg_params p = { 0 };
-
 	if (!pg_user_ok(user))
 		return otp_seterr(OTP_EINVAL, "user record does not encode");
-	pg_param_text(&p, user);
-	pg_param_u64(&p, u->failures);
-	pg_param_u64(&p, u->first_fail);
-	pg_param_u64(&p, u->locked_until);
-	pg_param_u64(&p, u->created);
-	pg_param_u64(&p, u->last_login);
-	pg_param_u64(&p, u->next_device);
-	pg_param_u64(&p, u->flags);
-	return exec_user(txn, PG_USER_SAVE, &p, user, "write");
+	return pg_row_put(txn, user, u);
 }
 
 int pg_user_delete(struct otp_txn *txn, const char *user)
 {
 	struct pg_params p = { 0 };
+	int rc;
 
 	if (!pg_user_ok(user))
 		return OTP_ENOTFOUND;
+	rc = pg_row_forget(txn, user);
+	if (rc != OTP_OK)
+		return rc;
 	pg_param_text(&p, user);
 	return delete_user(txn, PG_USER_DELETE, &p, user, "users", NULL);
 }
@@ -272,6 +279,7 @@ int pg_device_save(struct otp_txn *txn, const char *user, const struct otp_devic
 	    d->state > OTP_REVOKED || d->sealed_len > sizeof(d->sealed) ||
 	    otp_text_problem(d->name, NULL) != NULL)
 		return otp_seterr(OTP_EINVAL, "device record does not encode");
+	pg_ahead_drop(txn, PG_DEV_LIST);
 	pg_param_text(&p, user);
 	pg_param_u64(&p, d->id);
 	pg_param_text(&p, d->name);
@@ -299,7 +307,8 @@ int pg_device_list(struct otp_txn *txn, const char *user, struct otp_device_rec 
 	if (!pg_user_ok(user))
 		return OTP_OK;
 	pg_param_text(&p, user);
-	rc = run_user(txn, PG_DEV_LIST, &p, user, &r, "devices");
+	r = pg_ahead_take(txn, PG_DEV_LIST, user);
+	rc = r != NULL ? OTP_OK : run_user(txn, PG_DEV_LIST, &p, user, &r, "devices");
 	rows = rc == OTP_OK ? PQntuples(r) : 0;
 	if (rows > OTP_DEVICES_MAX)
 		rc = otp_seterr(OTP_ECORRUPT, "user %s has more than %d devices", user,
@@ -320,6 +329,7 @@ int pg_device_delete_all(struct otp_txn *txn, const char *user, unsigned *count)
 
 	if (!pg_user_ok(user))
 		return OTP_OK;
+	pg_ahead_drop(txn, PG_DEV_LIST);
 	pg_param_text(&p, user);
 	return delete_user(txn, PG_DEV_DELETE_ALL, &p, user, "devices", count);
 }

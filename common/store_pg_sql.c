@@ -84,4 +84,14 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 	[PG_LOCK_SECOND] = { "SELECT pg_advisory_xact_lock(3, ($1::bigint % 2147483647)::int)", 1 },
 	[PG_LOCK_MINUTE] = { "SELECT pg_advisory_xact_lock(2, ($1::bigint / 60 % 2147483647)::int)",
 			     1 },
+	/* Transactions, prepared like the rest so that they travel in a
+	 * pipeline (store_pg_pipe.c): a read one sees one snapshot; a write
+	 * one holds the store's lock, shared or, for a whole-store write,
+	 * exclusive. */
+	[PG_BEGIN_READ] = { "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0 },
+	[PG_BEGIN_WRITE] = { "BEGIN", 0 },
+	[PG_LOCK_STORE_SHARED] = { "SELECT pg_advisory_xact_lock_shared(1, 0)", 0 },
+	[PG_LOCK_STORE] = { "SELECT pg_advisory_xact_lock(1, 0)", 0 },
+	[PG_COMMIT] = { "COMMIT", 0 },
+	[PG_ROLLBACK] = { "ROLLBACK", 0 },
 };
