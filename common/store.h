@@ -354,7 +354,10 @@ int otp_host_delete_if(struct otp_txn *txn, const char *user,
  * onwards, or with backward nonzero from the last record at or before it
  * back to the oldest; ev NULL: a record that does not decode.
  * otp_audit_prune deletes the oldest records of time before `before`, at
- * most max of them (a bounded cost per write).
+ * most max of them (a bounded cost per write). PostgreSQL, where a prune
+ * is a round trip of its own, prunes at one call in 16 of a handle (the
+ * first included) and again at the next while the last took max records;
+ * max (OTP_AUDIT_PRUNE_BATCH) above 16 keeps the trail bounded.
  */
 int otp_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev);
 int otp_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *ev);

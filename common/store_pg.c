@@ -287,6 +287,34 @@ int pg_lock_user(struct otp_txn *txn, const char *user)
 	return rc;
 }
 
+/*
+ * The retention prune costs a round trip of its own: it runs at one append
+ * in PG_PRUNE_EVERY of a handle (the first included, so a process that
+ * makes one login prunes as before), and again at the next append while
+ * the last one took a full batch of max records. So the trail stays
+ * bounded: while more than max records are past retention, every append
+ * takes max (OTP_AUDIT_PRUNE_BATCH) of them; below that, the records that
+ * expire between two prunes come from as many appends as went by, one
+ * each, fewer than max (and a prune takes max).
+ */
+#define PG_PRUNE_EVERY 16
+static int pg_prune_sometimes(struct otp_txn *txn, uint64_t before, unsigned max)
+{
+	struct pg_store *s = pg_of(txn->st);
+	int rc;
+
+	if (before == 0 || max == 0)
+		return OTP_OK;
+	if (s->prune_wait > 0) {
+		s->prune_wait--;
+		return OTP_OK;
+	}
+	rc = pg_audit_prune(txn, before, max);
+	if (rc == OTP_OK)
+		s->prune_wait = pg_txn_of(txn)->rows < max ? PG_PRUNE_EVERY - 1 : 0;
+	return rc;
+}
+
 static int count_of(PGresult *r, int col, size_t *n)
 {
 	uint64_t v = 0;
@@ -359,6 +387,6 @@ const struct otp_engine otp_engine_pg = {
 	.audit_write_at = pg_audit_write_at,
 	.audit_get_at = pg_audit_get_at,
 	.audit_each = pg_audit_each,
-	.audit_prune = pg_audit_prune,
+	.audit_prune = pg_prune_sometimes,
 	.prefetch = pg_prefetch,
 };
