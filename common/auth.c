@@ -3,6 +3,7 @@
 #include "err.h"
 #include "flood.h"
 #include "hosts.h"
+#include "keycheck.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -439,7 +440,9 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 
 	if (rc != OTP_OK)
 		goto out;
-	if (flags & OTP_AUTH_CHARGE) {
+	/* the charge reads the user, the check the devices: one exchange */
+	rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER | OTP_PREFETCH_DEVICES, NULL);
+	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE)) {
 		rc = charge_in_txn(cfg, txn, who, res);
 		if (rc == OTP_ELOCKED) {
 			rc = refuse_locked(cfg, txn, who);
@@ -518,6 +521,9 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 	int rc = otp_txn_begin(st, 1, &txn);
 
 	if (rc == OTP_OK)
+		rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER |
+				      (why == OTP_SKIP_NULLOK ? OTP_PREFETCH_DEVICES : 0), NULL);
+	if (rc == OTP_OK)
 		rc = skip_lock_check(cfg, txn, who);
 	if (rc == OTP_ELOCKED)
 		return refuse_locked(cfg, txn, who);
@@ -551,30 +557,48 @@ int otp_auth_active(struct otp_store *st, const char *user, unsigned *active)
 int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
 		  struct otp_auth_state *state)
 {
-	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
+	return otp_auth_peek_keyed(st, NULL, user, now, state);
+}
+
+/* Inside the read transaction txn: the key judged, then user's state. */
+static int peek_in(struct otp_txn *txn, const struct otp_seal_key *key, const char *user,
+		   uint64_t now, struct otp_device_rec *devs, unsigned *n,
+		   struct otp_auth_state *state)
+{
+	unsigned what = OTP_PREFETCH_USER | OTP_PREFETCH_DEVICES | (key ? OTP_PREFETCH_META : 0);
 	struct otp_user_rec u;
+	int rc = otp_txn_prefetch(txn, user, what, key ? OTP_KEYCHECK_META : NULL), urc;
+
+	if (rc == OTP_OK && key != NULL)
+		rc = otp_store_key_check_txn(txn, key, 0);
+	if (rc == OTP_OK)
+		rc = otp_device_list(txn, user, devs, n);
+	if (rc != OTP_OK)
+		return rc;
+	urc = otp_user_load(txn, user, &u);
+	state->enrolled = urc == OTP_OK;
+	if (urc == OTP_OK && is_locked(&u, now))
+		state->locked_until = u.locked_until;
+	return urc == OTP_OK || urc == OTP_ENOTFOUND ? OTP_OK : urc;
+}
+
+int otp_auth_peek_keyed(struct otp_store *st, const struct otp_seal_key *key, const char *user,
+			uint64_t now, struct otp_auth_state *state)
+{
+	struct otp_device_rec *devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
 	struct otp_txn *txn = NULL;
 	unsigned n = 0;
-	int rc, urc;
-	unsigned *active = &state->active;
+	int rc;
 
 	memset(state, 0, sizeof(*state));
 	if (devs == NULL)
 		return OTP_ENOMEM;
 	rc = otp_txn_begin(st, 0, &txn);
 	if (rc == OTP_OK)
-		rc = otp_device_list(txn, user, devs, &n);
-	if (rc == OTP_OK) {
-		urc = otp_user_load(txn, user, &u);
-		state->enrolled = urc == OTP_OK;
-		if (urc == OTP_OK && is_locked(&u, now))
-			state->locked_until = u.locked_until;
-		else if (urc != OTP_OK && urc != OTP_ENOTFOUND)
-			rc = urc;
-	}
+		rc = peek_in(txn, key, user, now, devs, &n, state);
 	otp_txn_abort(txn);
 	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
-		*active += devs[i].state == OTP_ACTIVE;
+		state->active += devs[i].state == OTP_ACTIVE;
 	otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
 	free(devs);
 	return rc;

@@ -175,6 +175,19 @@ int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
 		  struct otp_auth_state *state);
 
 /*
+ * otp_auth_peek_keyed - otp_auth_peek that first judges the seal key as
+ * otp_store_key_check(st, key, 0) does (keycheck.h: nothing is written),
+ * in the same read transaction: a login's first look at the store checks
+ * the key and the user's state together (one round trip on PostgreSQL).
+ * key NULL: no key check. Nothing is looked at unless the key matches.
+ * Returns OTP_OK, the errors of otp_store_key_check (OTP_EKEY with
+ * "seal key does not match this store (...)", OTP_ECORRUPT, OTP_EVERSION,
+ * OTP_ECRYPTO), OTP_ENOMEM or store errors.
+ */
+int otp_auth_peek_keyed(struct otp_store *st, const struct otp_seal_key *key, const char *user,
+			uint64_t now, struct otp_auth_state *state);
+
+/*
  * otp_auth_failed - audit a failed attempt (event "auth_failure" or
  * "replay", detail e.g. "password" or "code"), plus a `lockout` record the
  * first time the user's failures have reached lockout.deny. For a name

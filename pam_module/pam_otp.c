@@ -18,7 +18,6 @@
 #include "err.h"
 #include "handle.h"
 #include "hosts.h"
-#include "keycheck.h"
 #include "passwd.h"
 #include "recovery.h"
 #include "util.h"
@@ -76,15 +75,24 @@ static const char *item(pam_handle_t *pamh, int type)
 	return v;
 }
 
+/* A login refused before anything is checked; a wrong key names the key file too. */
+static int refusing(struct login_ctx *c, int rc)
+{
+	pam_syslog(c->pamh, LOG_ERR, "refusing login: %s%s%s (%s)",
+		   rc == OTP_EKEY ? c->cfg->seal_key : "", rc == OTP_EKEY ? ": " : "",
+		   otp_errdetail(), otp_strerror(rc));
+	return PAM_ABORT;
+}
+
 /*
  * Configuration, seal key and store: any problem fails closed. They are
  * the process's, kept across logins and threads (handle.h): the files are
  * checked at every login and read again when changed. The key must be the
- * store's before anything is verified or written: one read of its check
- * value and one HMAC, at every login. A store from before check values is
- * judged read-only by unsealing a stored secret; the module never records
- * one (otpctl does, on its first write), so a login's commits stay the
- * same.
+ * store's before anything is verified or written: its check value is read
+ * and judged (one HMAC) at every login, in the login's first read of the
+ * store (login()). A store from before check values is judged read-only by
+ * unsealing a stored secret; the module never records one (otpctl does,
+ * on its first write), so a login's commits stay the same.
  */
 static int setup(struct login_ctx *c)
 {
@@ -95,15 +103,8 @@ static int setup(struct login_ctx *c)
 		c->cfg = c->h.cfg;
 		c->key = c->h.key;
 		c->st = c->h.st;
-		rc = otp_store_key_check(c->st, c->key, 0);
 	}
-	if (rc != OTP_OK) {  /* a wrong key: name the key file too */
-		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s%s%s (%s)",
-			   rc == OTP_EKEY ? c->cfg->seal_key : "", rc == OTP_EKEY ? ": " : "",
-			   otp_errdetail(), otp_strerror(rc));
-		return PAM_ABORT;
-	}
-	return PAM_SUCCESS;
+	return rc == OTP_OK ? PAM_SUCCESS : refusing(c, rc);
 }
 
 /*
@@ -361,11 +362,10 @@ static int login(struct login_ctx *c)
 	char *code = NULL;
 	int pw_ok, rc, charged, skip;
 
-	rc = otp_auth_peek(c->st, c->who.user, c->who.now, &state);
-	if (rc != OTP_OK) {
-		pam_syslog(c->pamh, LOG_ERR, "refusing login: %s", otp_errdetail());
-		return PAM_ABORT;
-	}
+	/* the seal key first, with the user's state in the same read */
+	rc = otp_auth_peek_keyed(c->st, c->key, c->who.user, c->who.now, &state);
+	if (rc != OTP_OK)
+		return refusing(c, rc);
 	decide_exempt(c, &state);
 	charged = charge_early(c);
 	if (charged < 0)
