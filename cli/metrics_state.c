@@ -60,7 +60,11 @@ static json_t *window_json(const struct otp_scan_state *s)
 		json_decref(sums);
 		return NULL;
 	}
-	return json_pack("{s:o,s:o}", "seconds", secs, "summaries", sums);
+	if (!s->landed)
+		return json_pack("{s:o,s:o}", "seconds", secs, "summaries", sums);
+	return json_pack("{s:o,s:o,s:[I,I,I]}", "seconds", secs, "summaries", sums, "landed",
+			 (json_int_t)s->mark.xid, (json_int_t)s->mark.time,
+			 (json_int_t)s->mark.seq);
 }
 
 int mstate_format(const struct otp_scan_state *s, const struct otp_tally *t, char **out)
@@ -151,11 +155,12 @@ static int services_parse(const json_t *arr, struct otp_tally *t)
 
 static int window_parse(const json_t *w, struct otp_scan_state *s)
 {
-	json_t *secs = NULL, *sums = NULL, *e;
+	json_t *secs = NULL, *sums = NULL, *landed = NULL, *e;
 	json_int_t a, b, c;
 	size_t i;
 
-	if (json_unpack((json_t *)w, "{s:o,s:o!}", "seconds", &secs, "summaries", &sums) != 0 ||
+	if (json_unpack((json_t *)w, "{s:o,s:o,s?o!}", "seconds", &secs, "summaries", &sums,
+			"landed", &landed) != 0 ||
 	    !json_is_array(secs) || !json_is_array(sums) ||
 	    json_array_size(secs) > OTP_SCAN_SECONDS_MAX ||
 	    json_array_size(sums) > OTP_SCAN_SUMMARIES_MAX)
@@ -173,6 +178,14 @@ static int window_parse(const json_t *w, struct otp_scan_state *s)
 		s->summaries[s->nsummaries++] =
 			(struct otp_scan_summary){ (uint64_t)a, (uint32_t)b, (uint32_t)c };
 	}
+	if (landed == NULL)
+		return OTP_OK;
+	/* where a store with a landing order was read to (store.h) */
+	if (json_unpack(landed, "[III!]", &a, &b, &c) != 0 || a < 0 || b < 0 || c < 0 ||
+	    c > (json_int_t)UINT32_MAX)
+		return otp_seterr(OTP_EINVAL, "window: a malformed landing mark");
+	s->landed = 1;
+	s->mark = (struct otp_audit_mark){ (uint64_t)a, (uint64_t)b, (uint32_t)c };
 	return OTP_OK;
 }
 

@@ -327,4 +327,6 @@ const struct otp_engine otp_engine_pg = {
 	.audit_get_at = pg_audit_get_at,
 	.audit_each = pg_audit_each,
 	.audit_prune = pg_audit_prune,
+	.has_landing = pg_has_landing,
+	.audit_landed = pg_audit_landed,
 };
