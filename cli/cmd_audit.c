@@ -30,7 +30,7 @@ static const char *const events[] = {
 	"auth_success", "auth_failure", "replay", "locked", "lockout", "unlock",
 	"trusted_network", "trusted_host", "recovery_used", "enroll", "confirm", "rename",
 	"revoke", "resync", "recovery_generated", "host_revoked", "user_removed", "import",
-	"verify", "rekey", "restore", "migrate",
+	"verify", "rekey", "restore", "migrate", "unenrolled_pass",
 };
 
 static volatile sig_atomic_t stop;
