@@ -1,4 +1,5 @@
 #include "audit.h"
+#include "auditscan.h"
 #include "ctl.h"
 #include "err.h"
 #include "flood.h"
@@ -29,7 +30,7 @@ static const char *const events[] = {
 	"auth_success", "auth_failure", "replay", "locked", "lockout", "unlock",
 	"trusted_network", "trusted_host", "recovery_used", "enroll", "confirm", "rename",
 	"revoke", "resync", "recovery_generated", "host_revoked", "user_removed", "import",
-	"verify", "rekey", "restore", "migrate",
+	"verify", "rekey", "restore", "migrate", "unenrolled_pass",
 };
 
 static volatile sig_atomic_t stop;
@@ -118,169 +119,195 @@ static int matches(const struct filter *f, const struct otp_audit_ev *e)
 }
 
 /*
- * A summary record (flood.h) is rewritten in place at the start of its
- * minute, so --follow, which reads on from the last record it showed,
- * would not see it grow: it remembers what it showed of the last two
- * minutes' summaries and shows one again when it changed.
+ * --follow reads the trail incrementally (auditscan.h): a record that
+ * lands behind the newest one shown (a login's records carry the time the
+ * login began) is still handed over once, and a summary record (flood.h)
+ * again each time its count grows.
+ *
+ * The scan state starts in the dump's read transaction: its first run
+ * hands over, unprinted, every record the dump printed or passed over.
+ * That run leaves records dated after its `now` (another host's clock
+ * ahead) for a later run, but the dump printed them already: they are
+ * listed here, so that each is printed again only when it grew.
  */
-#define SUMMARIES_SEEN (2 * OTP_FLOOD_SLOTS)
-struct summary_seen { uint64_t time; uint32_t seq; uint64_t hash; };
-
-/* Where a dump got to: the last record seen (none yet: have 0). */
-struct pos {
-	uint64_t time;
-	uint32_t seq;
-	int have;
-	struct summary_seen sums[SUMMARIES_SEEN];
-	unsigned nsums;
+struct shown { uint64_t time; uint32_t seq; unsigned count; int handed; };
+struct ahead {
+	uint64_t after;     /* the first scan run's now */
+	struct shown *v;    /* in key order, as the dump walks */
+	size_t n, cap;
 };
 
-static uint64_t ev_hash(const struct otp_audit_ev *e)
+static int ahead_add(struct ahead *a, const struct otp_audit_ev *e)
 {
-	uint64_t h = 14695981039346656037ull;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct shown *v = reallocarray(a->v, cap, sizeof(*v));
 
-	for (const char *p = e->detail; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	for (const char *p = e->rhost; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h;
-}
-
-/* Whether e, a summary record, was shown as it is now; remember it. */
-static int summary_shown(struct pos *at, const struct otp_audit_ev *e)
-{
-	uint64_t h = ev_hash(e), oldest = e->time >= 60 ? e->time - 60 : 0;
-	unsigned i, keep = 0;
-
-	for (i = 0; i < at->nsums; i++) {
-		if (at->sums[i].time == e->time && at->sums[i].seq == e->seq) {
-			int same = at->sums[i].hash == h;
-
-			at->sums[i].hash = h;
-			return same;
-		}
+		if (v == NULL)
+			return otp_seterr(OTP_ENOMEM, "out of memory for records dated ahead");
+		a->v = v;
+		a->cap = cap;
 	}
-	for (i = 0; i < at->nsums; i++)  /* forget minutes gone by */
-		if (at->sums[i].time >= oldest)
-			at->sums[keep++] = at->sums[i];
-	at->nsums = keep;
-	if (at->nsums < SUMMARIES_SEEN)
-		at->sums[at->nsums++] = (struct summary_seen){ e->time, e->seq, h };
-	return 0;
+	a->v[a->n++] = (struct shown){ e->time, e->seq,
+				       e->seq >= OTP_AUDIT_SEQ_SUMMARY ? otp_flood_count(e) : 0, 0 };
+	return OTP_OK;
 }
 
-struct scanning {
+static int shown_cmp(const void *key, const void *elem)
+{
+	const struct shown *k = key, *m = elem;
+
+	if (k->time != m->time)
+		return k->time < m->time ? -1 : 1;
+	return k->seq < m->seq ? -1 : k->seq > m->seq;
+}
+
+/* Whether the dump printed (or passed over) e as it is now: at e's first
+ * handing over, for a record dated after the first run's now. */
+static int dumped_ahead(struct ahead *a, const struct otp_audit_ev *e)
+{
+	struct shown key = { e->time, e->seq, 0, 0 }, *m;
+
+	if (a->n == 0 || e->time <= a->after)
+		return 0;
+	m = bsearch(&key, a->v, a->n, sizeof(*a->v), shown_cmp);
+	if (m == NULL || m->handed)
+		return 0;
+	m->handed = 1;  /* from now on the scan state knows what it took */
+	return e->seq < OTP_AUDIT_SEQ_SUMMARY || otp_flood_count(e) <= m->count;
+}
+
+struct dumping {
 	const struct filter *f;
-	struct pos *at;
+	struct ahead *ahead;        /* --follow: where records dated ahead go */
 	struct otp_audit_ev *ring;  /* with a limit: the newest `limit` so far */
 	unsigned nring, head;
 	int out;                    /* an exit code once printing failed */
 };
 
-static int scan_one(const struct otp_audit_ev *e, void *arg)
+static int dump_one(const struct otp_audit_ev *e, void *arg)
 {
-	struct scanning *sc = arg;
-	const struct filter *f = sc->f;
+	struct dumping *d = arg;
+	const struct filter *f = d->f;
 
 	if (e == NULL)  /* a record that does not decode is skipped */
 		return OTP_OK;
-	sc->at->time = e->time;
-	sc->at->seq = e->seq;
-	sc->at->have = 1;
 	if (e->time > f->until)
 		return OTP_EACH_STOP;
 	if (!matches(f, e))
 		return OTP_OK;
-	if (e->seq >= OTP_AUDIT_SEQ_SUMMARY)
-		(void)summary_shown(sc->at, e);
-	if (sc->ring == NULL) {
-		sc->out = print_ev(e, f->fmt);
-		return sc->out != 0 ? OTP_EACH_STOP : OTP_OK;
+	if (d->ahead != NULL && e->time > d->ahead->after) {
+		int rc = ahead_add(d->ahead, e);
+
+		if (rc != OTP_OK)
+			return rc;
 	}
-	sc->ring[sc->head] = *e;
-	sc->head = (sc->head + 1) % f->limit;
-	sc->nring += sc->nring < f->limit;
+	if (d->ring == NULL) {
+		d->out = print_ev(e, f->fmt);
+		return d->out != 0 ? OTP_EACH_STOP : OTP_OK;
+	}
+	d->ring[d->head] = *e;
+	d->head = (d->head + 1) % f->limit;
+	d->nring += d->nring < f->limit;
 	return OTP_OK;
 }
 
 /*
- * Print matching records after position *at (all from --since when none
- * yet) and move *at to the last record seen. With a limit, only the
- * newest `limit` are printed, oldest first.
+ * Print the matching records from --since on, in txn; with a limit only
+ * the newest `limit`, oldest first. ahead: NULL, or (--follow) where the
+ * records dated after ahead->after are listed.
  */
-static int scan(struct ctl *c, const struct filter *f, struct pos *at)
+static int dump(struct ctl *c, struct otp_txn *txn, const struct filter *f, struct ahead *ahead)
 {
-	struct scanning sc = { f, at, NULL, 0, 0, 0 };
-	struct otp_txn *txn = NULL;
-	uint64_t t = at->have ? at->time : f->since;
-	uint32_t seq = at->have ? at->seq + 1 : 0;
+	struct dumping d = { f, ahead, NULL, 0, 0, 0 };
 	int rc;
 
-	if (at->have && at->seq == UINT32_MAX) {  /* the next second's first */
-		t++;
-		seq = 0;
-	}
-	if (f->limit > 0 && (sc.ring = calloc(f->limit, sizeof(*sc.ring))) == NULL)
+	if (f->limit > 0 && (d.ring = calloc(f->limit, sizeof(*d.ring))) == NULL)
 		return ctl_fail(c, EX_STORE, "out of memory for --limit %u", f->limit);
-	rc = otp_txn_begin(c->st, 0, &txn);
-	if (rc == OTP_OK)
-		rc = otp_audit_each(txn, t, seq, 0, scan_one, &sc);
-	for (unsigned i = 0; i < sc.nring && sc.out == 0; i++)
-		sc.out = print_ev(&sc.ring[(sc.head + f->limit - sc.nring + i) % f->limit], f->fmt);
-	otp_txn_abort(txn);
-	free(sc.ring);
-	if (fflush(stdout) != 0 && sc.out == 0)
-		sc.out = ctl_fail(c, EX_STORE, "cannot write the output");
-	if (sc.out != 0)
-		return sc.out;
+	rc = otp_audit_each(txn, f->since, 0, 0, dump_one, &d);
+	for (unsigned i = 0; i < d.nring && d.out == 0; i++)
+		d.out = print_ev(&d.ring[(d.head + f->limit - d.nring + i) % f->limit], f->fmt);
+	free(d.ring);
+	if (fflush(stdout) != 0 && d.out == 0)
+		d.out = ctl_fail(c, EX_STORE, "cannot write the output");
+	if (d.out != 0)
+		return d.out;
 	return rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
 }
 
-/* Show again the summaries of this minute and the last that changed
- * behind the position *at. */
-static int rescan_summaries(struct ctl *c, const struct filter *f, struct pos *at)
+struct following {
+	const struct filter *f;
+	struct ahead ahead;
+	struct otp_scan_state *scan;  /* large: allocated */
+	int print;                    /* 0 for the run that takes over the dump's records */
+	int out;                      /* an exit code once printing failed */
+};
+
+/* otp_scan_run's hand: a record new to the scan, or a summary that grew. */
+static int follow_one(const struct otp_audit_ev *e, uint64_t n, void *arg)
 {
-	struct otp_audit_ev e;
-	struct otp_txn *txn = NULL;
-	uint64_t now = otp_now(), minute = now - now % 60;
-	int rc = otp_txn_begin(c->st, 0, &txn), out = 0;
+	struct following *fw = arg;
 
-	for (uint64_t m = minute >= 60 ? minute - 60 : 0; rc == OTP_OK && m <= minute; m += 60) {
-		for (uint32_t slot = 0; out == 0 && slot < OTP_FLOOD_SLOTS; slot++) {
-			uint32_t seq = OTP_AUDIT_SEQ_SUMMARY + slot;
-
-			if (!at->have || m > at->time || (m == at->time && seq > at->seq))
-				continue;  /* ahead of the position: the next scan shows it */
-			if (otp_audit_get_at(txn, m, seq, &e) != OTP_OK || !matches(f, &e) ||
-			    summary_shown(at, &e))
-				continue;
-			out = print_ev(&e, f->fmt);
-		}
-	}
-	otp_txn_abort(txn);
-	if (out == 0 && fflush(stdout) != 0)
-		out = ctl_fail(c, EX_STORE, "cannot write the output");
-	return out != 0 ? out : rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
+	(void)n;  /* a summary is shown whole, with its count now */
+	if (!fw->print || !matches(fw->f, e) || dumped_ahead(&fw->ahead, e))
+		return OTP_OK;
+	fw->out = print_ev(e, fw->f->fmt);
+	return fw->out == 0 ? OTP_OK : OTP_EIO;
 }
 
-static int follow(struct ctl *c, struct filter *f, struct pos *at)
+/* One scan run in txn up to now; the exit code. */
+static int follow_run(struct ctl *c, struct following *fw, struct otp_txn *txn, uint64_t now)
+{
+	int rc = otp_scan_run(txn, fw->scan, now, follow_one, fw);
+
+	if (fw->out == 0 && fflush(stdout) != 0)
+		fw->out = ctl_fail(c, EX_STORE, "cannot write the output");
+	if (fw->out != 0)
+		return fw->out;
+	return rc == OTP_OK ? 0 : ctl_err(c, rc, "audit");
+}
+
+static int follow(struct ctl *c, struct following *fw)
 {
 	struct sigaction sa;
+	struct otp_txn *txn;
 	int rc = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	f->limit = 0;
+	fw->print = 1;
 	while (!stop && rc == 0) {
 		usleep(FOLLOW_POLL_USEC);  /* the store has no change notification: poll */
-		rc = scan(c, f, at);
-		if (rc == 0)
-			rc = rescan_summaries(c, f, at);
+		txn = NULL;
+		rc = otp_txn_begin(c->st, 0, &txn);
+		rc = rc == OTP_OK ? follow_run(c, fw, txn, otp_now()) : ctl_err(c, rc, "audit");
+		otp_txn_abort(txn);
 	}
 	return rc;
 }
+
+/*
+ * The dump, and with --follow the scan state's first run, in one read
+ * transaction: the scan then starts exactly where the dump stood.
+ */
+static int dump_and_start(struct ctl *c, const struct filter *f, struct following *fw)
+{
+	struct otp_txn *txn = NULL;
+	int rc = otp_txn_begin(c->st, 0, &txn);
+
+	header(f->fmt);
+	if (rc != OTP_OK)
+		return ctl_err(c, rc, "audit");
+	fw->ahead.after = otp_now();
+	rc = dump(c, txn, f, f->follow ? &fw->ahead : NULL);
+	if (rc == 0 && f->follow)
+		rc = follow_run(c, fw, txn, fw->ahead.after);
+	otp_txn_abort(txn);
+	return rc;
+}
+
 static int parse_opt(struct ctl *c, struct filter *f, int opt, const char *arg, uint64_t now)
 {
 	uint64_t v;
@@ -320,11 +347,10 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		{ "follow", no_argument, NULL, 'F' }, { NULL, 0, NULL, 0 },
 	};
 	struct filter f = { NULL, NULL, 0, UINT64_MAX, 0, FMT_TEXT, 0 };
+	struct following fw;
 	uint64_t now = otp_now();
-	struct pos at;
 	int opt, rc;
 
-	memset(&at, 0, sizeof(at));
 	if (c->json)
 		f.fmt = FMT_JSON;
 	while ((opt = ctl_getopt(argc, argv, "", longopts)) != -1) {
@@ -339,9 +365,16 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	rc = ctl_open(c, 0);
 	if (rc != 0)
 		return rc;
-	header(f.fmt);
-	rc = scan(c, &f, &at);
+	memset(&fw, 0, sizeof(fw));
+	fw.f = &f;
+	if (f.follow && (fw.scan = calloc(1, sizeof(*fw.scan))) == NULL)
+		return ctl_fail(c, EX_STORE, "out of memory for --follow");
+	if (fw.scan != NULL)
+		otp_scan_init(fw.scan);
+	rc = dump_and_start(c, &f, &fw);
 	if (rc == 0 && f.follow)
-		rc = follow(c, &f, &at);
+		rc = follow(c, &fw);
+	free(fw.scan);
+	free(fw.ahead.v);
 	return rc;
 }

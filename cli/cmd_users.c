@@ -2,6 +2,7 @@
 #include "err.h"
 #include "users.h"
 
+#include <getopt.h>
 #include <stdio.h>
 
 struct out { int json; json_t *arr; uint64_t now; int bad; };
@@ -34,12 +35,27 @@ static int one(const struct otp_user_summary *s, void *arg)
 
 int cmd_users(struct ctl *c, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "unenrolled", no_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct out o = { c->json, NULL, otp_now(), 0 };
-	int rc;
+	const char *group = NULL;
+	int rc, opt, unenrolled = 0;
 
-	(void)argv;
-	if (argc != 1)
+	while ((opt = ctl_getopt(argc, argv, "", longopts)) != -1) {
+		if (opt == 'u')
+			unenrolled = 1;
+		else if (opt == 'g')
+			group = optarg;
+		else
+			return ctl_usage(c, EX_USAGE_);
+	}
+	if (optind != argc || (group != NULL && !unenrolled))
 		return ctl_usage(c, EX_USAGE_);
+	if (unenrolled)
+		return ctl_users_unenrolled(c, group);
 	rc = ctl_open(c, 0);
 	if (rc != 0)
 		return rc;

@@ -154,6 +154,8 @@ int cmd_hosts(struct ctl *c, int argc, char **argv);
 int cmd_verify(struct ctl *c, int argc, char **argv);
 int cmd_audit(struct ctl *c, int argc, char **argv);
 int cmd_users(struct ctl *c, int argc, char **argv);
+/* users --unenrolled [--group group] (unenrolled.c); group NULL: local users */
+int ctl_users_unenrolled(struct ctl *c, const char *group);
 int cmd_remove(struct ctl *c, int argc, char **argv);
 int cmd_resync(struct ctl *c, int argc, char **argv);
 int cmd_backup(struct ctl *c, int argc, char **argv);

@@ -60,7 +60,11 @@ static json_t *window_json(const struct otp_scan_state *s)
 		json_decref(sums);
 		return NULL;
 	}
-	return json_pack("{s:o,s:o}", "seconds", secs, "summaries", sums);
+	if (!s->landed)
+		return json_pack("{s:o,s:o}", "seconds", secs, "summaries", sums);
+	return json_pack("{s:o,s:o,s:[I,I,I]}", "seconds", secs, "summaries", sums, "landed",
+			 (json_int_t)s->mark.xid, (json_int_t)s->mark.time,
+			 (json_int_t)s->mark.seq);
 }
 
 int mstate_format(const struct otp_scan_state *s, const struct otp_tally *t, char **out)
@@ -91,15 +95,27 @@ static int count_of(const json_t *v, json_int_t max, uint64_t *out)
 	return OTP_OK;
 }
 
-/* Exactly the n named counts of o into v. */
-static int counts_parse(const json_t *o, const char *const *names, size_t n, uint64_t *v)
+/* The n named counts of o into v; the names past the first `older` may be
+ * missing (a state written before they were counted): 0. */
+static int counts_parse(const json_t *o, const char *const *names, size_t older, size_t n,
+			uint64_t *v)
 {
+	size_t seen = 0;
 	int rc = OTP_OK;
 
-	if (!json_is_object(o) || json_object_size(o) != n)
+	if (!json_is_object(o) || json_object_size(o) < older || json_object_size(o) > n)
 		return otp_seterr(OTP_EINVAL, "a set of counts is not the expected one");
-	for (size_t i = 0; rc == OTP_OK && i < n; i++)
-		rc = count_of(json_object_get(o, names[i]), COUNT_MAX, &v[i]);
+	for (size_t i = 0; rc == OTP_OK && i < n; i++) {
+		const json_t *c = json_object_get(o, names[i]);
+
+		v[i] = 0;
+		if (c == NULL && i >= older)
+			continue;
+		seen++;
+		rc = count_of(c, COUNT_MAX, &v[i]);
+	}
+	if (rc == OTP_OK && seen != json_object_size(o))
+		return otp_seterr(OTP_EINVAL, "a set of counts is not the expected one");
 	return rc;
 }
 
@@ -129,7 +145,7 @@ static int service_parse(const json_t *o, struct otp_tally *t)
 	s = &t->svc[t->nservices++];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->name, name, strlen(name) + 1);
-	rc = counts_parse(logins, outs, OTP_OUT_COUNT, s->logins);
+	rc = counts_parse(logins, outs, OTP_OUT_COUNT_V1, OTP_OUT_COUNT, s->logins);
 	if (rc == OTP_OK)
 		rc = count_of(lock, COUNT_MAX, &s->lockouts);
 	if (rc == OTP_OK)
@@ -151,11 +167,12 @@ static int services_parse(const json_t *arr, struct otp_tally *t)
 
 static int window_parse(const json_t *w, struct otp_scan_state *s)
 {
-	json_t *secs = NULL, *sums = NULL, *e;
+	json_t *secs = NULL, *sums = NULL, *landed = NULL, *e;
 	json_int_t a, b, c;
 	size_t i;
 
-	if (json_unpack((json_t *)w, "{s:o,s:o!}", "seconds", &secs, "summaries", &sums) != 0 ||
+	if (json_unpack((json_t *)w, "{s:o,s:o,s?o!}", "seconds", &secs, "summaries", &sums,
+			"landed", &landed) != 0 ||
 	    !json_is_array(secs) || !json_is_array(sums) ||
 	    json_array_size(secs) > OTP_SCAN_SECONDS_MAX ||
 	    json_array_size(sums) > OTP_SCAN_SUMMARIES_MAX)
@@ -173,6 +190,14 @@ static int window_parse(const json_t *w, struct otp_scan_state *s)
 		s->summaries[s->nsummaries++] =
 			(struct otp_scan_summary){ (uint64_t)a, (uint32_t)b, (uint32_t)c };
 	}
+	if (landed == NULL)
+		return OTP_OK;
+	/* where a store with a landing order was read to (store.h) */
+	if (json_unpack(landed, "[III!]", &a, &b, &c) != 0 || a < 0 || b < 0 || c < 0 ||
+	    c > (json_int_t)UINT32_MAX)
+		return otp_seterr(OTP_EINVAL, "window: a malformed landing mark");
+	s->landed = 1;
+	s->mark = (struct otp_audit_mark){ (uint64_t)a, (uint64_t)b, (uint32_t)c };
 	return OTP_OK;
 }
 
@@ -199,7 +224,8 @@ static int parse_root(json_t *j, struct otp_scan_state *s, struct otp_tally *t)
 	if (rc == OTP_OK)
 		rc = services_parse(services, t);
 	if (rc == OTP_OK)
-		rc = counts_parse(admin, otp_tally_admin_events, OTP_TALLY_ADMIN_EVENTS, t->admin);
+		rc = counts_parse(admin, otp_tally_admin_events, OTP_TALLY_ADMIN_EVENTS,
+				  OTP_TALLY_ADMIN_EVENTS, t->admin);
 	return rc == OTP_OK ? otp_scan_valid(s) : rc;
 }
 

@@ -43,7 +43,13 @@ static const struct verb verbs[] = {
 	  "check a code as the module would (uses it up; a wrong one counts toward the lockout)" },
 	{ "resync", 1, cmd_resync, "USER DEVICE CODE1 CODE2",
 	  "HOTP: find two consecutive codes in a wide window and move the counter past them" },
-	{ "users", 0, cmd_users, "", "every enrolled user: devices, recovery codes, lock, last login" },
+	{ "users", 0, cmd_users,
+	  "[--unenrolled [--group G]]\n"
+	  "  --unenrolled: the users the policy (require_group, exempt_group, exempt_user)\n"
+	  "  covers who have no active device, with why (no_device, pending, revoked):\n"
+	  "  the members of group G (from NSS: its member list and the users whose primary\n"
+	  "  group it is), else the users of /etc/passwd with a login shell.",
+	  "every enrolled user: devices, recovery codes, lock, last login; or who must still enroll" },
 	{ "remove", 1, cmd_remove, "USER", "delete all of a user's records" },
 	{ "audit", 0, cmd_audit,
 	  "[--user U] [--event E] [--since T] [--until T] [--limit N]\n"

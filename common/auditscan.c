@@ -27,7 +27,8 @@ int otp_scan_valid(const struct otp_scan_state *s)
 	if (s->newest > ((uint64_t)1 << 62))
 		return otp_seterr(OTP_EINVAL, "newest second out of range");
 	if (s->nseconds > OTP_SCAN_SECONDS_MAX || s->nsummaries > OTP_SCAN_SUMMARIES_MAX ||
-	    (!s->have && (s->nseconds || s->nsummaries || s->newest)))
+	    (!s->have && (s->nseconds || s->nsummaries || s->newest)) ||
+	    (s->landed && s->nseconds) || (s->landed != 0 && s->landed != 1))
 		return otp_seterr(OTP_EINVAL, "more window entries than the window holds");
 	for (size_t i = 0; i < s->nseconds; i++) {
 		const struct otp_scan_second *e = &s->seconds[i];
@@ -143,7 +144,8 @@ static struct otp_scan_summary *summary_entry(struct otp_scan_state *s, uint64_t
 struct run {
 	struct otp_scan_state *s;
 	uint64_t now;
-	uint64_t second;  /* the second a probe looks into */
+	uint64_t second;  /* the second a probe looks into; in landing order, the latest */
+	int seen;         /* in landing order: a record was read */
 	int (*fn)(const struct otp_audit_ev *ev, uint64_t n, void *arg);
 	void *arg;
 };
@@ -157,8 +159,9 @@ static int take(struct run *r, const struct otp_audit_ev *ev)
 
 	if (ev->seq < OTP_AUDIT_SEQ_SUMMARY) {
 		rc = r->fn(ev, 1, r->arg);
-		if (rc == OTP_OK) {
+		if (rc == OTP_OK && !r->s->landed)
 			note_second(r->s, ev->time, ev->seq);
+		if (rc == OTP_OK) {
 			r->s->counted++;
 		}
 		return rc;
@@ -222,12 +225,69 @@ static int probe_window(struct otp_txn *txn, struct run *r)
 	return rc;
 }
 
+/* Whether the seconds' window says ordinary record ev was counted. */
+static int window_counted(const struct otp_scan_state *s, const struct otp_audit_ev *ev)
+{
+	size_t i;
+
+	if (!s->have || ev->time > s->newest)
+		return 0;
+	if (ev->time < window_start(s->newest))
+		return 1;  /* counted then, or past settling: never counted now */
+	i = second_at(s, ev->time);
+	return i < s->nseconds && s->seconds[i].time == ev->time && ev->seq <= s->seconds[i].seq;
+}
+
+/*
+ * A record in landing order. The window's newest second moves only when
+ * the run ends: while a saved window is carried over, each record is
+ * judged against the window as it was.
+ */
+static int land_one(const struct otp_audit_ev *ev, void *arg)
+{
+	struct run *r = arg;
+	struct otp_scan_state *s = r->s;
+
+	if (ev == NULL)
+		return OTP_OK;
+	if (ev->time > r->second && ev->time <= r->now) {
+		r->second = ev->time;  /* the latest date seen, not past now (a clock ahead) */
+		r->seen = 1;
+	}
+	if (ev->seq < OTP_AUDIT_SEQ_SUMMARY)
+		return !s->landed && window_counted(s, ev) ? OTP_OK : take(r, ev);
+	/* a summary out of the window: its growth was taken, or is past settling */
+	return s->have && ev->time < window_start(s->newest) ? OTP_OK : take(r, ev);
+}
+
+static int run_landed(struct otp_txn *txn, struct run *r)
+{
+	struct otp_scan_state *s = r->s;
+	int rc = otp_audit_landed(txn, &s->mark, land_one, r);
+
+	if ((rc == OTP_OK || s->landed) && r->seen && (!s->have || r->second > s->newest)) {
+		s->have = 1;
+		s->newest = r->second;
+	}
+	if (rc == OTP_OK && !s->landed) {
+		s->landed = 1;
+		s->nseconds = 0;
+	}
+	prune(s);
+	return rc;
+}
+
 int otp_scan_run(struct otp_txn *txn, struct otp_scan_state *s, uint64_t now,
 		 int (*fn)(const struct otp_audit_ev *ev, uint64_t n, void *arg), void *arg)
 {
-	struct run r = { s, now, 0, fn, arg };
+	struct run r = { s, now, 0, 0, fn, arg };
 	int rc = OTP_OK;
 
+	if (otp_store_has_landing(otp_txn_store(txn)))
+		return run_landed(txn, &r);
+	if (s->landed)
+		return otp_seterr(OTP_EINVAL, "the state has a landing mark, the store no landing "
+				  "order (another store?)");
 	if (s->have)
 		rc = probe_window(txn, &r);
 	if (rc == OTP_OK && (!s->have || s->newest < UINT64_MAX))

@@ -19,6 +19,15 @@
  * Records that land more than OTP_SCAN_SETTLE seconds behind the newest
  * one counted are not counted; records dated after `now` (another host's
  * clock ahead) are left for a later run.
+ *
+ * That rule of seconds holds where writers take turns (LMDB). An engine
+ * with a landing order (PostgreSQL: store.h, otp_audit_landed) numbers
+ * records from a sequence, so a run there reads on from a mark in landing
+ * order instead: every record once, however late it lands, at the cost of
+ * the new records only; the window then keeps only summaries. A state
+ * saved by the seconds' rule (before the store had a landing order) is
+ * carried over: the first run in landing order skips what the window says
+ * was counted.
  */
 #ifndef OTP_AUDITSCAN_H
 #define OTP_AUDITSCAN_H
@@ -45,7 +54,9 @@ struct otp_scan_state {
 	int have;             /* 0: nothing read yet (the next run reads the whole trail) */
 	uint64_t newest;      /* the newest second read (a record's time) */
 	uint64_t counted;     /* records handed over so far, summaries once each */
-	size_t nseconds, nsummaries;  /* in key order */
+	int landed;           /* 1: reading on from mark in landing order */
+	struct otp_audit_mark mark;
+	size_t nseconds, nsummaries;  /* in key order (no seconds once landed) */
 	struct otp_scan_second seconds[2 * OTP_SCAN_SECONDS_MAX];
 	struct otp_scan_summary summaries[2 * OTP_SCAN_SUMMARIES_MAX];
 };
@@ -62,8 +73,8 @@ int otp_scan_valid(const struct otp_scan_state *s);
 
 /*
  * otp_scan_run - hand fn every audit record txn holds that s has not
- * counted, dated at or before now (seconds since the epoch), and move s
- * on. fn gets the record and n: 1 for an ordinary record, the growth of
+ * counted, dated at or before now (seconds since the epoch; in landing
+ * order, records are handed over whatever their date), and move s on. fn gets the record and n: 1 for an ordinary record, the growth of
  * the count since it was last taken for a summary record (never 0).
  * fn returns OTP_OK to go on or an error code, which ends the run with s
  * part-way but consistent (what fn was given is recorded as counted).

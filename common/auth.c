@@ -500,7 +500,7 @@ static int skip_holds(struct otp_txn *txn, const struct otp_login *who, enum otp
 		yes = otp_host_valid_in(txn, who->user, who->rhost, who->now);
 		return yes == 1 ? OTP_OK : yes < 0 ? -yes : OTP_EBADCODE;
 	}
-	if (why != OTP_SKIP_NULLOK)
+	if (why != OTP_SKIP_NULLOK && why != OTP_SKIP_DEADLINE)
 		return OTP_OK;
 	devs = calloc(OTP_DEVICES_MAX, sizeof(*devs));
 	rc = devs ? otp_device_list(txn, who->user, devs, &n) : OTP_ENOMEM;
@@ -515,10 +515,14 @@ static int skip_holds(struct otp_txn *txn, const struct otp_login *who, enum otp
 int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 		       const struct otp_login *who, enum otp_skip why)
 {
-	static const char *const event[] = { "trusted_network", "trusted_host", "auth_success" };
-	static const char *const detail[] = { "trusted_network", "trusted_host", "nullok" };
+	static const char *const event[] = { "trusted_network", "trusted_host", "auth_success",
+					     "unenrolled_pass" };
+	static const char *const detail[] = { "trusted_network", "trusted_host", "nullok", NULL };
 	struct otp_txn *txn = NULL;
+	char why_text[32];
 	int rc = otp_txn_begin(st, 1, &txn);
+
+	snprintf(why_text, sizeof(why_text), "deadline %s", cfg->enroll_deadline_text);
 
 	if (rc == OTP_OK)
 		rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER |
@@ -533,7 +537,8 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 		otp_txn_abort(txn);
 		return rc;
 	}
-	return otp_auth_record_success(cfg, txn, who, event[why], NULL, OTP_VOUCH_NONE, detail[why]);
+	return otp_auth_record_success(cfg, txn, who, event[why], NULL, OTP_VOUCH_NONE,
+				       detail[why] ? detail[why] : why_text);
 }
 
 int otp_auth_failed(struct otp_store *st, const struct otp_config *cfg,

@@ -121,18 +121,21 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 		  const char *code, int flags, struct otp_auth_result *res);
 
 /* Why a login may skip the code (pam_otp.conf: trusted_networks,
- * remember_host, nullok). */
-enum otp_skip { OTP_SKIP_TRUSTED_NETWORK, OTP_SKIP_TRUSTED_HOST, OTP_SKIP_NULLOK };
+ * remember_host, nullok, enroll_deadline not yet reached). */
+enum otp_skip { OTP_SKIP_TRUSTED_NETWORK, OTP_SKIP_TRUSTED_HOST, OTP_SKIP_NULLOK,
+		OTP_SKIP_DEADLINE };
 
 /*
  * otp_auth_succeeded - record a success that needed no code: clears
  * failures, sets last_login, audits `trusted_network` or `trusted_host`
- * (detail the same), or `auth_success` with detail "nullok". It never
+ * (detail the same), `auth_success` with detail "nullok", or
+ * `unenrolled_pass` with detail "deadline YYYY-MM-DD" (OTP_SKIP_DEADLINE:
+ * cfg->enroll_deadline, which the caller found not yet reached). It never
  * remembers a host. Inside the same write transaction the reason must
  * still hold: the user is not locked (else refused and audited `locked`),
  * the host is still remembered (OTP_SKIP_TRUSTED_HOST), the user still has
- * no active device (OTP_SKIP_NULLOK: one may have been enrolled since the
- * prompts began).
+ * no active device (OTP_SKIP_NULLOK, OTP_SKIP_DEADLINE: one may have been
+ * enrolled since the prompts began).
  * Returns OTP_OK; OTP_ELOCKED; OTP_EEXEMPT (who->exempt is OTP_EXEMPT_ASK
  * and the user is locked; nothing written); OTP_EBADCODE (the reason no
  * longer holds; nothing written); or a store error.

@@ -2,7 +2,7 @@
 #include "store.h"
 #include "err.h"
 #include "fileck.h"
-#include "store.h"
+#include "policy.h"
 #include "store_pg_conninfo.h"
 #include "util.h"
 
@@ -185,6 +185,35 @@ static int check_host_name(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* require_group, exempt_group, exempt_user: a comma list of names. */
+static int check_names(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct otp_namelist l;
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v == NULL || otp_namelist_parse(v, &l) != OTP_OK) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s", v ? otp_errdetail() : "missing");
+		cfg_error(cfg, "%s: %s (a comma list of at most %d names of at most %d bytes)",
+			  opt->name, why, OTP_POLICY_NAMES_MAX, OTP_POLICY_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* enroll_deadline: "" (none) or a UTC date "YYYY-MM-DD". */
+static int check_deadline(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	uint64_t t;
+
+	if (v != NULL && (v[0] == '\0' || otp_date_parse(v, &t) == OTP_OK))
+		return 0;
+	cfg_error(cfg, "%s: use a date YYYY-MM-DD (UTC), or \"\" for none", opt->name);
+	return -1;
+}
+
 static int check_cidr(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct otp_cidr c;
@@ -248,6 +277,10 @@ static cfg_opt_t top_opts[] = {
 	CFG_INT("remember_host", 0, CFGF_NONE),
 	CFG_SEC("recovery", recovery_opts, CFGF_NONE),
 	CFG_SEC("audit", audit_opts, CFGF_NONE),
+	CFG_STR("require_group", "", CFGF_NONE),
+	CFG_STR("exempt_group", "", CFGF_NONE),
+	CFG_STR("exempt_user", "", CFGF_NONE),
+	CFG_STR("enroll_deadline", "", CFGF_NONE),
 	CFG_END()
 };
 
@@ -262,6 +295,8 @@ static const struct { const char *path; cfg_validate_callback_t check; } checks[
 	{ "totp|algorithm", check_alg }, { "hotp|algorithm", check_alg },
 	{ "password", check_password }, { "store", check_store }, { "seal_key", check_path },
 	{ "issuer", check_issuer }, { "host_name", check_host_name }, { "trusted_networks", check_cidr },
+	{ "require_group", check_names }, { "exempt_group", check_names },
+	{ "exempt_user", check_names }, { "enroll_deadline", check_deadline },
 };
 
 static void set_validators(cfg_t *cfg)
@@ -327,6 +362,20 @@ const char *otp_pwmode_name(enum otp_pwmode m)
 	return m == OTP_PW_FORWARD ? "forward" : m == OTP_PW_NONE ? "none" : "system";
 }
 
+/* The policy keys, validated already (check_names, check_deadline). */
+static void extract_policy(cfg_t *cfg, struct otp_config *c)
+{
+	const char *d = cfg_getstr(cfg, "enroll_deadline");
+
+	(void)otp_namelist_parse(cfg_getstr(cfg, "require_group"), &c->require_group);
+	(void)otp_namelist_parse(cfg_getstr(cfg, "exempt_group"), &c->exempt_group);
+	(void)otp_namelist_parse(cfg_getstr(cfg, "exempt_user"), &c->exempt_user);
+	c->enroll_deadline = 0;
+	c->enroll_deadline_text[0] = '\0';
+	if (d[0] != '\0' && otp_date_parse(d, &c->enroll_deadline) == OTP_OK)
+		snprintf(c->enroll_deadline_text, sizeof(c->enroll_deadline_text), "%s", d);
+}
+
 /* Copy the parsed, already validated values into the plain struct. */
 static void extract(cfg_t *cfg, struct otp_config *c)
 {
@@ -361,6 +410,7 @@ static void extract(cfg_t *cfg, struct otp_config *c)
 	c->recovery_count = (unsigned)cfg_getint(cfg_getsec(cfg, "recovery"), "count");
 	c->audit_retention_days = (unsigned)cfg_getint(cfg_getsec(cfg, "audit"), "retention_days");
 	c->audit_syslog = cfg_getbool(cfg_getsec(cfg, "audit"), "syslog") ? 1 : 0;
+	extract_policy(cfg, c);
 }
 
 static int too_many_networks(cfg_t *cfg)

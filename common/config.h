@@ -14,8 +14,16 @@
 #define OTP_DEFAULT_CONFIG "/etc/pam_otp.conf"
 #define OTP_TRUSTED_MAX 64   /* entries in trusted_networks */
 #define OTP_HOST_NAME_MAX 64 /* bytes of host_name, as Linux's HOST_NAME_MAX */
+#define OTP_POLICY_NAMES_MAX 32 /* names in require_group, exempt_group, exempt_user */
+#define OTP_POLICY_NAME_MAX 64  /* bytes of one user or group name there */
 
 enum otp_pwmode { OTP_PW_SYSTEM = 0, OTP_PW_FORWARD = 1, OTP_PW_NONE = 2 };
+
+/* A comma list of user or group names (require_group, exempt_*). */
+struct otp_namelist {
+	char name[OTP_POLICY_NAMES_MAX][OTP_POLICY_NAME_MAX + 1];
+	unsigned n;
+};
 
 struct otp_config {
 	char path[PATH_MAX];        /* the file this came from */
@@ -41,6 +49,12 @@ struct otp_config {
 	unsigned recovery_count;    /* codes per set, 1..100 */
 	unsigned audit_retention_days;
 	int audit_syslog;
+	/* who must give a code (policy.h); all empty: everyone */
+	struct otp_namelist require_group, exempt_group, exempt_user;
+	/* enroll_deadline: 00:00:00 UTC of the date, seconds since the epoch;
+	 * 0 when unset. Unenrolled covered users pass until then. */
+	uint64_t enroll_deadline;
+	char enroll_deadline_text[11];  /* "YYYY-MM-DD" as configured, or "" */
 };
 
 /*

@@ -31,6 +31,7 @@ const char *otp_strerror(int err)
 	case OTP_EEXEMPT: return "lockout exemption not decided";
 	case OTP_EKEY: return "wrong seal key for this store";
 	case OTP_EDUPLICATE: return "secret already enrolled";
+	case OTP_ENSS: return "user or group lookup failed";
 	default: return "unknown error";
 	}
 }

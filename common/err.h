@@ -33,6 +33,8 @@ enum otp_err {
 			    under (see keycheck.h) */
 	OTP_EDUPLICATE,  /* the secret is already on another live device of
 			    the same user */
+	OTP_ENSS,        /* a user or group lookup (NSS) failed, not "no such
+			    name" (see policy.h) */
 };
 
 /*

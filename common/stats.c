@@ -8,7 +8,7 @@
 
 static const char *const outcome_names[OTP_OUT_COUNT] = {
 	"success", "failure", "replay", "locked", "trusted_network", "remembered_host",
-	"recovery_code", "nullok",
+	"recovery_code", "nullok", "unenrolled_pass",
 };
 
 const char *const otp_tally_admin_events[OTP_TALLY_ADMIN_EVENTS] = {
@@ -28,7 +28,8 @@ const char *otp_outcome_name(enum otp_outcome o)
 int otp_outcome_admitted(enum otp_outcome o)
 {
 	return o == OTP_OUT_SUCCESS || o == OTP_OUT_TRUSTED_NETWORK ||
-	       o == OTP_OUT_REMEMBERED_HOST || o == OTP_OUT_RECOVERY_CODE || o == OTP_OUT_NULLOK;
+	       o == OTP_OUT_REMEMBERED_HOST || o == OTP_OUT_RECOVERY_CODE || o == OTP_OUT_NULLOK ||
+	       o == OTP_OUT_UNENROLLED_PASS;
 }
 
 int otp_outcome_of(const struct otp_audit_ev *ev)
@@ -38,6 +39,7 @@ int otp_outcome_of(const struct otp_audit_ev *ev)
 		{ "locked", OTP_OUT_LOCKED }, { "trusted_network", OTP_OUT_TRUSTED_NETWORK },
 		{ "trusted_host", OTP_OUT_REMEMBERED_HOST },
 		{ "recovery_used", OTP_OUT_RECOVERY_CODE },
+		{ "unenrolled_pass", OTP_OUT_UNENROLLED_PASS },
 	};
 
 	if (strcmp(ev->event, "auth_success") == 0)

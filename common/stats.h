@@ -15,16 +15,20 @@
  * Login outcomes, from the audit events of logins (DESIGN.md, Audit):
  * auth_success (detail "nullok": OTP_OUT_NULLOK), auth_failure (and the
  * failures for unknown names that summary records count), replay, locked,
- * trusted_network, trusted_host (a remembered host), recovery_used.
+ * trusted_network, trusted_host (a remembered host), recovery_used,
+ * unenrolled_pass (no device yet, before enroll_deadline).
+ * New outcomes go last: OTP_OUT_COUNT_V1 were the first release's.
  */
 enum otp_outcome {
 	OTP_OUT_SUCCESS, OTP_OUT_FAILURE, OTP_OUT_REPLAY, OTP_OUT_LOCKED,
 	OTP_OUT_TRUSTED_NETWORK, OTP_OUT_REMEMBERED_HOST, OTP_OUT_RECOVERY_CODE,
-	OTP_OUT_NULLOK, OTP_OUT_COUNT
+	OTP_OUT_NULLOK, OTP_OUT_UNENROLLED_PASS, OTP_OUT_COUNT
 };
+#define OTP_OUT_COUNT_V1 OTP_OUT_UNENROLLED_PASS
 
 /* otp_outcome_name - "success", "failure", "replay", "locked",
- * "trusted_network", "remembered_host", "recovery_code", "nullok". */
+ * "trusted_network", "remembered_host", "recovery_code", "nullok",
+ * "unenrolled_pass". */
 const char *otp_outcome_name(enum otp_outcome o);
 
 /* otp_outcome_admitted - 1 when the outcome let the user in, else 0. */

@@ -293,3 +293,17 @@ int otp_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max)
 {
 	return txn->st->eng->audit_prune(txn, before, max);
 }
+
+int otp_store_has_landing(const struct otp_store *st)
+{
+	return st->eng->has_landing != NULL && st->eng->has_landing(st);
+}
+
+int otp_audit_landed(struct otp_txn *txn, struct otp_audit_mark *mark,
+		     int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg)
+{
+	if (!otp_store_has_landing(txn->st))
+		return otp_seterr(OTP_EINVAL, "%s: the store has no landing order",
+				  txn->st->name);
+	return txn->st->eng->audit_landed(txn, mark, fn, arg);
+}

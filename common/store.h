@@ -344,8 +344,12 @@ int otp_host_delete_if(struct otp_txn *txn, const char *user,
 
 /*
  * audit: (time, seq) -> struct otp_audit_ev (audit.h), in time order.
- * otp_audit_insert stores ev after every record of the same second, below
- * the summary slots (OTP_AUDIT_SEQ_SUMMARY); ev->seq gets its number.
+ * otp_audit_insert stores ev below the summary slots
+ * (OTP_AUDIT_SEQ_SUMMARY) and ev->seq gets its number: on LMDB after every
+ * record of the same second (writers take turns, so a second's records are
+ * numbered in commit order); on PostgreSQL from a sequence, so that
+ * writers of different users never wait for each other (a record may then
+ * land below one of its second already read: see otp_audit_landed).
  * otp_audit_write_at stores ev at (ev->time, ev->seq), replacing any.
  * Both return OTP_OK or OTP_EINVAL (does not encode).
  * otp_audit_get_at reads the record at (time, seq): OTP_OK, OTP_ENOTFOUND,
@@ -365,6 +369,39 @@ int otp_audit_get_at(struct otp_txn *txn, uint64_t time, uint32_t seq, struct ot
 int otp_audit_each(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
 		   int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 int otp_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max);
+
+/*
+ * Landing order: where records land in an order of their own, a reader
+ * can go on from where it stopped without missing a record that landed
+ * behind its position in time order. PostgreSQL keeps with each record
+ * the id of the transaction that wrote it (summaries: that rewrote it
+ * last); a read returns only records of transactions that ended before
+ * every transaction still open, so a later read never finds a record
+ * before the position where an earlier one stopped.
+ *
+ * otp_store_has_landing - 1 when the store has a landing order
+ * (PostgreSQL from schema version 2), 0 when not (LMDB, whose writers take
+ * turns: auditscan.h; PostgreSQL schema version 1, numbered as LMDB is
+ * until otpctl init upgrades it).
+ *
+ * otp_audit_landed - hand fn, in landing order, every record that landed
+ * after *mark ({0} reads from the first), and move *mark to the last one
+ * handed. Records of a transaction still open anywhere on the server, or
+ * of one that began after the oldest one still open, are held back for a
+ * later read (a transaction left open on the server delays them; none is
+ * lost). fn gets NULL for a record that does not decode and returns
+ * OTP_OK to go on, OTP_EACH_STOP to stop (OTP_OK returned) or an error.
+ * Returns OTP_OK, fn's error, OTP_ESTORE, or OTP_EINVAL on an engine
+ * without a landing order.
+ */
+struct otp_audit_mark {
+	uint64_t xid;    /* the writing transaction's id (PostgreSQL's xid8) */
+	uint64_t time;   /* the record's key within that transaction */
+	uint32_t seq;
+};
+int otp_store_has_landing(const struct otp_store *st);
+int otp_audit_landed(struct otp_txn *txn, struct otp_audit_mark *mark,
+		     int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 
 /*
  * otp_store_raw_put - for tests and repair only: store val (vlen bytes;

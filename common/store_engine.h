@@ -97,6 +97,9 @@ struct otp_engine {
 	int (*audit_each)(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
 			  int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 	int (*audit_prune)(struct otp_txn *txn, uint64_t before, unsigned max);
+	int (*has_landing)(const struct otp_store *st);  /* NULL: none */
+	int (*audit_landed)(struct otp_txn *txn, struct otp_audit_mark *mark,
+			    int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 
 	/* NULL: nothing to read ahead (LMDB reads from memory) */
 	int (*prefetch)(struct otp_txn *txn, const char *user, unsigned what, const char *meta);

@@ -388,5 +388,7 @@ const struct otp_engine otp_engine_pg = {
 	.audit_get_at = pg_audit_get_at,
 	.audit_each = pg_audit_each,
 	.audit_prune = pg_prune_sometimes,
+	.has_landing = pg_has_landing,
+	.audit_landed = pg_audit_landed,
 	.prefetch = pg_prefetch,
 };

@@ -51,7 +51,7 @@ enum pg_stmt {
 	PG_RC_LIST, PG_RC_PUT, PG_RC_DELETE_ALL,
 	PG_HOST_GET, PG_HOST_SAVE, PG_HOST_DELETE, PG_HOST_LIST,
 	PG_AUDIT_INSERT, PG_AUDIT_PUT, PG_AUDIT_GET, PG_AUDIT_FWD, PG_AUDIT_BACK,
-	PG_AUDIT_PRUNE,
+	PG_AUDIT_PRUNE, PG_AUDIT_LANDED, PG_AUDIT_INSERT_V1, PG_AUDIT_PUT_V1,
 	PG_LOCK_USER, PG_LOCK_SECOND, PG_LOCK_MINUTE, PG_STATS,
 	PG_BEGIN_READ, PG_BEGIN_WRITE, PG_LOCK_STORE_SHARED, PG_LOCK_STORE, PG_COMMIT,
 	PG_ROLLBACK,
@@ -111,6 +111,7 @@ struct pg_store {
 	pthread_t owner;            /* the thread holding mu */
 	int busy;
 	unsigned timeout;           /* seconds */
+	int schema;                 /* the schema's version, read at open */
 	unsigned prune_wait;        /* audit appends left before the next prune */
 	unsigned char prepared[PG_STMT_COUNT];  /* its Parse is sent (and did not fail) */
 	unsigned nsent;
@@ -224,6 +225,9 @@ int pg_audit_get_at(struct otp_txn *txn, uint64_t time, uint32_t seq, struct otp
 int pg_audit_each(struct otp_txn *txn, uint64_t time, uint32_t seq, int backward,
 		  int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 int pg_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max);
+int pg_has_landing(const struct otp_store *st);
+int pg_audit_landed(struct otp_txn *txn, struct otp_audit_mark *mark,
+		    int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg);
 
 /*
  * What a transaction reads ahead and the user row it keeps
@@ -249,8 +253,14 @@ void pg_ahead_clear(struct pg_txn *t);
 /* pg_user_params - the parameters of PG_USER_SAVE for user's row u. */
 void pg_user_params(struct pg_params *p, const char *user, const struct otp_user_rec *u);
 
-/* The schema (store_pg_schema.c): check it, or make/upgrade it with create. */
-#define PG_SCHEMA_VERSION 1
+/*
+ * The schema (store_pg_schema.c): check it, or make/upgrade it with create;
+ * s->schema gets its version. Version 1 (audit numbered within each second
+ * under that second's lock, no landing order) is still written as such, so
+ * that hosts of the older pam_otp and of this one share it until otpctl
+ * init upgrades it once all run this one.
+ */
+#define PG_SCHEMA_VERSION 2
 int pg_schema(struct pg_store *s, int create);
 
 /* pg_exec_simple - run sql (no parameters, several statements allowed)

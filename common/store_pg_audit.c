@@ -1,14 +1,17 @@
 /*
  * store_pg_audit.c - the PostgreSQL engine's audit trail: (time, seq) ->
- * one record, in time order.
+ * one record, in time order, and each record's landing order (store.h).
  *
- * An ordinary record is numbered after every record of its second under
- * that second's lock, held to the commit (the append is a login's last
- * write): within a second, records are numbered in the order they commit,
- * as auditscan.h needs, at the cost of appends of the same second waiting
- * for each other's commits. Summary slots (flood.h) are read and rewritten
- * in place: a write transaction takes the lock of their minute first, so
- * two hosts counting the same source add up.
+ * An ordinary record is numbered from the sequence pam_otp.audit_seq and
+ * keeps the id of the transaction that wrote it: appends never wait for
+ * each other, and a reader that must not miss a record landing behind its
+ * position reads by transaction id, only ids below the oldest transaction
+ * still open (otp_audit_landed). Summary slots (flood.h) are read and
+ * rewritten in place: a write transaction takes the lock of their minute
+ * first, so two hosts counting the same source add up; a rewrite lands
+ * again with its transaction's id. A schema of version 1 (before the
+ * sequence) is still numbered its way, within each second under that
+ * second's lock, until otpctl init upgrades it.
  */
 #include "store_pg.h"
 #include "audit.h"
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #define AUDIT_PAGE 512
+#define AUDIT_TRIES 64  /* sequence numbers tried for one record */
 
 /* The record's text fields, in the table's column order, with their sizes. */
 #define EV_FIELDS 9
@@ -89,6 +93,23 @@ static int lock_slot(struct otp_txn *txn, uint64_t time, uint32_t seq)
 	return rc;
 }
 
+/* Schema version 1: numbered after every record of its second, under
+ * that second's lock held to the commit. */
+static int insert_v1(struct otp_txn *txn, struct otp_audit_ev *ev, PGresult **r)
+{
+	struct pg_params p = { 0 };
+	int rc;
+
+	pg_param_u64(&p, ev->time);
+	rc = pg_run(txn, PG_LOCK_SECOND, &p, r, "audit");
+	PQclear(*r);
+	*r = NULL;
+	if (rc != OTP_OK)
+		return rc;
+	ev_params(&p, ev);
+	return pg_run(txn, PG_AUDIT_INSERT_V1, &p, r, "audit");
+}
+
 int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
 {
 	struct pg_params p = { 0 };
@@ -99,16 +120,24 @@ int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
 	if (!ev_ok(ev))
 		return otp_seterr(OTP_EINVAL, "audit record does not encode");
 	pg_param_u64(&p, ev->time);
-	rc = pg_run(txn, PG_LOCK_SECOND, &p, &r, "audit");
-	PQclear(r);
-	r = NULL;
-	if (rc != OTP_OK)
-		return rc;
 	ev_params(&p, ev);
-	rc = pg_run(txn, PG_AUDIT_INSERT, &p, &r, "audit");
+	/* a number taken by a record written at its place (migrate, an older
+	 * schema) or one of the sequence's past cycles: take the next */
+	for (int tries = 0; tries < AUDIT_TRIES; tries++) {
+		if (pg_of(txn->st)->schema < 2) {
+			rc = insert_v1(txn, ev, &r);
+			break;
+		}
+		rc = pg_run(txn, PG_AUDIT_INSERT, &p, &r, "audit");
+		if (rc != OTP_OK || PQntuples(r) == 1)
+			break;
+		PQclear(r);
+		r = NULL;
+	}
 	if (rc == OTP_OK && (PQntuples(r) != 1 || pg_get_u64(r, 0, 0, &seq) != OTP_OK ||
 			     seq >= OTP_AUDIT_SEQ_SUMMARY))
-		rc = otp_seterr(OTP_ESTORE, "%s: audit: no sequence number", txn->st->name);
+		rc = otp_seterr(OTP_ESTORE, "%s: audit: no free sequence number in second %llu",
+				txn->st->name, (unsigned long long)ev->time);
 	if (rc == OTP_OK)
 		ev->seq = (uint32_t)seq;
 	PQclear(r);
@@ -149,7 +178,8 @@ int pg_audit_write_at(struct otp_txn *txn, const struct otp_audit_ev *in)
 	pg_param_u64(&p, ev->time);
 	pg_param_u64(&p, ev->seq);
 	ev_params(&p, ev);
-	rc = pg_run(txn, PG_AUDIT_PUT, &p, &r, "audit");
+	rc = pg_run(txn, pg_of(txn->st)->schema < 2 ? PG_AUDIT_PUT_V1 : PG_AUDIT_PUT, &p, &r,
+		    "audit");
 	PQclear(r);
 	return rc;
 }
@@ -244,4 +274,43 @@ int pg_audit_prune(struct otp_txn *txn, uint64_t before, unsigned max)
 	rc = pg_run(txn, PG_AUDIT_PRUNE, &p, &r, "audit");
 	PQclear(r);
 	return rc;
+}
+
+int pg_has_landing(const struct otp_store *st)
+{
+	return ((const struct pg_store *)st)->schema >= 2;
+}
+
+int pg_audit_landed(struct otp_txn *txn, struct otp_audit_mark *mark,
+		    int (*fn)(const struct otp_audit_ev *ev, void *arg), void *arg)
+{
+	static __thread struct otp_audit_ev ev;
+	int rc, rows;
+
+	do {
+		struct pg_params p = { 0 };
+		PGresult *r = NULL;
+
+		pg_param_u64(&p, mark->xid);
+		pg_param_u64(&p, mark->time);
+		pg_param_u64(&p, mark->seq);
+		rc = pg_run(txn, PG_AUDIT_LANDED, &p, &r, "audit");
+		rows = rc == OTP_OK ? PQntuples(r) : 0;
+		for (int i = 0; i < rows && rc == OTP_OK; i++) {
+			uint64_t xid, time, seq;
+
+			/* the key moves the mark even when the rest does not decode */
+			if (pg_get_u64(r, i, 2 + EV_FIELDS, &xid) != OTP_OK ||
+			    pg_get_u64(r, i, 0, &time) != OTP_OK ||
+			    pg_get_u64(r, i, 1, &seq) != OTP_OK || seq > UINT32_MAX) {
+				rc = otp_seterr(OTP_ECORRUPT, "%s: audit: a record without its key",
+						txn->st->name);
+				break;
+			}
+			*mark = (struct otp_audit_mark){ xid, time, (uint32_t)seq };
+			rc = fn(ev_from(r, i, &ev) == OTP_OK ? &ev : NULL, arg);
+		}
+		PQclear(r);
+	} while (rc == OTP_OK && rows == AUDIT_PAGE);
+	return rc == OTP_EACH_STOP ? OTP_OK : rc;
 }

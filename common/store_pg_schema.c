@@ -49,6 +49,23 @@ static const char ddl[] =
 	"INSERT INTO pam_otp.meta (name, value) VALUES ('schema_version', '1')"
 	" ON CONFLICT (name) DO NOTHING;";
 
+/*
+ * Version 2: audit records are numbered from a sequence and keep the id of
+ * the transaction that wrote them (the landing order, store.h), so appends
+ * of different users never wait for each other. Records already there get
+ * the upgrading transaction's id: they land once more, for a reader that
+ * read by the seconds' rule before (auditscan.h skips what it counted).
+ */
+static const char upgrade2[] =
+	"CREATE SEQUENCE IF NOT EXISTS pam_otp.audit_seq AS bigint"
+	" MINVALUE 1 MAXVALUE 2147483647 CYCLE;"
+	"ALTER TABLE pam_otp.audit ADD COLUMN IF NOT EXISTS"
+	" xid xid8 NOT NULL DEFAULT pg_current_xact_id();"
+	"CREATE INDEX IF NOT EXISTS audit_landed ON pam_otp.audit (xid, time, seq);"
+	"SELECT setval('pam_otp.audit_seq', LEAST(COALESCE((SELECT max(seq) FROM pam_otp.audit"
+	" WHERE seq < 2147483648), 0) + 1, 2147483647), false);"
+	"UPDATE pam_otp.meta SET value = '2' WHERE name = 'schema_version';";
+
 static int version_of(struct pg_store *s, long *v)
 {
 	PGresult *r = NULL;
@@ -78,12 +95,13 @@ static int present(struct pg_store *s, int *yes)
 	return rc;
 }
 
+/* Make the schema, or bring an older one to this version, in one transaction. */
 static int make(struct pg_store *s)
 {
-	char sql[sizeof(ddl) + 32];
+	char sql[sizeof(ddl) + sizeof(upgrade2) + 32];
 	int rc;
 
-	snprintf(sql, sizeof(sql), "BEGIN;%sCOMMIT;", ddl);
+	snprintf(sql, sizeof(sql), "BEGIN;%s%sCOMMIT;", ddl, upgrade2);
 	rc = pg_exec_simple(s, sql, NULL, "otpctl init");
 	if (rc != OTP_OK)
 		pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
@@ -109,5 +127,10 @@ int pg_schema(struct pg_store *s, int create)
 	}
 	if (rc == OTP_OK && v < 1)
 		return pg_fail(s, OTP_ECORRUPT, "schema version is not a number");
+	if (rc == OTP_OK && v < PG_SCHEMA_VERSION && create) {
+		rc = make(s);
+		v = PG_SCHEMA_VERSION;
+	}
+	s->schema = (int)v;
 	return rc;
 }

@@ -56,19 +56,32 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 	[PG_HOST_DELETE] = { "DELETE FROM " T "hosts WHERE user_name = $1 AND host = $2", 2 },
 	[PG_HOST_LIST] = { "SELECT host, until, created, device FROM " T "hosts "
 			   "WHERE user_name = $1 ORDER BY host", 1 },
-	/* under the second's lock (PG_LOCK_SECOND): numbered in commit order */
-	[PG_AUDIT_INSERT] = { "INSERT INTO " T "audit (" AUDIT_COLS ") SELECT $1, "
-			      "COALESCE(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM "
-			      T "audit WHERE time = $1 AND seq < 2147483648 RETURNING seq", 10 },
+	/* from the sequence: no wait on other writers (the landing order, store.h) */
+	[PG_AUDIT_INSERT] = { "INSERT INTO " T "audit (" AUDIT_COLS ") VALUES ($1, "
+			      "nextval('" T "audit_seq'), $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+			      "ON CONFLICT (time, seq) DO NOTHING RETURNING seq", 10 },
 	[PG_AUDIT_PUT] = { "INSERT INTO " T "audit (" AUDIT_COLS ") VALUES ($1, $2, $3, $4, $5, "
 			   "$6, $7, $8, $9, $10, $11) ON CONFLICT (time, seq) DO UPDATE SET "
 			   "event = $3, user_name = $4, service = $5, rhost = $6, tty = $7, "
-			   "device = $8, detail = $9, host = $10, actor = $11", 11 },
+			   "device = $8, detail = $9, host = $10, actor = $11, xid = pg_current_xact_id()", 11 },
 	[PG_AUDIT_GET] = { "SELECT " AUDIT_COLS " FROM " T "audit WHERE time = $1 AND seq = $2", 2 },
 	[PG_AUDIT_FWD] = { "SELECT " AUDIT_COLS " FROM " T "audit WHERE (time, seq) >= ($1, $2) "
 			   "ORDER BY time, seq LIMIT 512", 2 },
 	[PG_AUDIT_BACK] = { "SELECT " AUDIT_COLS " FROM " T "audit WHERE (time, seq) <= ($1, $2) "
 			    "ORDER BY time DESC, seq DESC LIMIT 512", 2 },
+	/* only transactions that ended before every one still open: none can land behind */
+	[PG_AUDIT_LANDED] = { "SELECT " AUDIT_COLS ", xid FROM " T "audit "
+			      "WHERE (xid, time, seq) > ($1, $2, $3) "
+			      "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
+			      "ORDER BY xid, time, seq LIMIT 512", 3 },
+	/* schema version 1, under the second's lock (PG_LOCK_SECOND): commit order */
+	[PG_AUDIT_INSERT_V1] = { "INSERT INTO " T "audit (" AUDIT_COLS ") SELECT $1, "
+				 "COALESCE(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM "
+				 T "audit WHERE time = $1 AND seq < 2147483648 RETURNING seq", 10 },
+	[PG_AUDIT_PUT_V1] = { "INSERT INTO " T "audit (" AUDIT_COLS ") VALUES ($1, $2, $3, $4, "
+			      "$5, $6, $7, $8, $9, $10, $11) ON CONFLICT (time, seq) DO UPDATE SET "
+			      "event = $3, user_name = $4, service = $5, rhost = $6, tty = $7, "
+			      "device = $8, detail = $9, host = $10, actor = $11", 11 },
 	[PG_AUDIT_PRUNE] = { "DELETE FROM " T "audit WHERE (time, seq) IN (SELECT time, seq FROM "
 			     T "audit WHERE time < $1 ORDER BY time, seq LIMIT $2)", 2 },
 	[PG_STATS] = { "SELECT (SELECT count(*) FROM " T "users), (SELECT count(*) FROM " T
@@ -78,8 +91,8 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 		       "sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n "
 		       "ON n.oid = c.relnamespace WHERE n.nspname = 'pam_otp' AND c.relkind = 'r')", 0 },
 	/* Advisory lock keys: the store's (1, 0), the summaries' (2, minute) and
-	 * the seconds' (3, time) in the two-key space, users by a 64-bit hash of
-	 * the name in the other. */
+	 * (schema version 1) the seconds' (3, time) in the two-key space, users by
+	 * a 64-bit hash of the name in the other. */
 	[PG_LOCK_USER] = { "SELECT pg_advisory_xact_lock(hashtextextended($1, 7436))", 1 },
 	[PG_LOCK_SECOND] = { "SELECT pg_advisory_xact_lock(3, ($1::bigint % 2147483647)::int)", 1 },
 	[PG_LOCK_MINUTE] = { "SELECT pg_advisory_xact_lock(2, ($1::bigint / 60 % 2147483647)::int)",

@@ -19,6 +19,7 @@
 #include "handle.h"
 #include "hosts.h"
 #include "passwd.h"
+#include "policy.h"
 #include "recovery.h"
 #include "util.h"
 
@@ -168,7 +169,18 @@ static int skip_reason(struct login_ctx *c, const struct otp_auth_state *state)
 	if (rhost != NULL && *rhost && c->cfg->remember_host > 0 &&
 	    otp_host_remembered(c->st, c->who.user, rhost, c->who.now) == 1)
 		return OTP_SKIP_TRUSTED_HOST;
-	return state->active == 0 && c->cfg->nullok ? OTP_SKIP_NULLOK : NO_SKIP;
+	if (state->active != 0)
+		return NO_SKIP;
+	/* with enroll_deadline set, it decides for unenrolled users, not nullok */
+	switch (otp_deadline_at(c->cfg, c->who.now)) {
+	case OTP_DEADLINE_OPEN:
+		return OTP_SKIP_DEADLINE;
+	case OTP_DEADLINE_PASSED:
+		/* refused as without nullok; enrollment at login would be offered here */
+		return NO_SKIP;
+	default:
+		return c->cfg->nullok ? OTP_SKIP_NULLOK : NO_SKIP;
+	}
 }
 
 /* Ask for the code; *code is NULL when the answer was unusable. */
@@ -266,12 +278,16 @@ static int succeeded(struct login_ctx *c, enum otp_skip why)
 
 	if (answered(c, rc))
 		rc = otp_auth_succeeded(c->st, c->cfg, &c->who, why);
-	if (rc == OTP_OK)
+	if (rc == OTP_OK) {
+		if (why == OTP_SKIP_DEADLINE && !c->silent)
+			pam_info(c->pamh, "Enroll a device before %s.", c->cfg->enroll_deadline_text);
 		return PAM_SUCCESS;
+	}
 	if (rc == OTP_ELOCKED)
 		return refused_locked(c, lock_end(c));
 	if (rc == OTP_EBADCODE)  /* the host was forgotten, or a device enrolled, meanwhile */
-		return failed(c, "auth_failure", why == OTP_SKIP_NULLOK ? "nullok" : "host");
+		return failed(c, "auth_failure", why == OTP_SKIP_NULLOK ? "nullok" :
+			      why == OTP_SKIP_DEADLINE ? "deadline" : "host");
 	pam_syslog(c->pamh, LOG_ERR, "cannot record login of %s: %s", c->who.user,
 		   otp_errdetail());
 	return PAM_AUTH_ERR;
@@ -356,6 +372,37 @@ static int charge_early(struct login_ctx *c)
 	return -PAM_ABORT;
 }
 
+/*
+ * Who must give a code (policy.h), once per login, before any prompt or
+ * store write. Returns PAM_SUCCESS to go on, PAM_IGNORE for a user the
+ * policy does not cover (the stack's other modules decide), or
+ * PAM_AUTH_ERR when a lookup that decides failed.
+ */
+static int policy_step(struct login_ctx *c, const char *user)
+{
+	struct otp_coverage cov;
+	char why[OTP_POLICY_NAME_MAX + 32];
+	int rc;
+
+	if (!otp_policy_set(c->cfg))
+		return PAM_SUCCESS;
+	rc = otp_policy_cover(c->cfg, user, NULL, &cov);
+	if (rc != OTP_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "refusing login of %s: %s (%s)", c->who.user,
+			   otp_errdetail(), otp_strerror(rc));
+		return PAM_AUTH_ERR;
+	}
+	for (unsigned i = 0; i < cov.nmissing && i < OTP_POLICY_MISSING_MAX; i++)
+		pam_syslog(c->pamh, LOG_WARNING, "no group named '%s' (counted as a group "
+			   "without members)", cov.missing[i]);
+	if (cov.covered)
+		return PAM_SUCCESS;
+	if (c->args.debug)
+		pam_syslog(c->pamh, LOG_DEBUG, "user %s: not covered (%s): ignored", c->who.user,
+			   otp_cover_reason(&cov, why, sizeof(why)));
+	return PAM_IGNORE;
+}
+
 static int login(struct login_ctx *c)
 {
 	struct otp_auth_state state;
@@ -429,7 +476,9 @@ PAM_OTP_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags,
 	c.who.now = otp_now();
 	c.who.remember = c.cfg->remember_host;
 	c.who.host = c.cfg->host_name;  /* "": this host's name */
-	rc = login(&c);
+	rc = policy_step(&c, user);
+	if (rc == PAM_SUCCESS)
+		rc = login(&c);
 	if (c.args.debug)
 		pam_syslog(pamh, LOG_DEBUG, "user %s: %s", c.who.user, pam_strerror(pamh, rc));
 out:

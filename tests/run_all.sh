@@ -48,12 +48,11 @@ run() {  # run KIND NAME COMMAND...
 
 export TEST_PRELOAD
 export OTP_BUILD=$build
-wrap="LD_PRELOAD=$TEST_PRELOAD PAM_WRAPPER=1 PAM_WRAPPER_MODULES=$(pkg-config --variable=modules pam_wrapper) PAM_OTP_MODULE=$top/pam_module/pam_otp.so"
 
 for t in "$build"/tests/run_*; do
 	run cmocka "unit: ${t##*/run_}" "$t"
 done
-run cmocka "pam: login flows (pam_wrapper + libpamtest)" env $wrap "$build/tests/pam_flow"
+run cmocka "pam: login flows (pam_wrapper + libpamtest)" bash tests/pam/pam_flow.sh
 run cmocka "pam: the module exports only pam_sm_*" env PAM_OTP_MODULE="$top/pam_module/pam_otp.so" \
 	"$build/tests/exports"
 for t in tests/pam/test_*.sh tests/cli/test_*.sh tests/concurrency/test_*.sh tests/fuzz/test_*.sh; do
@@ -61,13 +60,14 @@ for t in tests/pam/test_*.sh tests/cli/test_*.sh tests/concurrency/test_*.sh tes
 done
 
 # PostgreSQL: one private cluster for the run (tests/pg/cluster.sh), the
-# suites of tests/pg/, then the suites below again with their store in a
-# database of that cluster. Skipped only when the server binaries are
-# missing and OTP_REQUIRE_PG is unset.
+# suites of tests/pg/, then the login flows and the suites below again
+# with their store in a database of that cluster. Skipped only when the
+# server binaries are missing and OTP_REQUIRE_PG is unset.
 pg_suites="tests/pam/test_pamtester.sh tests/pam/test_audit_hostile.sh tests/pam/test_fail2ban.sh
 	tests/pam/test_failclosed.sh tests/cli/test_cli.sh tests/cli/test_admin.sh
 	tests/cli/test_enroll.sh tests/cli/test_errors.sh tests/cli/test_keys.sh
 	tests/cli/test_drift.sh tests/cli/test_summaries.sh tests/cli/test_stats.sh
+	tests/cli/test_audit_follow.sh
 	tests/concurrency/test_concurrency.sh tests/concurrency/test_threads.sh"
 if ! pg_bindir >/dev/null; then
 	if [ -n "${OTP_REQUIRE_PG:-}" ]; then
@@ -84,6 +84,8 @@ else
 		for t in tests/pg/test_*.sh; do
 			run shell "${t#tests/}" bash "$t"
 		done
+		run cmocka "pam: login flows (pam_wrapper + libpamtest) (postgresql)" \
+			env OTP_TEST_BACKEND=postgresql bash tests/pam/pam_flow.sh
 		for t in $pg_suites; do
 			run shell "${t#tests/} (postgresql)" env OTP_TEST_BACKEND=postgresql bash "$t"
 		done

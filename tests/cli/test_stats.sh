@@ -47,7 +47,7 @@ assert [(t["user"], t["failures"]) for t in u] == [("alice", 3), ("(unknown)", 2
 
 check "stats (text)" ctl stats
 has "  users line" "^users  *2 enrolled, 1 with an active device, 0 locked now"
-has "  the service's row" "^  otp-login  *2  *5  *0  *0  *0  *0  *1  *0$"
+has "  the service's row" "^  otp-login  *2  *5  *0  *0  *0  *0  *1  *0  *0$"
 has "  success rate" "^success rate 37.5% (3 of 8 attempts let in)"
 has "  unknown names" "unknown user names  2 failed attempts"
 has "  the busiest failing source first" "remote hosts with failures: 2"

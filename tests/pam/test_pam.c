@@ -1,7 +1,9 @@
 /*
  * Login flows through a real Linux-PAM stack (pam_wrapper + libpamtest),
- * with codes computed by oathtool. Run by tests/run_all.sh, which sets
- * LD_PRELOAD=libpam_wrapper.so, PAM_WRAPPER=1 and PAM_OTP_MODULE.
+ * with codes computed by oathtool. Run by tests/pam/pam_flow.sh, which sets
+ * LD_PRELOAD=libpam_wrapper.so, PAM_WRAPPER=1 and PAM_OTP_MODULE, and with
+ * OTP_TEST_BACKEND=postgresql also OTP_TEST_STORE (the conninfo of a
+ * database of the run's own) and OTP_TEST_PSQL.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +38,11 @@
  * starts from a fresh store, key and config at that same path. */
 static char work[64];
 
+/* The store: an LMDB directory per test, or with OTP_TEST_STORE set, that
+ * PostgreSQL database, its schema dropped before each test (OTP_TEST_PSQL:
+ * the psql that drops it). */
+static const char *pg_store;
+
 /* The services and the module arguments each one passes. */
 static const struct { const char *name, *args; } services[] = {
 	{ "otp", "" },
@@ -50,7 +57,7 @@ static const struct { const char *name, *args; } services[] = {
 };
 
 struct fx {
-	char dir[96], conf[128];
+	char dir[96], conf[128], store[1024];
 	struct otp_config cfg;
 	struct otp_seal_key key;
 };
@@ -87,8 +94,8 @@ static void write_conf(struct fx *f, const char *extra)
 	char text[2048];
 
 	snprintf(text, sizeof(text),
-		 "store = \"%s/store\"\nseal_key = \"%s/seal.key\"\nissuer = \"Test\"\n"
-		 "password = \"none\"\naudit { syslog = false }\n%s\n", f->dir, f->dir, extra);
+		 "store = \"%s\"\nseal_key = \"%s/seal.key\"\nissuer = \"Test\"\n"
+		 "password = \"none\"\naudit { syslog = false }\n%s\n", f->store, f->dir, extra);
 	write_file(f->conf, text, 0644);
 	assert_int_equal(otp_config_load(f->conf, NULL, 0, &f->cfg), OTP_OK);
 }
@@ -112,6 +119,71 @@ static void write_services(void)
 	}
 }
 
+/* Run sql on the PostgreSQL store with psql (as the suite's admin role);
+ * the first row's first field, if any, into out (cap bytes). */
+static void psql(const char *sql, char *out, size_t cap)
+{
+	const char *bin = getenv("OTP_TEST_PSQL");
+	char cmd[2048], path[96], line[128] = "";
+	FILE *p;
+
+	snprintf(path, sizeof(path), "%s/query.sql", work);
+	write_file(path, sql, 0600);
+	/* the conninfo is quoted for the shell: it must hold no quote */
+	assert_null(strchr(pg_store, '\''));
+	snprintf(cmd, sizeof(cmd), NOWRAP "PGOPTIONS='-c client_min_messages=warning' '%s' '%s' "
+		 "-X -A -t -q -v ON_ERROR_STOP=1 -f '%s'", bin ? bin : "psql", pg_store, path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (fgets(line, sizeof(line), p) == NULL)
+		line[0] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	assert_int_equal(pclose(p), 0);
+	line[strcspn(line, "\n")] = '\0';
+	if (out)
+		snprintf(out, cap, "%s", line);
+}
+
+/* Drop what the previous test left in the PostgreSQL store (and the
+ * count of pg_count_writes). */
+static void pg_empty(void)
+{
+	psql("DROP SCHEMA IF EXISTS pam_otp, pam_flow CASCADE", NULL, 0);
+}
+
+/* PostgreSQL: from now on, note each transaction that changes a row of the
+ * store (a row trigger on every table of the schema pam_otp), for commits().
+ * The transaction ids the server hands out would count the same, but they
+ * are the cluster's: autovacuum's ANALYZE takes some too. */
+static void pg_count_writes(void)
+{
+	if (pg_store == NULL)
+		return;
+	psql("CREATE SCHEMA pam_flow;\n"
+	     "CREATE TABLE pam_flow.writes (xid xid8 PRIMARY KEY);\n"
+	     "CREATE FUNCTION pam_flow.note() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	     "BEGIN\n"
+	     "  INSERT INTO pam_flow.writes VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;\n"
+	     "  RETURN NULL;\n"
+	     "END $$;\n"
+	     "DO $$ DECLARE t text; BEGIN\n"
+	     "  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'pam_otp' LOOP\n"
+	     "    EXECUTE format('CREATE TRIGGER pam_flow_note AFTER INSERT OR UPDATE OR DELETE '\n"
+	     "                   'ON pam_otp.%I FOR EACH ROW EXECUTE FUNCTION pam_flow.note()', t);\n"
+	     "  END LOOP;\n"
+	     "END $$;\n", NULL, 0);
+}
+
+/* A check of LMDB files skips itself on PostgreSQL, saying what it is. */
+static void lmdb_only(const char *what)
+{
+	if (pg_store == NULL)
+		return;
+	print_message("# skip %s (LMDB)\n", what);
+	skip();
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -124,8 +196,14 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/seal.key", f->dir);
 	assert_int_equal(otp_seal_key_create(path), OTP_OK);
 	assert_int_equal(otp_seal_key_load(path, &f->key), OTP_OK);
-	snprintf(path, sizeof(path), "%s/store", f->dir);
-	assert_int_equal(otp_store_open(path, 16, OTP_STORE_CREATE, &st), OTP_OK);
+	if (pg_store) {
+		pg_empty();
+		assert_true(strlen(pg_store) < sizeof(f->store));
+		snprintf(f->store, sizeof(f->store), "%s", pg_store);
+	} else {
+		snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
+	}
+	assert_int_equal(otp_store_open(f->store, 16, OTP_STORE_CREATE, &st), OTP_OK);
 	otp_store_close(st);
 	write_conf(f, "");
 	unsetenv("PAM_RHOST");
@@ -136,7 +214,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
+	char cmd[256];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->dir, f->conf);
 	assert_int_equal(system(cmd), 0);
@@ -402,9 +480,21 @@ static void fails_closed_on_bad_setup(void **state)
 	snprintf(cmd, sizeof(cmd), "head -c 32 /dev/urandom > %s && chmod 400 %s", path, path);
 	assert_int_equal(system(cmd), 0);                   /* wrong key: not this store's */
 	assert_int_equal(auth1("gina", "755224"), PAM_ABORT);
-	snprintf(cmd, sizeof(cmd), "rm -f %s && mv %s.away %s && mv %s/store %s/store.real && "
-		 "ln -s %s/store.real %s/store", path, path, path, f->dir, f->dir, f->dir, f->dir);
-	assert_int_equal(system(cmd), 0);                   /* store behind a symlink */
+	snprintf(cmd, sizeof(cmd), "rm -f %s && mv %s.away %s", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(auth1("gina", "755224"), PAM_SUCCESS);
+}
+
+static void fails_closed_on_store_symlink(void **state)
+{
+	struct fx *f = *state;
+	char cmd[1024];
+
+	lmdb_only("a store directory behind a symlink");
+	enroll(f, "gina", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
+	snprintf(cmd, sizeof(cmd), "mv %s/store %s/store.real && ln -s %s/store.real %s/store",
+		 f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(system(cmd), 0);
 	assert_int_equal(auth1("gina", "755224"), PAM_ABORT);
 	snprintf(cmd, sizeof(cmd), "rm %s/store && mv %s/store.real %s/store", f->dir, f->dir,
 		 f->dir);
@@ -664,13 +754,24 @@ static void authfail_counts_failures(void **state)
 	assert_int_equal(auth1("pete", "755224"), PAM_MAXTRIES);
 }
 
-/* Write transactions committed so far. */
+/* Write transactions that changed the store, committed so far. LMDB:
+ * the store's count (a write transaction that changed nothing leaves it).
+ * PostgreSQL: the store's count (pg_stat_database) takes in read
+ * transactions and arrives late, so there: the transactions that
+ * pg_count_writes noted. */
 static size_t commits(struct fx *f)
 {
-	struct otp_store *st = open_store(f);
+	struct otp_store *st;
 	struct otp_store_stats s;
 	struct otp_txn *txn;
+	char n[32];
 
+	if (pg_store) {
+		psql("SELECT count(*) FROM pam_flow.writes", n, sizeof(n));
+		assert_true(n[0] >= '0' && n[0] <= '9');
+		return (size_t)strtoull(n, NULL, 10);
+	}
+	st = open_store(f);
 	assert_int_equal(otp_txn_begin(st, 0, &txn), OTP_OK);
 	assert_int_equal(otp_store_stats(txn, &s), OTP_OK);
 	otp_txn_abort(txn);
@@ -830,6 +931,7 @@ static void classes_commit_alike(void **state)
 	struct talk t;
 
 	write_conf(f, "lockout { deny = 1 fail_interval = 600 unlock_time = 600 }");
+	pg_count_writes();
 	enroll(f, "tina", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
 	enroll(f, "locky", B32_20, OTP_HOTP, OTP_ALG_SHA1, 6, 0, 1);
 	assert_int_equal(auth1("locky", "000000"), PAM_AUTH_ERR);  /* deny = 1: locked */
@@ -937,6 +1039,7 @@ int main(void)
 		T(pending_and_revoked_refused),
 		T(no_device_needs_nullok),
 		T(fails_closed_on_bad_setup),
+		T(fails_closed_on_store_symlink),
 		T(password_system),
 		T(password_forward_sets_authtok),
 		T(lockout_after_deny),
@@ -957,6 +1060,13 @@ int main(void)
 	char cmd[96];
 	int rc;
 
+	pg_store = getenv("OTP_TEST_STORE");
+	if (pg_store && *pg_store == '\0')
+		pg_store = NULL;
+	if (pg_store && !otp_store_is_postgresql(pg_store)) {
+		fprintf(stderr, "OTP_TEST_STORE: not a PostgreSQL conninfo\n");
+		return 1;
+	}
 	strcpy(work, "/tmp/otp-pam-XXXXXX");
 	if (mkdtemp(work) == NULL)
 		return 1;
