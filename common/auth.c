@@ -526,7 +526,8 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 
 	if (rc == OTP_OK)
 		rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER |
-				      (why == OTP_SKIP_NULLOK ? OTP_PREFETCH_DEVICES : 0), NULL);
+				      (why == OTP_SKIP_NULLOK || why == OTP_SKIP_DEADLINE ?
+				       OTP_PREFETCH_DEVICES : 0), NULL);
 	if (rc == OTP_OK)
 		rc = skip_lock_check(cfg, txn, who);
 	if (rc == OTP_ELOCKED)

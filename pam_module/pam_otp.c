@@ -18,6 +18,7 @@
 #include "err.h"
 #include "handle.h"
 #include "hosts.h"
+#include "keycheck.h"
 #include "passwd.h"
 #include "policy.h"
 #include "recovery.h"
@@ -375,8 +376,9 @@ static int charge_early(struct login_ctx *c)
 /*
  * Who must give a code (policy.h), once per login, before any prompt or
  * store write. Returns PAM_SUCCESS to go on, PAM_IGNORE for a user the
- * policy does not cover (the stack's other modules decide), or
- * PAM_AUTH_ERR when a lookup that decides failed.
+ * policy does not cover (the stack's other modules decide), PAM_AUTH_ERR
+ * when a lookup that decides failed, or PAM_ABORT (the seal key is not
+ * the store's, for a user not covered).
  */
 static int policy_step(struct login_ctx *c, const char *user)
 {
@@ -400,7 +402,10 @@ static int policy_step(struct login_ctx *c, const char *user)
 	if (c->args.debug)
 		pam_syslog(c->pamh, LOG_DEBUG, "user %s: not covered (%s): ignored", c->who.user,
 			   otp_cover_reason(&cov, why, sizeof(why)));
-	return PAM_IGNORE;
+	/* a wrong seal key refuses every login, this one too (a covered
+	 * user's login judges the key in its first read: login()) */
+	rc = otp_store_key_check(c->st, c->key, 0);
+	return rc == OTP_OK ? PAM_IGNORE : refusing(c, rc);
 }
 
 static int login(struct login_ctx *c)
