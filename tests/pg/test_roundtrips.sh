@@ -4,7 +4,7 @@
 # connection's own exchanges cancel out), and the difference over the 20
 # logins is each login's. The client side counts round trips (a preloaded
 # send/recv counter, roundtrips.c); the server's log counts statements.
-# A login (password = none, a HOTP code) must wait for at most 6 round
+# A login (password = none, a HOTP code) must wait for at most 5 round
 # trips; judge the seal key and peek at the user in ONE read transaction;
 # read the user row once and write it once in its write transaction; and
 # prune the audit trail at no more than one login in 8.
@@ -75,7 +75,7 @@ exactly() {
 }
 
 if [ -s "$WORK/many.rt" ]; then
-	bound "a login waits for few round trips" "$(per_login 2)" 6
+	bound "a login waits for few round trips" "$(per_login 2)" 5
 	echo "# sends per login: $(per_login 1), round trips: $(per_login 2)"
 else
 	not_ok "the round-trip counter reported"
