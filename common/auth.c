@@ -566,12 +566,18 @@ int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
 	return otp_auth_peek_keyed(st, NULL, user, now, state);
 }
 
-/* Inside the read transaction txn: the key judged, then user's state. */
+/*
+ * Inside the read transaction txn: the key judged, then user's state. The
+ * three reads need not agree with each other (the key is the store's or
+ * not; the state only spares a locked user the prompts, and the write
+ * transactions judge it again): OTP_PREFETCH_ALL.
+ */
 static int peek_in(struct otp_txn *txn, const struct otp_seal_key *key, const char *user,
 		   uint64_t now, struct otp_device_rec *devs, unsigned *n,
 		   struct otp_auth_state *state)
 {
-	unsigned what = OTP_PREFETCH_USER | OTP_PREFETCH_DEVICES | (key ? OTP_PREFETCH_META : 0);
+	unsigned what = OTP_PREFETCH_USER | OTP_PREFETCH_DEVICES | OTP_PREFETCH_ALL |
+			(key ? OTP_PREFETCH_META : 0);
 	struct otp_user_rec u;
 	int rc = otp_txn_prefetch(txn, user, what, key ? OTP_KEYCHECK_META : NULL), urc;
 

@@ -234,10 +234,17 @@ void otp_txn_abort(struct otp_txn *txn);
  * otp_meta_get of the same record in txn is answered from what was read
  * (a write to those records in between drops it), once; LMDB reads
  * nothing ahead. user and meta may be NULL when not asked for; a name the
- * store could not hold is not read.
+ * store could not hold is not read. OTP_PREFETCH_ALL says that, in a read
+ * transaction that has read nothing yet, these are all the reads that need
+ * to agree with each other: the engine may read them each at the latest
+ * commit rather than in one snapshot (PostgreSQL then spares the
+ * transaction's BEGIN and ROLLBACK); a later read starts the snapshot.
  * Returns OTP_OK, or OTP_ESTORE (the transaction has failed: abort it).
  */
-enum { OTP_PREFETCH_USER = 1, OTP_PREFETCH_DEVICES = 2, OTP_PREFETCH_META = 4 };
+enum {
+	OTP_PREFETCH_USER = 1, OTP_PREFETCH_DEVICES = 2, OTP_PREFETCH_META = 4,
+	OTP_PREFETCH_ALL = 8
+};
 int otp_txn_prefetch(struct otp_txn *txn, const char *user, unsigned what, const char *meta);
 
 /* otp_txn_store - the store txn was begun on. */

@@ -146,13 +146,17 @@ static int pg_raw_put(struct otp_txn *txn, enum otp_kind kind, const void *key, 
 	return pg_fail(pg_of(txn->st), OTP_EINVAL, "raw records are LMDB's");
 }
 
-/* BEGIN, and the store's lock for a write transaction: queued, they
- * travel with the transaction's first exchange. */
+/* A write transaction's BEGIN and the store's lock: queued, they travel
+ * with its first exchange. A read one begins with its first read. */
 static int queue_begin(struct otp_txn *txn, int write)
 {
-	int rc = pg_queue(txn, write ? PG_BEGIN_WRITE : PG_BEGIN_READ, NULL, NULL, "begin");
+	int rc;
 
-	if (rc == OTP_OK && write)
+	if (!write)
+		return OTP_OK;
+	pg_txn_of(txn)->begun = 1;
+	rc = pg_queue(txn, PG_BEGIN_WRITE, NULL, NULL, "begin");
+	if (rc == OTP_OK)
 		rc = pg_queue(txn, write == OTP_TXN_EXCLUSIVE ? PG_LOCK_STORE : PG_LOCK_STORE_SHARED,
 			      NULL, NULL, "begin");
 	return rc;
@@ -181,16 +185,20 @@ static void ended(struct pg_store *s)
 
 /*
  * The transaction ends on the server without a wait for its ROLLBACK:
- * read with the next exchange. None when nothing is owed and the server
- * says no transaction is open (a COMMIT the server turned into ROLLBACK):
- * ROLLBACK would only draw a warning. A connection that cannot send it
- * goes.
+ * read with the next exchange. None when it never began (a read one that
+ * read nothing, or only outside a snapshot), or when nothing is owed and
+ * the server says no transaction is open (a COMMIT the server turned into
+ * ROLLBACK): ROLLBACK would only draw a warning. A connection that cannot
+ * send it goes.
  */
 static void end_unawaited(struct pg_store *s)
 {
-	if (s->conn == NULL || (s->nsent == 0 && PQtransactionStatus(s->conn) == PQTRANS_IDLE))
+	int rollback;
+
+	if (s->conn == NULL)
 		return;
-	if (pg_send_end(s) != OTP_OK)
+	rollback = s->txn.begun && (s->nsent > 0 || PQtransactionStatus(s->conn) != PQTRANS_IDLE);
+	if (pg_send_end(s, rollback) != OTP_OK)
 		pg_drop(s);
 }
 
@@ -213,6 +221,7 @@ static int pg_begin(struct otp_store *st, int write, struct otp_txn **out)
 	s->txn.base.st = st;
 	s->txn.write = write;
 	rc = usable(s);
+	s->mark = s->nsent;  /* what is owed before is an ended transaction's */
 	if (rc == OTP_OK)
 		rc = queue_begin(&s->txn.base, write);
 	if (rc != OTP_OK) {
@@ -237,6 +246,11 @@ static int pg_commit(struct otp_txn *txn)
 	}
 	/* the row kept unwritten and COMMIT travel with the writes queued */
 	rc = pg_row_flush(txn);
+	if (rc == OTP_OK && !pg_txn_of(txn)->begun) {  /* a read one that read nothing */
+		end_unawaited(s);
+		ended(s);
+		return OTP_OK;
+	}
 	if (rc == OTP_OK)
 		rc = pg_queue(txn, PG_COMMIT, NULL, &r, "commit");
 	if (rc == OTP_OK)

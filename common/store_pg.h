@@ -18,8 +18,9 @@
  * not read (BEGIN, a lock, a write) is only queued, and travels with the
  * next statement whose result is read (pg_run) or with COMMIT, whose
  * exchange reads every answer owed, the first error failing the
- * transaction. A read transaction's ROLLBACK is sent and its answer read
- * with the next exchange. A transaction can also say ahead which rows it
+ * transaction. A read transaction begins (BEGIN) with its first read, and
+ * its ROLLBACK is sent and its answer read with the next exchange; reads
+ * said ahead to be all it makes (OTP_PREFETCH_ALL) go without either. A transaction can also say ahead which rows it
  * will read (otp_txn_prefetch), to have them in one exchange; and it keeps
  * the user row it reads and writes (store_pg_ahead.c), written once, at
  * commit or before any statement that reads users.
@@ -96,6 +97,8 @@ struct pg_txn {
 	struct otp_txn base;
 	int write;
 	int failed;                 /* a statement failed: only abort is left */
+	int begun;                  /* BEGIN is queued (a read one's waits for its first read) */
+	int loose;                  /* reads that need no snapshot: no BEGIN for them */
 	unsigned rows;              /* rows the last pg_run returned or touched */
 	unsigned nlocked;
 	char locked[PG_LOCKED_MAX][OTP_USER_MAX + 1];
@@ -115,6 +118,7 @@ struct pg_store {
 	unsigned prune_wait;        /* audit appends left before the next prune */
 	unsigned char prepared[PG_STMT_COUNT];  /* its Parse is sent (and did not fail) */
 	unsigned nsent;
+	unsigned mark;              /* sent[mark..]: the transaction under way's */
 	struct pg_sent sent[PG_SENT_MAX];
 	char spec[4096];
 	struct pg_txn txn;
@@ -273,14 +277,15 @@ int pg_exec_simple(struct pg_store *s, const char *sql, PGresult **res, const ch
  * bookkeeping. pg_push sends what is queued with a Sync point, without
  * awaiting the answers; pg_settle reads every answer owed (the first
  * error that counts is returned). pg_send_end ends the transaction on the
- * connection without awaiting it: ROLLBACK in a pipeline of its own,
- * sent; the errors of the statements before it no longer count, its own
- * answer is read with the next exchange. Each returns OTP_OK or
+ * connection without awaiting it: with rollback, ROLLBACK in a pipeline
+ * of its own, sent (else only what is queued); the errors of the
+ * statements before it no longer count, its own answer is read with the
+ * next exchange. Each returns OTP_OK or
  * OTP_ESTORE (a connection that failed or missed the deadline is closed).
  */
 int pg_push(struct pg_store *s);
 int pg_settle(struct pg_store *s);
-int pg_send_end(struct pg_store *s);
+int pg_send_end(struct pg_store *s, int rollback);
 
 /* pg_connect - (re)connect s within its timeout, set the session up, and
  * refuse a read-only server. */

@@ -7,7 +7,10 @@
  * and the SELECTs asked for go in one exchange; each result waits in a
  * slot for the load that asks for the same statement and key, once. A
  * write to the same records drops it (pg_ahead_drop), so a load never sees
- * less than the transaction wrote.
+ * less than the transaction wrote. With OTP_PREFETCH_ALL, a read
+ * transaction that has read nothing yet reads them without BEGIN (in the
+ * exchange's implicit transaction, each statement seeing the latest
+ * commits), and then has nothing to end.
  *
  * The user row: a load or save of a user's record is kept (one user at a
  * time); later loads in the transaction are answered from it, and a save
@@ -105,11 +108,15 @@ static int meta_ok(const char *name)
 
 int pg_prefetch(struct otp_txn *txn, const char *user, unsigned what, const char *meta)
 {
+	struct pg_txn *t = pg_txn_of(txn);
 	struct pg_params pm = { 0 }, pu = { 0 };
 	struct otp_user_rec u;
 	unsigned n = 0;
 	int rc = OTP_OK;
 
+	/* all a read transaction reads, before it began: no snapshot to share,
+	 * so neither BEGIN nor ROLLBACK (a read after them begins one) */
+	t->loose = (what & OTP_PREFETCH_ALL) && !t->write && !t->begun;
 	if ((what & OTP_PREFETCH_META) && meta_ok(meta)) {
 		pg_param_text(&pm, meta);
 		rc = ahead(txn, PG_META_GET, &pm, meta, &n);
@@ -123,7 +130,10 @@ int pg_prefetch(struct otp_txn *txn, const char *user, unsigned what, const char
 		if (rc == OTP_OK && (what & OTP_PREFETCH_DEVICES))
 			rc = ahead(txn, PG_DEV_LIST, &pu, user, &n);
 	}
-	return rc == OTP_OK && n > 0 ? pg_sync(txn) : rc;
+	if (rc == OTP_OK && n > 0)
+		rc = pg_sync(txn);
+	t->loose = 0;
+	return rc;
 }
 
 int pg_row_get(struct otp_txn *txn, const char *user, struct otp_user_rec *u)

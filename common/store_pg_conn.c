@@ -79,7 +79,7 @@ void pg_drop(struct pg_store *s)
 {
 	PQfinish(s->conn);
 	s->conn = NULL;
-	s->nsent = 0;  /* no answer will come */
+	s->nsent = s->mark = 0;  /* no answer will come */
 }
 
 static int drop_conn(struct pg_store *s, int err, const char *problem)

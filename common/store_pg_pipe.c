@@ -158,12 +158,12 @@ int pg_settle(struct pg_store *s)
 		rc = answer(s, &s->sent[i], &err);
 	if (rc != OTP_OK) {  /* the connection is gone, and with it what was sent */
 		take_back(s, i);
-		s->nsent = 0;
+		s->nsent = s->mark = 0;
 		return rc;
 	}
 	if (err != OTP_OK)
 		take_back(s, s->nsent);
-	s->nsent = 0;
+	s->nsent = s->mark = 0;
 	if (PQstatus(s->conn) == CONNECTION_BAD)
 		pg_drop(s);
 	return err;
@@ -202,6 +202,11 @@ int pg_queue(struct otp_txn *txn, enum pg_stmt st, const struct pg_params *p, PG
 	if (t->row.dirty && reads_users(st) && (rc = pg_row_flush(txn)) != OTP_OK)
 		return rc;
 	rc = room(s);
+	/* a read transaction's snapshot begins with its first read */
+	if (rc == OTP_OK && !t->begun && !t->loose) {
+		rc = send_stmt(s, PG_BEGIN_READ, NULL, NULL, "begin");
+		t->begun = rc == OTP_OK;
+	}
 	if (rc == OTP_OK)
 		rc = send_stmt(s, st, p, out, what);
 	return failed(t, rc);
@@ -229,7 +234,7 @@ int pg_run(struct otp_txn *txn, enum pg_stmt st, const struct pg_params *p, PGre
 	return rc;
 }
 
-int pg_send_end(struct pg_store *s)
+int pg_send_end(struct pg_store *s, int rollback)
 {
 	int rc = OTP_OK;
 
@@ -238,13 +243,14 @@ int pg_send_end(struct pg_store *s)
 	/* ROLLBACK in a pipeline of its own: an error before it cannot skip it */
 	if (!synced(s))
 		rc = pg_push(s);
-	if (rc == OTP_OK)
+	if (rc == OTP_OK && rollback)
 		rc = room(s);
-	for (unsigned i = 0; rc == OTP_OK && i < s->nsent; i++)
+	for (unsigned i = s->mark; rc == OTP_OK && i < s->nsent; i++)
 		s->sent[i].lenient = 1;
-	if (rc == OTP_OK)
+	s->mark = s->nsent;
+	if (rc == OTP_OK && rollback)
 		rc = send_stmt(s, PG_ROLLBACK, NULL, NULL, "rollback");
-	if (rc == OTP_OK)
+	if (rc == OTP_OK && rollback)
 		rc = pg_push(s);
 	return rc;
 }
