@@ -9,7 +9,8 @@
 #   floor     the round trip, the commit with and without its WAL flush,
 #             and a new connection, measured apart
 #   profile   the statements a login sends, counted and timed in the
-#             server's log
+#             server's log, and the round trips it waits for, counted by
+#             the client (tests/pg/roundtrips.c preloaded)
 #   procs     logins per second for P = 1, 2, 4, 8 processes over
 #             distinct users, and P processes on ONE user; then the
 #             statements of such runs, logged: what the locks cost
@@ -17,7 +18,10 @@
 #   migrate   otpctl migrate of PG_MIGRATE_N users from LMDB (the issue's
 #             way in), timed
 # Needs root (PAM service files); QUICK=1 for a short run, PG_SIZES="..."
-# for chosen sizes. Writes bench/results/pg-*.csv and prints a report.
+# for chosen sizes; BEFORE=/path/to/pam_otp.so another build of the module,
+# measured beside this one on a database of its own per size (in process,
+# interleaved, and its statements and round trips). Writes
+# bench/results/pg-*.csv and prints a report.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -58,6 +62,9 @@ cc -O2 -Icommon $(pkg-config --cflags $LIBS) -o "$work/pg_bench" bench/pg_bench.
 	$(pkg-config --libs libpq) build/libotp.a $(pkg-config --libs $LIBS)
 cc -O2 -o "$work/bench" bench/bench.c -lpam -llmdb -lcrypto -lpthread
 cc -O2 -shared -fPIC -o "$work/warm.so" bench/warm.c -lcrypto
+cc -O2 -shared -fPIC -o "$work/roundtrips.so" tests/pg/roundtrips.c -ldl
+BEFORE=${BEFORE:-}
+[ -z "$BEFORE" ] || [ -f "$BEFORE" ] || { echo "bench: BEFORE=$BEFORE: no such module"; exit 1; }
 P="$work/pg_bench"
 B="$work/bench"
 hex=3132333435363738393031323334353637383930   # RFC 4226's key
@@ -113,6 +120,7 @@ echo "module,users,round,procs,logins,failed,seconds,logins_per_s,median_us,p90_
 echo "users,fill_s,db_bytes,bytes_per_user" > "$res/pg-size.csv"
 echo "users,lmdb_import_s,migrate_s" > "$res/pg-migrate.csv"
 echo "users,kind,statement,per_login,server_us_median,server_us_p90,server_us_mean" > "$res/pg-profile.csv"
+echo "module,users,sends_per_login,roundtrips_per_login" > "$res/pg-roundtrips.csv"
 echo "run,kind,statement,per_login,server_us_median,server_us_p90,server_us_mean" > "$res/pg-contention.csv"
 echo "users,step,kind,statement,server_us" > "$res/pg-login-sequence.csv"
 echo "module,users,logins,failed,median_ms,overhead_ms" > "$res/pg-proc.csv"
@@ -128,20 +136,22 @@ EOC
 	chmod 0644 "$1"
 }
 
-# setup N: database otp_N (docs/postgresql.sql) with the schema (otpctl
+# setup N [b]: database otp_N (docs/postgresql.sql) with the schema (otpctl
 # init as the owner role), and N users u0000000... each with a HOTP device of
 # the RFC key sealed for that user: otpctl enrolls a template user,
 # pg_bench seals the secret for every name (a sealed secret opens only for
 # its own user), and SQL copies the template's user and device rows for
-# each with that name and seal.
+# each with that name and seal. With "b", the same for the BEFORE module:
+# database otp_Nb, service pam-otp-bench-pg-otp-Nb.
 setup() {
-	local n=$1 db=otp_$1 t0
+	local n=$1 l=$1${2:-} db=otp_$1${2:-} t0 so=$top/pam_module/pam_otp.so
+	[ -z "${2:-}" ] || so=$BEFORE
 	admin postgres -v db="$db" < docs/postgresql.sql
-	conf "$work/otp/owner-$n.conf" "$db" pam_otp_owner
-	conf "$work/otp/otp-$n.conf" "$db" pam_otp
-	cli/otpctl --config "$work/otp/owner-$n.conf" init >/dev/null
+	conf "$work/otp/owner-$l.conf" "$db" pam_otp_owner
+	conf "$work/otp/otp-$l.conf" "$db" pam_otp
+	cli/otpctl --config "$work/otp/owner-$l.conf" init >/dev/null
 	admin "$db" -c 'CREATE UNLOGGED TABLE bench_fill (name text COLLATE "C", sealed bytea)'
-	quiet ctl "$n" enroll tmpl --type hotp --secret $b32 --no-confirm --force --qr none
+	quiet ctl "$l" enroll tmpl --type hotp --secret $b32 --no-confirm --force --qr none
 	t0=$EPOCHREALTIME
 	"$P" seal "host=$run user=otpadmin dbname=$db" "$work/otp/seal.key" $hex 1 "$n" bench_fill
 	admin "$db" <<EOS
@@ -163,16 +173,16 @@ EOS
 	# settled as a store in service would be: statistics, hint bits, no checkpoint due
 	admin "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
 	db_bytes=$(admin "$db" -At -c "SELECT pg_database_size(current_database())")
-	printf '%s,%.2f,%s,%s\n' "$n" "$fill_s" "$db_bytes" $((db_bytes / n)) >> "$res/pg-size.csv"
+	[ -n "${2:-}" ] || printf '%s,%.2f,%s,%s\n' "$n" "$fill_s" "$db_bytes" $((db_bytes / n)) \
+		>> "$res/pg-size.csv"
 	# the ONE user of the serialisation runs: 8 devices of 8 digits (a code of
 	# one device never matches another's), one per process
 	for i in 0 1 2 3 4 5 6 7; do
-		quiet ctl "$n" enroll one --type hotp --digits 8 --secret "$("$P" devkey $i)" \
+		quiet ctl "$l" enroll one --type hotp --digits 8 --secret "$("$P" devkey $i)" \
 			--no-confirm --force --qr none
 	done
-	echo "auth required $top/pam_module/pam_otp.so config=$work/otp/otp-$n.conf" \
-		> "/etc/pam.d/pam-otp-bench-pg-otp-$n"
-	next[otp-$n]=0
+	echo "auth required $so config=$work/otp/otp-$l.conf" > "/etc/pam.d/pam-otp-bench-pg-otp-$l"
+	next[otp-$l]=0
 }
 ctl() { local n=$1; shift; cli/otpctl --config "$work/otp/otp-$n.conf" "$@"; }
 # quiet COMMAND...: its output only if it fails (enroll --force warns of a
@@ -238,11 +248,16 @@ in_process() {
 		u=$(users_for "$n")
 		svc+=("pam-otp-bench-pg-otp-$n:$n:$u:${next[otp-$n]}")
 		next[otp-$n]=$(( ${next[otp-$n]} + INPROC_R / u ))
+		if [ -n "$BEFORE" ]; then
+			svc+=("pam-otp-bench-pg-otp-${n}b:$n:$u:${next[otp-${n}b]}")
+			next[otp-${n}b]=$(( ${next[otp-${n}b]} + INPROC_R / u ))
+		fi
 	done
 	svc+=("pam-otp-bench-pg-lmdb:$1:$(users_for "$1"):${next[lmdb]}")
 	next[lmdb]=$(( ${next[lmdb]} + INPROC_R / $(users_for "$1") ))
 	"$P" inproc "$floor_conn" "$INPROC_R" "${svc[@]}" |
-		sed 's/^pam-otp-bench-pg-//; s/^otp-[0-9]* /otp-pg /; s/^lmdb /otp-lmdb /; s/ /,/g' \
+		sed 's/^pam-otp-bench-pg-//; s/^otp-[0-9]*b /otp-pg-before /; s/^otp-[0-9]* /otp-pg /;
+			s/^lmdb /otp-lmdb /; s/ /,/g' \
 		>> "$res/pg-inproc.csv"
 }
 
@@ -260,16 +275,18 @@ logged() {
 
 # statements TAG LOGINS [SEQFILE]: from $work/stmts.log, a line
 # "TAG,kind,statement,per_login,median_us,p90_us,mean_us" per kind of
-# statement (server time). A round trip is an execute of a prepared
+# statement (server time). A statement is an execute of a prepared
 # statement (its bind step added) or a simple query; parse steps and the
-# session's setup happen once per connection. With SEQFILE, the last
-# login's round trips are appended to it in order.
+# session's setup happen once per connection. Several statements may
+# travel in one round trip (the client counts those: roundtrips). With
+# SEQFILE, the last login's statements are appended to it in order.
 statements() {
 	awk -v tag="$1" -v r="$2" -v seq="${3:-}" '
 		# "INSERT audit", "SELECT users", "lock user", or the simple query itself
 		function label(sql,  t, w) {
 			gsub(/pam_otp\./, "", sql)
 			if (sql ~ /hashtextextended/) return "lock: the user (advisory)"
+			if (sql ~ /advisory_xact_lock(_shared)?\(1, 0\)/) return "lock: the store (advisory)"
 			if (sql ~ /advisory_xact_lock\(3,/) return "lock: the second (advisory)"
 			if (sql ~ /advisory_xact_lock\(2,/) return "lock: the minute (advisory)"
 			if (match(sql, /^(SELECT|INSERT|UPDATE|DELETE)/) &&
@@ -317,12 +334,32 @@ statements() {
 		}' "$work/stmts.log" | sort -t, -k2,2
 }
 
-# profile N U: the statements of PROFILE_R logins, one at a time
+# profile N U [b]: the statements of PROFILE_R logins, one at a time (with
+# "b", of the BEFORE module: tagged "N before")
 profile() {
-	local n=$1 u=$2
-	logged "$B" login "$n" "$u" "pam-otp-bench-pg-otp-$n:${next[otp-$n]}:$PROFILE_R"
-	next[otp-$n]=$(( ${next[otp-$n]} + PROFILE_R / u ))
-	statements "$n" "$PROFILE_R" "$res/pg-login-sequence.csv" >> "$res/pg-profile.csv"
+	local n=$1 u=$2 l=$1${3:-} tag=$1${3:+ before}
+	logged "$B" login "$n" "$u" "pam-otp-bench-pg-otp-$l:${next[otp-$l]}:$PROFILE_R"
+	next[otp-$l]=$(( ${next[otp-$l]} + PROFILE_R / u ))
+	statements "$tag" "$PROFILE_R" "$res/pg-login-sequence.csv" >> "$res/pg-profile.csv"
+	roundtrips "$n" "$u" "$l" "$tag"
+}
+
+# roundtrips N U L TAG: the round trips a login of service otp-L waits for,
+# as the client lives them (tests/pg/roundtrips.c preloaded): one process
+# logs in U times, another U + PROFILE_R times; the difference over the
+# PROFILE_R logins leaves each process's connection out
+roundtrips() {
+	local n=$1 u=$2 l=$3 r
+	for r in $u $((u + PROFILE_R)); do
+		OTP_RT_OUT="$work/rt-$r" LD_PRELOAD="$work/roundtrips.so" "$B" login "$n" "$u" \
+			"pam-otp-bench-pg-otp-$l:${next[otp-$l]}:$r" > /dev/null
+		next[otp-$l]=$(( ${next[otp-$l]} + r / u ))
+	done
+	awk -v tag="$4" -v r="$PROFILE_R" 'NR == FNR { s = $1; t = $2; next }
+		{ printf "%s,%.2f,%.2f\n", tag, ($1 - s) / r, ($2 - t) / r }' \
+		"$work/rt-$u" "$work/rt-$((u + PROFILE_R))" |
+		sed 's/^\([0-9]*\) before,/otp-pg-before,\1,/; s/^\([0-9]*\),/otp-pg,\1,/' \
+		>> "$res/pg-roundtrips.csv"
 }
 
 # contention N U: the statements of 8 processes over distinct users, then
@@ -389,6 +426,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared: say how b
 for n in $SIZES; do
 	echo "== PostgreSQL: filling $n users"
 	setup "$n"
+	[ -z "$BEFORE" ] || setup "$n" b
 done
 lmdb_setup "$first"
 echo "== PostgreSQL: in-process logins, every size interleaved"
@@ -398,6 +436,7 @@ in_process $SIZES
 for n in $SIZES; do
 	echo "== PostgreSQL: $n users, the statements of a login"
 	profile "$n" "$(users_for "$n")"
+	[ -z "$BEFORE" ] || profile "$n" "$(users_for "$n")" b
 done
 last=${SIZES##* }
 echo "== PostgreSQL: $last users, parallel logins"

@@ -21,12 +21,16 @@ awk -F, -v b2b="$b2b" 'NR == 1 { next }
 	$1 == "commit" { fl = $5; next }
 	$1 == "permit" { pm = $5; next }
 	$1 == "otp-lmdb" { lm = $5; next }
+	$1 == "otp-pg-before" { mb[$2] = $5; next }
 	{ m[$2] = $5; order[++ns] = $2 }
 	END {
 		for (i = 1; i <= ns; i++) {
 			s = order[i]; o = m[s] - pm
 			printf "%s users: pam_otp on PostgreSQL %d us, overhead %d us = %.1fx the commit in the loop (%d us), %.1fx the back-to-back commit (%d us); median %.2fx that at %s users\n",
 				s, m[s], o, o / fl, fl, o / b2b, b2b, m[s] / m[order[1]], order[1]
+			if (s in mb)
+				printf "%s users: the BEFORE build %d us, overhead %d us = %.1fx the commit in the loop\n",
+					s, mb[s], mb[s] - pm, (mb[s] - pm) / fl
 		}
 		printf "LMDB (%s users): overhead %d us = %.1fx the PostgreSQL commit in the loop\n", order[1], lm - pm, (lm - pm) / fl
 	}' "$res/pg-inproc.csv"
@@ -34,11 +38,19 @@ first=$(awk -F, 'NR == 2 { print $1 }' "$res/pg-login-sequence.csv")
 echo; echo "What a login sends ($first users; server log, per login; server time per statement, microseconds):"
 awk -F, -v s="$first" 'NR == 1 || $1 == s' "$res/pg-profile.csv" | cut -d, -f2- | col
 awk -F, 'NR > 1 && ($2 == "prepared" || $2 == "simple") {
-		rt[$1] += $4; med[$1] += $4 * $5; mean[$1] += $4 * $7; if ($3 == "COMMIT") c[$1] = $5 }
-	END { for (s in rt) printf "%s users: %.1f round trips per login; server time per login %d us (sum of medians; COMMIT %d us of it), %d us (sum of means)\n",
-		s, rt[s], med[s], c[s], mean[s] }' "$res/pg-profile.csv" | sort -n
-echo; echo "One login's round trips in order ($first users), server time in microseconds:"
+		st[$1] += $4; med[$1] += $4 * $5; mean[$1] += $4 * $7; if ($3 == "COMMIT") c[$1] = $5 }
+	END { for (s in st) printf "%s users: %.1f statements per login; server time per login %d us (sum of medians; COMMIT %d us of it), %d us (sum of means)\n",
+		s, st[s], med[s], c[s], mean[s] }' "$res/pg-profile.csv" | sort -n
+if [ -f "$res/pg-roundtrips.csv" ]; then
+	echo; echo "Round trips a login waits for, counted by the client (sends: messages sent, some not awaited):"
+	col < "$res/pg-roundtrips.csv"
+fi
+echo; echo "One login's statements in order ($first users), server time in microseconds:"
 awk -F, -v s="$first" 'NR == 1 || $1 == s' "$res/pg-login-sequence.csv" | cut -d, -f2- | col
+if grep -q "^$first before," "$res/pg-login-sequence.csv"; then
+	echo; echo "The same, BEFORE build:"
+	awk -F, -v s="$first before" '$1 == s' "$res/pg-login-sequence.csv" | cut -d, -f2- | col
+fi
 echo; echo "Parallel login loops, every round (one-user: P processes on ONE user, each with its own device):"
 col < "$res/pg-parallel.csv"
 echo; echo "Logins per second, median of the rounds (lowest - highest):"
