@@ -254,9 +254,6 @@ int pg_row_forget(struct otp_txn *txn, const char *user);
 int pg_row_flush(struct otp_txn *txn);
 void pg_ahead_clear(struct pg_txn *t);
 
-/* pg_user_params - the parameters of PG_USER_SAVE for user's row u. */
-void pg_user_params(struct pg_params *p, const char *user, const struct otp_user_rec *u);
-
 /*
  * The schema (store_pg_schema.c): check it, or make/upgrade it with create;
  * s->schema gets its version. Version 1 (audit numbered within each second

@@ -148,7 +148,8 @@ int pg_row_get(struct otp_txn *txn, const char *user, struct otp_user_rec *u)
 	return OTP_OK;
 }
 
-void pg_user_params(struct pg_params *p, const char *user, const struct otp_user_rec *u)
+/* The parameters of PG_USER_SAVE for user's row u. */
+static void user_params(struct pg_params *p, const char *user, const struct otp_user_rec *u)
 {
 	pg_param_text(p, user);
 	pg_param_u64(p, u->failures);
@@ -168,7 +169,7 @@ int pg_row_flush(struct otp_txn *txn)
 	if (!w->dirty)
 		return OTP_OK;
 	w->dirty = 0;  /* first: pg_queue would flush it again */
-	pg_user_params(&p, w->user, &w->rec);
+	user_params(&p, w->user, &w->rec);
 	return pg_queue(txn, PG_USER_SAVE, &p, NULL, "write");
 }
 
