@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define AUDIT_PAGE 512
-#define AUDIT_TRIES 64  /* sequence numbers tried for one record */
+#define AUDIT_TRIES 8  /* numbers tried for one record */
 
 /* The record's text fields, in the table's column order, with their sizes. */
 #define EV_FIELDS 9
@@ -122,13 +122,15 @@ int pg_audit_insert(struct otp_txn *txn, struct otp_audit_ev *ev)
 	pg_param_u64(&p, ev->time);
 	ev_params(&p, ev);
 	/* a number taken by a record written at its place (migrate, an older
-	 * schema) or one of the sequence's past cycles: take the next */
+	 * schema) or one of the sequence's past cycles: go above every number
+	 * of the second (again if a writer beside took that one first) */
 	for (int tries = 0; tries < AUDIT_TRIES; tries++) {
 		if (pg_of(txn->st)->schema < 2) {
 			rc = insert_v1(txn, ev, &r);
 			break;
 		}
-		rc = pg_run(txn, PG_AUDIT_INSERT, &p, &r, "audit");
+		rc = pg_run(txn, tries == 0 ? PG_AUDIT_INSERT : PG_AUDIT_INSERT_ABOVE, &p, &r,
+			    "audit");
 		if (rc != OTP_OK || PQntuples(r) == 1)
 			break;
 		PQclear(r);

@@ -107,4 +107,10 @@ const struct pg_stmt_def pg_stmts[PG_STMT_COUNT] = {
 	[PG_LOCK_STORE] = { "SELECT pg_advisory_xact_lock(1, 0)", 0 },
 	[PG_COMMIT] = { "COMMIT", 0 },
 	[PG_ROLLBACK] = { "ROLLBACK", 0 },
+	/* after a number taken: above every number of the record's second */
+	[PG_AUDIT_INSERT_ABOVE] = { "INSERT INTO " T "audit (" AUDIT_COLS ") VALUES ($1, "
+				    "GREATEST(nextval('" T "audit_seq'), LEAST((SELECT "
+				    "COALESCE(max(seq), 0) + 1 FROM " T "audit WHERE time = $1 AND "
+				    "seq < 2147483648), 2147483647)), $2, $3, $4, $5, $6, $7, $8, $9, "
+				    "$10) ON CONFLICT (time, seq) DO NOTHING RETURNING seq", 10 },
 };

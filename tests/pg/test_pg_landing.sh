@@ -102,4 +102,15 @@ check "alice logs in after the upgrade" login
 expect "  metrics: every old record lands again, only her new login is counted" 6 "$(successes)"
 check "  and the state now keeps a landing mark" grep -q '"landed"' "$WORK/m.state"
 expect "  reading on from it" 6 "$(successes)"
+
+# Records written at their place (otpctl migrate keeps each record's own
+# number) hold the numbers the sequence gives next: 100 in each of the
+# next seconds, the sequence back at 1; a login goes above them.
+pg_sql "$PG_DB" "INSERT INTO pam_otp.audit (time, seq, event, user_name, service, rhost, tty, device, detail, host, actor)
+ SELECT floor(extract(epoch FROM now()))::bigint + t, n, 'import', 'u' || n, 'otpctl', '', '', '', '', 'old', ''
+ FROM generate_series(0, 5) t, generate_series(1, 100) n ON CONFLICT DO NOTHING;
+ SELECT setval('pam_otp.audit_seq', 1, false)" >/dev/null
+check "numbers 1-100 of this second taken: alice logs in" login
+n=$(pg_sql "$PG_DB" "SELECT count(*) FROM pam_otp.audit WHERE user_name = 'alice' AND seq > 100 AND seq < 2147483648")
+check "  her record numbered above them" test "$n" -ge 1
 finish
