@@ -189,7 +189,7 @@ passes "deadline not reached and nullok: the deadline's pass, with its message" 
 what="  told \"Enroll a device before 2027-01-31\""
 yes_ grep -q "Enroll a device before 2027-01-31" "$WORK/out"
 FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
-if [ -n "$FT" ]; then
+if [ -n "$FT" ] && [[ ${TEST_PRELOAD:-} != *asan* ]]; then
 	# libfaketime must see the module's time(): no deep binding
 	PRELOAD="${TEST_PRELOAD:-libpam_wrapper.so}:$FT"
 	EXTRA=(PAM_WRAPPER_DISABLE_DEEPBIND=1 TZ=UTC "FAKETIME=@2027-01-30 23:59:50")
@@ -198,6 +198,8 @@ if [ -n "$FT" ]; then
 	refused "faketime 2027-01-31 00:00:00 UTC: refused" sudo-group "$B" "$PW" 123456
 	a_code
 	EXTRA=() PRELOAD=${TEST_PRELOAD:-libpam_wrapper.so}
+elif [ -n "$FT" ]; then
+	echo "# skip the faketime cases: libfaketime and ASan together hang in pam_wrapper"
 else
 	echo "# skip the faketime cases: libfaketime is not installed"
 fi
