@@ -26,35 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
-/* RFC 4226 HOTP, 6 digits, the Appendix D key. */
-static void hotp(uint64_t counter, char out[7])
-{
-	static const unsigned char key[] = "12345678901234567890";
-	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
-	size_t len = 0;
-	uint32_t bin;
-	unsigned off;
-
-	for (int i = 7; i >= 0; i--, counter >>= 8)
-		msg[i] = (unsigned char)counter;
-	EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, key, 20, msg, 8, mac, sizeof(mac), &len);
-	off = mac[len - 1] & 15;
-	bin = ((uint32_t)(mac[off] & 0x7f) << 24 | (uint32_t)mac[off + 1] << 16 |
-	       (uint32_t)mac[off + 2] << 8 | mac[off + 3]) % 1000000;
-	snprintf(out, 7, "%06u", bin);
-}
+#include "../tests/concurrency/pamhost.h"
 
 static double now_us(void)
 {
@@ -73,7 +45,7 @@ static int cmp(const void *a, const void *b)
 
 static int one_login(const char *service, const char *user, char *answer)
 {
-	struct pam_conv c = { conv, answer };
+	struct pam_conv c = { pamhost_conv, answer };
 	pam_handle_t *h = NULL;
 	int rc;
 
@@ -96,7 +68,7 @@ static int run(const char *service, long n, long u, long r0, long count, long st
 		double t;
 
 		snprintf(user, sizeof(user), "u%07ld", k * (n / (u * ustride)));
-		hotp((uint64_t)(start + r / u), answer);
+		pamhost_hotp((uint64_t)(start + r / u), answer);
 		t = now_us();
 		fail += one_login(service, user, answer) != 0;
 		if (lat != NULL)

@@ -52,43 +52,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/concurrency/pamhost.h"
+
 #define LEVELS_MAX 16
 #define PROCS_MAX 32
 
 static const unsigned char rfc_key[] = "12345678901234567890";
-
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (r == NULL)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
-/* RFC 4226 HOTP with HMAC-SHA1, digits 6..8. */
-static void hotp(const unsigned char *key, size_t klen, uint64_t counter, int digits,
-		 char out[9])
-{
-	static const uint32_t mod[] = { 1000000, 10000000, 100000000 };
-	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
-	size_t len = 0;
-	uint32_t bin;
-	unsigned off;
-
-	for (int i = 7; i >= 0; i--, counter >>= 8)
-		msg[i] = (unsigned char)counter;
-	EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, key, klen, msg, 8, mac, sizeof(mac), &len);
-	off = mac[len - 1] & 15;
-	bin = ((uint32_t)(mac[off] & 0x7f) << 24 | (uint32_t)mac[off + 1] << 16 |
-	       (uint32_t)mac[off + 2] << 8 | mac[off + 3]) % mod[digits - 6];
-	snprintf(out, 9, "%0*u", digits, bin);
-}
 
 /* Device i's key for oneuser: the RFC key with its last byte changed. */
 static void devkey(int i, unsigned char key[20])
@@ -122,7 +91,7 @@ static void pct(double *v, long n, double *med, double *p90)
 
 static int one_login(const char *service, const char *user, char *answer)
 {
-	struct pam_conv c = { conv, answer };
+	struct pam_conv c = { pamhost_conv, answer };
 	pam_handle_t *h = NULL;
 	int rc;
 
@@ -255,7 +224,7 @@ static int cmd_inproc(int argc, char **a)
 			double t;
 
 			snprintf(user, sizeof(user), "u%07ld", (k % v[i].u) * (v[i].n / v[i].u));
-			hotp(rfc_key, 20, (uint64_t)(v[i].start + k / v[i].u), 6, code);
+			otp_hotp(rfc_key, 20, OTP_ALG_SHA1, (uint64_t)(v[i].start + k / v[i].u), 6, code);
 			t = now_us();
 			v[i].fail += one_login(v[i].name, user, code) != 0;
 			v[i].lat[k] = now_us() - t;
@@ -364,13 +333,14 @@ static void login_of(const struct level *l, long i, long k, char *user, size_t c
 
 		devkey((int)i, key);
 		snprintf(user, cap, "%s", l->user);
-		hotp(key, sizeof(key), (uint64_t)(l->dev_next[i] + k), l->digits, code);
+		otp_hotp(key, sizeof(key), OTP_ALG_SHA1, (uint64_t)(l->dev_next[i] + k),
+			 (unsigned)l->digits, code);
 		return;
 	}
 	long per = l->u / l->p;  /* users of each process */
 
 	snprintf(user, cap, "u%07ld", (i + (k % per) * l->p) * (l->n / l->u));
-	hotp(rfc_key, 20, (uint64_t)(l->start + k / per), 6, code);
+	otp_hotp(rfc_key, 20, OTP_ALG_SHA1, (uint64_t)(l->start + k / per), 6, code);
 }
 
 static void child(const struct level *l, long i, int ready, int go, double *lat, int *fail)

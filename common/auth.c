@@ -519,11 +519,11 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 					     "unenrolled_pass" };
 	static const char *const detail[] = { "trusted_network", "trusted_host", "nullok", NULL };
 	struct otp_txn *txn = NULL;
-	char why_text[32];
+	char why_text[32] = "";
 	int rc = otp_txn_begin(st, 1, &txn);
 
-	snprintf(why_text, sizeof(why_text), "deadline %s", cfg->enroll_deadline_text);
-
+	if (why == OTP_SKIP_DEADLINE)
+		snprintf(why_text, sizeof(why_text), "deadline %s", cfg->enroll_deadline_text);
 	if (rc == OTP_OK)
 		rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER |
 				      (why == OTP_SKIP_NULLOK || why == OTP_SKIP_DEADLINE ?

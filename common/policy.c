@@ -1,12 +1,12 @@
 #include "policy.h"
 #include "err.h"
+#include "timeexpr.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define NSS_BUF_START 4096
 #define NSS_BUF_MAX (16u << 20)   /* a record (a large group's members) */
@@ -87,23 +87,12 @@ int otp_namelist_has(const struct otp_namelist *l, const char *name)
 
 int otp_date_parse(const char *text, uint64_t *t)
 {
-	struct tm tm, back;
-	time_t at;
-	int y, m, d, used = 0;
-
-	if (strlen(text) != 10 || strspn(text, "0123456789-") != 10 || text[4] != '-' ||
-	    text[7] != '-' || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10)
+	/* otp_time_parse's bare date (a real calendar date, midnight UTC), only */
+	if (strnlen(text, 11) != 10 || strspn(text, "0123456789-") != 10 || text[4] != '-' ||
+	    text[7] != '-')
 		return otp_seterr(OTP_EINVAL, "not a date of the form YYYY-MM-DD");
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	at = timegm(&tm);
-	/* timegm normalises 2027-02-30 into March: a real date comes back as is */
-	if (y < 1970 || at < 0 || gmtime_r(&at, &back) == NULL || back.tm_year != y - 1900 ||
-	    back.tm_mon != m - 1 || back.tm_mday != d)
+	if (otp_time_parse(text, 0, t) != OTP_OK)
 		return otp_seterr(OTP_EINVAL, "%s is not a date from 1970 on", text);
-	*t = (uint64_t)at;
 	return OTP_OK;
 }
 

@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pamhost.h"
+
 #define THREADS_MAX 32
 #define SHARED_MAX 256
 
@@ -37,47 +39,15 @@ static atomic_int shared_ok[SHARED_MAX];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (r == NULL)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
-/* RFC 4226 HOTP, 6 digits, the Appendix D key. */
-static void hotp(uint64_t counter, char out[7])
-{
-	static const unsigned char key[] = "12345678901234567890";
-	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
-	size_t len = 0;
-	uint32_t bin;
-	unsigned off;
-
-	for (int i = 7; i >= 0; i--, counter >>= 8)
-		msg[i] = (unsigned char)counter;
-	EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, key, 20, msg, 8, mac, sizeof(mac), &len);
-	off = mac[len - 1] & 15;
-	bin = ((uint32_t)(mac[off] & 0x7f) << 24 | (uint32_t)mac[off + 1] << 16 |
-	       (uint32_t)mac[off + 2] << 8 | mac[off + 3]) % 1000000;
-	snprintf(out, 7, "%06u", bin);
-}
-
 /* One login with HOTP code c: 0 accepted, 1 refused, 2 the run went wrong. */
 static int login(const char *user, uint64_t c)
 {
 	char code[7], name[64];
-	struct pam_conv cv_ = { conv, code };
+	struct pam_conv cv_ = { pamhost_conv, code };
 	pam_handle_t *h = NULL;
 	int rc;
 
-	hotp(c, code);
+	pamhost_hotp(c, code);
 	snprintf(name, sizeof(name), "%s%s", prefix, user);
 	if (pam_start(service, name, &cv_, &h) != PAM_SUCCESS)
 		return 2;

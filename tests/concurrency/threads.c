@@ -27,26 +27,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pamhost.h"
+
 #define THREADS_MAX 64
-
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (r == NULL)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-}
 
 /* One login: 0 accepted, 1 refused, 2 anything else (the run went wrong). */
 static int one_login(const char *service, const char *user, const char *code)
 {
-	struct pam_conv c = { conv, (void *)code };
+	struct pam_conv c = { pamhost_conv, (void *)code };
 	pam_handle_t *h = NULL;
 	int rc;
 
@@ -95,7 +83,7 @@ static void *race_thread(void *arg)
 /* pam_wrapper sets itself up on first use: once, before the threads. */
 static void warm_up(const char *service)
 {
-	struct pam_conv c = { conv, (void *)"" };
+	struct pam_conv c = { pamhost_conv, (void *)"" };
 	pam_handle_t *h = NULL;
 
 	if (pam_start(service, "warm-up", &c, &h) == PAM_SUCCESS)
@@ -158,24 +146,6 @@ static int cmd_race(const char *service, int nthreads, int npairs, char **pairs)
 	return atomic_load(&r.broken) ? 1 : 0;
 }
 
-/* RFC 4226 HOTP, 6 digits, the Appendix D key. */
-static void hotp(uint64_t counter, char out[7])
-{
-	static const unsigned char key[] = "12345678901234567890";
-	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
-	size_t len = 0;
-	uint32_t bin;
-	unsigned off;
-
-	for (int i = 7; i >= 0; i--, counter >>= 8)
-		msg[i] = (unsigned char)counter;
-	EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, key, 20, msg, 8, mac, sizeof(mac), &len);
-	off = mac[len - 1] & 15;
-	bin = ((uint32_t)(mac[off] & 0x7f) << 24 | (uint32_t)mac[off + 1] << 16 |
-	       (uint32_t)mac[off + 2] << 8 | mac[off + 3]) % 1000000;
-	snprintf(out, 7, "%06u", bin);
-}
-
 static const char *loop_service, *loop_prefix;
 static long loop_start;
 static atomic_long loop_done;
@@ -190,7 +160,7 @@ static void *loop_thread(void *arg)
 	for (long c = loop_start;; c++) {
 		long n;
 
-		hotp((uint64_t)c, code);
+		pamhost_hotp((uint64_t)c, code);
 		if (one_login(loop_service, user, code) != 0) {
 			fprintf(stderr, "threads: %s refused code %ld\n", user, c);
 			/* not exit(): other threads are inside OpenSSL, whose
