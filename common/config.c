@@ -2,6 +2,7 @@
 #include "store.h"
 #include "err.h"
 #include "fileck.h"
+#include "oobaddr.h"
 #include "policy.h"
 #include "store_pg_conninfo.h"
 #include "util.h"
@@ -64,6 +65,11 @@ static const struct range ranges[] = {
 	{ "count", 1, 100 },
 	{ "retention_days", 1, 36500 },
 	{ "store_timeout", 1, 60 },
+	{ "valid", 60, 3600 },
+	{ "max_attempts", 1, 10 },
+	{ "resend_after", 0, 3600 },
+	{ "max_per_hour", 1, 100 },
+	{ "send_timeout", 1, 120 },
 };
 
 static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
@@ -227,6 +233,82 @@ static int check_cidr(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* oob.from: "" (pam_otp@ this host) or a plain address */
+static int check_from(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v != NULL && (v[0] == '\0' || otp_oob_addr_check(OTP_EMAIL, v) == OTP_OK))
+		return 0;
+	cfg_error(cfg, "%s: use a plain address (name@domain.example), or \"\" for pam_otp@ "
+		  "this host", opt->name);
+	return -1;
+}
+
+/* oob.run_as: a user name, never root (delivery runs what the command says) */
+static int check_run_as(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v != NULL && otp_valid_user(v) == OTP_OK && strlen(v) <= OTP_POLICY_NAME_MAX &&
+	    strcmp(v, "root") != 0)
+		return 0;
+	cfg_error(cfg, "%s: use a user name other than root (default nobody)", opt->name);
+	return -1;
+}
+
+/* One word of a delivery command; placeholders only as whole words. */
+static const char *command_word_problem(const char *w, unsigned i)
+{
+	const char *p = strstr(w, "%{");
+
+	if (strlen(w) > OTP_OOB_ARG_MAX)
+		return "a word is longer than 255 bytes";
+	if (i == 0 && w[0] != '/')
+		return "the program must be an absolute path";
+	for (const char *c = w; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return "a word holds a control character";
+	}
+	if (p != NULL && (i == 0 || (strcmp(w, "%{to}") && strcmp(w, "%{user}") &&
+				     strcmp(w, "%{host}"))))
+		return "%{to}, %{user} and %{host} must be whole words (not in the program)";
+	return NULL;
+}
+
+static int check_command(cfg_t *cfg, cfg_opt_t *opt)
+{
+	unsigned n = cfg_opt_size(opt);
+
+	if (n > OTP_OOB_ARGS_MAX) {
+		cfg_error(cfg, "%s: more than %d words", opt->name, OTP_OOB_ARGS_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *why = command_word_problem(cfg_opt_getnstr(opt, i), i);
+
+		if (why != NULL) {
+			cfg_error(cfg, "%s: word %u: %s", opt->name, i + 1, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static cfg_opt_t oob_opts[] = {
+	CFG_INT("digits", 6, CFGF_NONE),
+	CFG_INT("valid", 300, CFGF_NONE),
+	CFG_INT("max_attempts", 3, CFGF_NONE),
+	CFG_INT("resend_after", 60, CFGF_NONE),
+	CFG_INT("max_per_hour", 5, CFGF_NONE),
+	CFG_INT("send_timeout", 10, CFGF_NONE),
+	CFG_STR("from", "", CFGF_NONE),
+	CFG_STR("run_as", "nobody", CFGF_NONE),
+	CFG_STR_LIST("email_command", "{/usr/sbin/sendmail,-t,-oi}", CFGF_NONE),
+	CFG_STR_LIST("sms_command", "{}", CFGF_NONE),
+	CFG_END()
+};
+
 static cfg_opt_t totp_opts[] = {
 	CFG_STR("algorithm", "SHA1", CFGF_NONE),
 	CFG_INT("digits", 6, CFGF_NONE),
@@ -281,6 +363,7 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("exempt_group", "", CFGF_NONE),
 	CFG_STR("exempt_user", "", CFGF_NONE),
 	CFG_STR("enroll_deadline", "", CFGF_NONE),
+	CFG_SEC("oob", oob_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -297,6 +380,10 @@ static const struct { const char *path; cfg_validate_callback_t check; } checks[
 	{ "issuer", check_issuer }, { "host_name", check_host_name }, { "trusted_networks", check_cidr },
 	{ "require_group", check_names }, { "exempt_group", check_names },
 	{ "exempt_user", check_names }, { "enroll_deadline", check_deadline },
+	{ "oob|digits", check_int }, { "oob|valid", check_int }, { "oob|max_attempts", check_int },
+	{ "oob|resend_after", check_int }, { "oob|max_per_hour", check_int },
+	{ "oob|send_timeout", check_int }, { "oob|from", check_from }, { "oob|run_as", check_run_as },
+	{ "oob|email_command", check_command }, { "oob|sms_command", check_command },
 };
 
 static void set_validators(cfg_t *cfg)
@@ -355,6 +442,17 @@ void otp_config_defaults(struct otp_config *c)
 	c->recovery_count = 10;
 	c->audit_retention_days = 365;
 	c->audit_syslog = 1;
+	c->oob.digits = 6;
+	c->oob.valid = 300;
+	c->oob.max_attempts = 3;
+	c->oob.resend_after = 60;
+	c->oob.max_per_hour = 5;
+	c->oob.send_timeout = 10;
+	snprintf(c->oob.run_as, sizeof(c->oob.run_as), "nobody");
+	snprintf(c->oob.email.argv[0], sizeof(c->oob.email.argv[0]), "/usr/sbin/sendmail");
+	snprintf(c->oob.email.argv[1], sizeof(c->oob.email.argv[1]), "-t");
+	snprintf(c->oob.email.argv[2], sizeof(c->oob.email.argv[2]), "-oi");
+	c->oob.email.argc = 3;
 }
 
 const char *otp_pwmode_name(enum otp_pwmode m)
@@ -374,6 +472,30 @@ static void extract_policy(cfg_t *cfg, struct otp_config *c)
 	c->enroll_deadline_text[0] = '\0';
 	if (d[0] != '\0' && otp_date_parse(d, &c->enroll_deadline) == OTP_OK)
 		snprintf(c->enroll_deadline_text, sizeof(c->enroll_deadline_text), "%s", d);
+}
+
+static void extract_command(cfg_t *o, const char *name, struct otp_oob_command *cmd)
+{
+	cmd->argc = cfg_size(o, name);
+	for (unsigned i = 0; i < cmd->argc; i++)
+		snprintf(cmd->argv[i], sizeof(cmd->argv[i]), "%s", cfg_getnstr(o, name, i));
+}
+
+/* The oob section, validated already (check_int, check_from, ...). */
+static void extract_oob(cfg_t *cfg, struct otp_config *c)
+{
+	cfg_t *o = cfg_getsec(cfg, "oob");
+
+	c->oob.digits = (unsigned)cfg_getint(o, "digits");
+	c->oob.valid = (unsigned)cfg_getint(o, "valid");
+	c->oob.max_attempts = (unsigned)cfg_getint(o, "max_attempts");
+	c->oob.resend_after = (unsigned)cfg_getint(o, "resend_after");
+	c->oob.max_per_hour = (unsigned)cfg_getint(o, "max_per_hour");
+	c->oob.send_timeout = (unsigned)cfg_getint(o, "send_timeout");
+	snprintf(c->oob.from, sizeof(c->oob.from), "%s", cfg_getstr(o, "from"));
+	snprintf(c->oob.run_as, sizeof(c->oob.run_as), "%s", cfg_getstr(o, "run_as"));
+	extract_command(o, "email_command", &c->oob.email);
+	extract_command(o, "sms_command", &c->oob.sms);
 }
 
 /* Copy the parsed, already validated values into the plain struct. */
@@ -411,6 +533,7 @@ static void extract(cfg_t *cfg, struct otp_config *c)
 	c->audit_retention_days = (unsigned)cfg_getint(cfg_getsec(cfg, "audit"), "retention_days");
 	c->audit_syslog = cfg_getbool(cfg_getsec(cfg, "audit"), "syslog") ? 1 : 0;
 	extract_policy(cfg, c);
+	extract_oob(cfg, c);
 }
 
 static int too_many_networks(cfg_t *cfg)

@@ -17,6 +17,16 @@
 #define OTP_POLICY_NAMES_MAX 32 /* names in require_group, exempt_group, exempt_user */
 #define OTP_POLICY_NAME_MAX 64  /* bytes of one user or group name there */
 
+#define OTP_OOB_ARGS_MAX 32   /* words of oob.email_command / oob.sms_command */
+#define OTP_OOB_ARG_MAX 255   /* bytes of one word */
+#define OTP_OOB_FROM_MAX 254  /* bytes of oob.from */
+
+/* A delivery command: argv words, run without a shell (deliver.h). */
+struct otp_oob_command {
+	char argv[OTP_OOB_ARGS_MAX][OTP_OOB_ARG_MAX + 1];
+	unsigned argc;            /* 0: none configured */
+};
+
 enum otp_pwmode { OTP_PW_SYSTEM = 0, OTP_PW_FORWARD = 1, OTP_PW_NONE = 2 };
 
 /* A comma list of user or group names (require_group, exempt_*). */
@@ -55,6 +65,18 @@ struct otp_config {
 	 * 0 when unset. Unenrolled covered users pass until then. */
 	uint64_t enroll_deadline;
 	char enroll_deadline_text[11];  /* "YYYY-MM-DD" as configured, or "" */
+	/* codes sent by email and SMS (oob.h, deliver.h) */
+	struct {
+		unsigned digits;        /* 6..8 */
+		unsigned valid;         /* seconds a sent code lives, 60..3600 */
+		unsigned max_attempts;  /* wrong codes that kill a sent code, 1..10 */
+		unsigned resend_after;  /* seconds between sends to a user, 0..3600 */
+		unsigned max_per_hour;  /* sends to a user in an hour, 1..100 */
+		unsigned send_timeout;  /* seconds a delivery command may run, 1..120 */
+		char from[OTP_OOB_FROM_MAX + 1];  /* From: address; "": pam_otp@HOST */
+		char run_as[OTP_POLICY_NAME_MAX + 1];  /* delivery runs as this user, never root */
+		struct otp_oob_command email, sms;
+	} oob;
 };
 
 /*

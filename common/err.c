@@ -32,6 +32,7 @@ const char *otp_strerror(int err)
 	case OTP_EKEY: return "wrong seal key for this store";
 	case OTP_EDUPLICATE: return "secret already enrolled";
 	case OTP_ENSS: return "user or group lookup failed";
+	case OTP_ETHROTTLE: return "a code was sent too recently";
 	default: return "unknown error";
 	}
 }

@@ -35,6 +35,7 @@ enum otp_err {
 			    the same user */
 	OTP_ENSS,        /* a user or group lookup (NSS) failed, not "no such
 			    name" (see policy.h) */
+	OTP_ETHROTTLE,   /* a code was sent too recently or too often (oob.h) */
 };
 
 /*

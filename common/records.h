@@ -7,12 +7,13 @@
 #define OTP_RECORDS_H
 
 #include "otp.h"
+#include "seal.h"
 #include "util.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define OTP_SEALED_MAX (1 + 12 + OTP_SECRET_MAX + 16) /* see seal.h */
+#define OTP_SEALED_MAX (OTP_SEAL_OVERHEAD + OTP_SEAL_PLAIN_MAX) /* see seal.h */
 #define OTP_DEVICES_MAX 32       /* devices per user */
 #define OTP_LOCKED_FOREVER UINT64_MAX /* locked_until: until otpctl unlock */
 
@@ -27,7 +28,12 @@ struct otp_user_rec {
 	uint32_t flags;         /* reserved, 0 */
 };
 
-enum otp_dev_type { OTP_TOTP = 0, OTP_HOTP = 1 };
+/* email and sms are out-of-band devices (oob.h): codes are sent to them;
+ * their sealed blob holds the destination and the code's state, not a
+ * secret, and alg, period, counter, last_step and drift are unused (0). */
+enum otp_dev_type { OTP_TOTP = 0, OTP_HOTP = 1, OTP_EMAIL = 2, OTP_SMS = 3 };
+#define OTP_DEV_TYPE_LAST OTP_SMS
+#define OTP_IS_OOB(type) ((type) == OTP_EMAIL || (type) == OTP_SMS)
 enum otp_dev_state { OTP_PENDING = 0, OTP_ACTIVE = 1, OTP_REVOKED = 2 };
 
 /* devices: (user, id) -> one authenticator. */

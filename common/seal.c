@@ -126,7 +126,7 @@ int otp_seal(const struct otp_seal_key *key, const char *user, uint32_t id,
 	size_t aadlen;
 	int rc;
 
-	if (n == 0 || n > OTP_SECRET_MAX || outsz < n + OTP_SEAL_OVERHEAD ||
+	if (n == 0 || n > OTP_SEAL_PLAIN_MAX || outsz < n + OTP_SEAL_OVERHEAD ||
 	    make_aad(user, id, aad, &aadlen) != OTP_OK)
 		return otp_seterr(OTP_EINVAL, "bad seal arguments");
 	out[0] = SEAL_VERSION;

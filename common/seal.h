@@ -13,6 +13,9 @@
 
 #define OTP_SEAL_KEY_LEN 32
 #define OTP_SEAL_OVERHEAD (1 + 12 + 16)
+/* bytes a seal holds: an OTP secret (otp.h) or an out-of-band device's
+ * payload (oob.h: its destination and code state) */
+#define OTP_SEAL_PLAIN_MAX 352
 
 struct otp_seal_key {
 	uint8_t k[OTP_SEAL_KEY_LEN];
@@ -51,7 +54,8 @@ int otp_seal_key_create(const char *path);
 void otp_seal_key_wipe(struct otp_seal_key *key);
 
 /*
- * otp_seal - encrypt n bytes of secret for (user, device id).
+ * otp_seal - encrypt n bytes of secret (1..OTP_SEAL_PLAIN_MAX) for
+ * (user, device id).
  * out: outsz bytes, at least n + OTP_SEAL_OVERHEAD; *outlen gets the size.
  * Returns OTP_OK, OTP_EINVAL (buffer too small) or OTP_ECRYPTO.
  */
