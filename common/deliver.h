@@ -1,0 +1,43 @@
+/*
+ * deliver.h - running an out-of-band delivery command (oob.email_command,
+ * oob.sms_command): argv without a shell, the message on stdin, a clean
+ * environment, as oob.run_as, bounded by oob.send_timeout.
+ */
+#ifndef OTP_DELIVER_H
+#define OTP_DELIVER_H
+
+#include "config.h"
+#include "records.h"
+
+#include <stddef.h>
+
+/* How a delivery went. */
+struct otp_delivery_result {
+	int ran;          /* the command was started */
+	int status;       /* its exit status, when it exited */
+	int signal;       /* the signal that ended it, 0 none */
+	int timed_out;    /* killed after oob.send_timeout */
+	char why[160];    /* "" on success; "exit 75", "timeout after 10 s", "signal 9",
+			     "cannot run /usr/sbin/sendmail: ..." (for the audit detail) */
+	char err[1024];   /* the start of its stderr, control characters made safe */
+};
+
+/*
+ * otp_oob_deliver - send message (len bytes, on the command's stdin) to
+ * `to` through the command configured for type (cfg->oob.email for
+ * OTP_EMAIL, cfg->oob.sms for OTP_SMS). The words "%{to}", "%{user}" and
+ * "%{host}" are replaced by to, user and host; nothing else is expanded
+ * and no shell runs. The command runs in its own process group with only
+ * PATH and LANG in its environment, as cfg->oob.run_as when the caller is
+ * root (as the caller otherwise), and is killed with its group after
+ * cfg->oob.send_timeout seconds. The caller's signal handlers are not
+ * relied on (the child is reaped by pid).
+ * Returns OTP_OK (exit status 0); OTP_EIO (it failed, timed out or could
+ * not start: res says how); OTP_ECONFIG (no command configured for type,
+ * or run_as unknown or root); OTP_EINVAL.
+ */
+int otp_oob_deliver(const struct otp_config *cfg, enum otp_dev_type type, const char *to,
+		    const char *user, const char *host, const char *message, size_t len,
+		    struct otp_delivery_result *res);
+
+#endif
