@@ -4,6 +4,8 @@
 #include "flood.h"
 #include "hosts.h"
 #include "keycheck.h"
+#include "oob.h"
+#include "oobaddr.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -125,6 +127,12 @@ static int refuse_locked(const struct otp_config *cfg, struct otp_txn *txn,
 	return rc == OTP_OK ? OTP_ELOCKED : rc;
 }
 
+int otp_auth_charge_in(const struct otp_config *cfg, struct otp_txn *txn,
+		       const struct otp_login *who, struct otp_auth_result *res)
+{
+	return charge_in_txn(cfg, txn, who, res);
+}
+
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res)
 {
@@ -227,12 +235,16 @@ int otp_device_check(const struct otp_seal_key *key, const struct otp_config *cf
 	return rc;
 }
 
-/* The active devices of a login, their secrets unsealed. */
+/* The active devices of a login, their secrets (or, for email and sms
+ * devices, their payloads) unsealed. */
 struct unsealed {
 	struct otp_device_rec devs[OTP_DEVICES_MAX];
 	uint8_t secret[OTP_DEVICES_MAX][OTP_SECRET_MAX];
 	size_t len[OTP_DEVICES_MAX];
+	struct otp_oob oob[OTP_DEVICES_MAX];
+	int oob_changed[OTP_DEVICES_MAX];   /* payload to store back */
 	unsigned n;
+	const char *event;                  /* a failure's event */
 };
 
 /*
@@ -252,8 +264,11 @@ static int unseal_all(const struct otp_seal_key *key, const struct otp_login *wh
 		if (d->state != OTP_ACTIVE)
 			continue;
 		(*active)++;
-		rc = otp_unseal(key, who->user, d->id, d->sealed, d->sealed_len, u->secret[i],
-				OTP_SECRET_MAX, &u->len[i]);
+		if (OTP_IS_OOB(d->type))
+			rc = otp_oob_open(key, who->user, d, &u->oob[i]);
+		else
+			rc = otp_unseal(key, who->user, d->id, d->sealed, d->sealed_len,
+					u->secret[i], OTP_SECRET_MAX, &u->len[i]);
 		if (rc != OTP_OK)
 			return otp_seterr(rc, "secret of %s device %u ('%s') %s", who->user, d->id,
 					  d->name, rc == OTP_ECRYPTO ?
@@ -262,16 +277,41 @@ static int unseal_all(const struct otp_seal_key *key, const struct otp_login *wh
 	return OTP_OK;
 }
 
+/*
+ * An email or sms device's last code against code: OTP_OK (accepted),
+ * OTP_EREPLAY (accepted before) or OTP_EBADCODE, with u->event naming an
+ * expired or exhausted code.
+ */
+static int try_oob(const struct otp_seal_key *key, const struct otp_config *cfg,
+		   const struct otp_login *who, struct unsealed *u, unsigned i, const char *code)
+{
+	enum otp_oob_verdict v = otp_oob_try(key, cfg, who->user, u->devs[i].id, &u->oob[i], code,
+					     who->now, &u->oob_changed[i]);
+
+	if (v == OTP_OOB_MATCH)
+		u->devs[i].last_used = who->now;
+	else if (v == OTP_OOB_EXPIRED)
+		u->event = "oob_expired";
+	else if (v == OTP_OOB_EXHAUSTED)
+		u->event = "oob_exhausted";
+	return v == OTP_OOB_MATCH ? OTP_OK : v == OTP_OOB_USED ? OTP_EREPLAY : OTP_EBADCODE;
+}
+
 /* Compare code with every active device; *hit gets the one that matched. */
-static int try_devices(const struct otp_config *cfg, const struct otp_login *who,
-		       struct unsealed *u, const char *code, unsigned *hit)
+static int try_devices(const struct otp_seal_key *key, const struct otp_config *cfg,
+		       const struct otp_login *who, struct unsealed *u, const char *code,
+		       unsigned *hit)
 {
 	int rc = OTP_EBADCODE, one;
 
 	for (unsigned i = 0; i < u->n; i++) {
 		if (u->devs[i].state != OTP_ACTIVE)
 			continue;
-		one = otp_device_try(cfg, &u->devs[i], u->secret[i], u->len[i], code, who->now);
+		if (OTP_IS_OOB(u->devs[i].type))
+			one = try_oob(key, cfg, who, u, i, code);
+		else
+			one = otp_device_try(cfg, &u->devs[i], u->secret[i], u->len[i], code,
+					     who->now);
 		if (one == OTP_OK) {
 			*hit = i;
 			return OTP_OK;
@@ -360,20 +400,46 @@ static int fail_commit(const struct otp_config *cfg, struct otp_txn *txn,
 	return rc;
 }
 
-/* A code that did not verify: keep the charge, and with OTP_AUTH_FINAL
- * the failure's audit records, in the same transaction. */
-static int code_failed(const struct otp_config *cfg, struct otp_txn *txn,
-		       const struct otp_login *who, int flags, int why)
+/* Store back the payloads of email and sms devices a wrong code counted against. */
+static int save_oob_tries(const struct otp_seal_key *key, struct otp_txn *txn,
+			  const struct otp_login *who, struct unsealed *u, int *saved)
 {
-	int rc;
+	int rc = OTP_OK;
 
-	if (!(flags & (OTP_AUTH_CHARGE | OTP_AUTH_FINAL))) {
+	*saved = 0;
+	for (unsigned i = 0; rc == OTP_OK && i < u->n; i++) {
+		if (!u->oob_changed[i])
+			continue;
+		rc = otp_oob_store(key, who->user, &u->devs[i], &u->oob[i]);
+		if (rc == OTP_OK)
+			rc = otp_device_save(txn, who->user, &u->devs[i]);
+		*saved = 1;
+	}
+	return rc;
+}
+
+/* A code that did not verify: keep the charge, the tries it used up on
+ * sent codes, and with OTP_AUTH_FINAL the failure's audit records, in the
+ * same transaction. */
+static int code_failed(const struct otp_seal_key *key, const struct otp_config *cfg,
+		       struct otp_txn *txn, const struct otp_login *who, int flags, int why,
+		       struct unsealed *u, struct otp_auth_result *res)
+{
+	const char *event = u->event ? u->event : why == OTP_EREPLAY ? "replay" : "auth_failure";
+	int rc, saved = 0;
+
+	res->event = event;
+	rc = save_oob_tries(key, txn, who, u, &saved);
+	if (rc != OTP_OK) {
+		otp_txn_abort(txn);
+		return rc;
+	}
+	if (!(flags & (OTP_AUTH_CHARGE | OTP_AUTH_FINAL)) && !saved) {
 		otp_txn_abort(txn);
 		return why;
 	}
 	if (flags & OTP_AUTH_FINAL)
-		rc = fail_commit(cfg, txn, who, why == OTP_EREPLAY ? "replay" : "auth_failure",
-				 "code");
+		rc = fail_commit(cfg, txn, who, event, "code");
 	else
 		rc = otp_txn_commit(txn);
 	return rc == OTP_OK ? why : rc;
@@ -412,21 +478,26 @@ static int code_error(const struct otp_config *cfg, struct otp_txn *txn,
 	return why;
 }
 
-static int code_matched(const struct otp_config *cfg, struct otp_txn *txn,
-			const struct otp_login *who, struct otp_device_rec *d,
-			struct otp_auth_result *res)
+static int code_matched(const struct otp_seal_key *key, const struct otp_config *cfg,
+			struct otp_txn *txn, const struct otp_login *who, struct unsealed *u,
+			unsigned hit, struct otp_auth_result *res)
 {
-	int rc;
+	struct otp_device_rec *d = &u->devs[hit];
+	int rc = OTP_OK;
 
 	res->device = d->id;
 	snprintf(res->device_name, sizeof(res->device_name), "%s", d->name);
-	rc = otp_device_save(txn, who->user, d);
+	/* a sent code is used up in the same transaction that accepts it */
+	if (OTP_IS_OOB(d->type))
+		rc = otp_oob_store(key, who->user, d, &u->oob[hit]);
+	if (rc == OTP_OK)
+		rc = otp_device_save(txn, who->user, d);
 	if (rc != OTP_OK) {
 		otp_txn_abort(txn);
 		return rc;
 	}
 	return otp_auth_record_success(cfg, txn, who, who->event ? who->event : "auth_success",
-				       d->name, d->id, d->type == OTP_HOTP ? "hotp" : "totp");
+				       d->name, d->id, otp_dev_type_name(d->type));
 }
 
 int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
@@ -458,11 +529,11 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 	if (rc == OTP_OK)
 		rc = unseal_all(key, who, u, &res->active);
 	if (rc == OTP_OK)
-		rc = try_devices(cfg, who, u, code, &hit);
+		rc = try_devices(key, cfg, who, u, code, &hit);
 	if (rc == OTP_OK)
-		rc = code_matched(cfg, txn, who, &u->devs[hit], res);
+		rc = code_matched(key, cfg, txn, who, u, hit, res);
 	else if (rc == OTP_EBADCODE || rc == OTP_EREPLAY)
-		rc = code_failed(cfg, txn, who, flags, rc);
+		rc = code_failed(key, cfg, txn, who, flags, rc, u, res);
 	else
 		rc = code_error(cfg, txn, who, flags, rc);
 out:
@@ -594,6 +665,29 @@ static int peek_in(struct otp_txn *txn, const struct otp_seal_key *key, const ch
 	return urc == OTP_OK || urc == OTP_ENOTFOUND ? OTP_OK : urc;
 }
 
+/* The active email and sms devices offered at the code prompt. */
+static int oob_choices(const struct otp_seal_key *key, const char *user,
+		       const struct otp_device_rec *devs, unsigned n, struct otp_auth_state *state)
+{
+	struct otp_oob o;
+	int rc = OTP_OK;
+
+	for (unsigned i = 0; rc == OTP_OK && i < n && state->noob < OTP_AUTH_OOB_MAX; i++) {
+		if (devs[i].state != OTP_ACTIVE || !OTP_IS_OOB(devs[i].type))
+			continue;
+		rc = otp_oob_open(key, user, &devs[i], &o);
+		if (rc == OTP_OK && otp_oob_mask(devs[i].type, o.to, state->oob[state->noob].masked,
+						 sizeof(state->oob[0].masked)) != OTP_OK)
+			snprintf(state->oob[state->noob].masked, sizeof(state->oob[0].masked), "?");
+		if (rc == OTP_OK) {
+			state->oob[state->noob].id = devs[i].id;
+			state->oob[state->noob++].type = devs[i].type;
+		}
+		otp_oob_wipe(&o);
+	}
+	return rc;
+}
+
 int otp_auth_peek_keyed(struct otp_store *st, const struct otp_seal_key *key, const char *user,
 			uint64_t now, struct otp_auth_state *state)
 {
@@ -611,6 +705,8 @@ int otp_auth_peek_keyed(struct otp_store *st, const struct otp_seal_key *key, co
 	otp_txn_abort(txn);
 	for (unsigned i = 0; rc == OTP_OK && i < n; i++)
 		state->active += devs[i].state == OTP_ACTIVE;
+	if (rc == OTP_OK && key != NULL)
+		rc = oob_choices(key, user, devs, n, state);
 	otp_wipe(devs, OTP_DEVICES_MAX * sizeof(*devs));
 	free(devs);
 	return rc;

@@ -61,6 +61,9 @@ struct otp_auth_result {
 	char device_name[OTP_NAME_MAX + 1];
 	uint64_t locked_until;   /* when OTP_ELOCKED: seconds since epoch, or
 				    OTP_LOCKED_FOREVER */
+	const char *event;       /* a failed code that otp_auth_code did not audit (no
+				    OTP_AUTH_FINAL): the event to audit it with
+				    ("auth_failure", "replay", "oob_expired", "oob_exhausted") */
 };
 
 /*
@@ -78,6 +81,15 @@ struct otp_auth_result {
  */
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res);
+
+/*
+ * otp_auth_charge_in - otp_auth_charge's work inside the caller's write
+ * transaction txn (which it neither commits nor aborts): on OTP_ELOCKED
+ * the counted attempt is written in txn, for the caller to commit.
+ * Returns as otp_auth_charge.
+ */
+int otp_auth_charge_in(const struct otp_config *cfg, struct otp_txn *txn,
+		       const struct otp_login *who, struct otp_auth_result *res);
 
 /*
  * otp_auth_refuse_locked - audit `locked` for an attempt that
@@ -103,8 +115,14 @@ enum {
  * sets last_used/last_login, clears the user's failures and lock, audits
  * `auth_success`, and commits; returns OTP_OK with res->device set.
  * On no match returns OTP_EBADCODE or OTP_EREPLAY (the code matched only
- * an already-used step); without OTP_AUTH_FINAL the caller then tries a
- * recovery code or calls otp_auth_failed.
+ * an already-used step, or an emailed/texted code already accepted);
+ * without OTP_AUTH_FINAL the caller then tries a recovery code or calls
+ * otp_auth_failed with res->event.
+ * Out-of-band devices (oob.h): the code is judged against the last code
+ * sent to each; a code typed while one is outstanding counts against it
+ * (oob.max_attempts), written in this transaction whatever the flags.
+ * The failure's event is `oob_expired` or `oob_exhausted` when the code
+ * was a sent one past its expiry or its attempts.
  * res->active tells how many active devices there were (0: none).
  * Every active device is unsealed before any code is compared: a secret
  * that does not open (OTP_ECRYPTO), a record that does not decode
@@ -163,10 +181,20 @@ int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
  */
 int otp_auth_active(struct otp_store *st, const char *user, unsigned *active);
 
+#define OTP_AUTH_OOB_MAX 9      /* out-of-band devices offered at a prompt */
+#define OTP_AUTH_MASKED_MAX 262 /* bytes of a masked destination (oob.h) */
+
 struct otp_auth_state {
 	unsigned active;        /* active devices */
 	int enrolled;           /* a user record exists */
 	uint64_t locked_until;  /* nonzero: locked at `now` until then */
+	unsigned noob;          /* active email/sms devices listed in oob (only
+				   with a seal key: otp_auth_peek_keyed) */
+	struct {
+		uint32_t id;
+		unsigned type;  /* OTP_EMAIL or OTP_SMS */
+		char masked[OTP_AUTH_MASKED_MAX + 1]; /* "a***@example.com" */
+	} oob[OTP_AUTH_OOB_MAX];
 };
 
 /*
@@ -183,6 +211,9 @@ int otp_auth_peek(struct otp_store *st, const char *user, uint64_t now,
  * in the same read transaction: a login's first look at the store checks
  * the key and the user's state together (one round trip on PostgreSQL).
  * key NULL: no key check. Nothing is looked at unless the key matches.
+ * With a key, state->oob lists the user's active email and sms devices
+ * (the first OTP_AUTH_OOB_MAX by id) with their masked destinations; a
+ * payload that does not open is an error (OTP_ECRYPTO, OTP_ECORRUPT).
  * Returns OTP_OK, the errors of otp_store_key_check (OTP_EKEY with
  * "seal key does not match this store (...)", OTP_ECORRUPT, OTP_EVERSION,
  * OTP_ECRYPTO), OTP_ENOMEM or store errors.

@@ -13,12 +13,11 @@
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 
-#include "args.h"
 #include "auth.h"
 #include "err.h"
-#include "handle.h"
 #include "hosts.h"
 #include "keycheck.h"
+#include "login.h"
 #include "passwd.h"
 #include "policy.h"
 #include "recovery.h"
@@ -35,21 +34,7 @@
 /* Everything is hidden (-fvisibility=hidden) but the PAM entry points. */
 #define PAM_OTP_EXPORT __attribute__((visibility("default")))
 
-#define CODE_INPUT_MAX 64         /* bytes; anything longer is refused */
 #define FAIL_DELAY_USEC 2000000u  /* as pam_unix: slows a guessing loop */
-
-struct login_ctx {
-	pam_handle_t *pamh;
-	struct module_args args;
-	struct otp_handle h;             /* kept by the process across logins */
-	const struct otp_config *cfg;    /* h's */
-	const struct otp_seal_key *key;
-	struct otp_store *st;
-	struct otp_login who;
-	int user_ok;                 /* the name is one the store can hold */
-	int silent;                  /* PAM_SILENT: no informational messages */
-	uint64_t locked_until;       /* nonzero: the charge found the user locked */
-};
 
 static int is_root(const char *user)
 {
@@ -184,24 +169,6 @@ static int skip_reason(struct login_ctx *c, const struct otp_auth_state *state)
 	}
 }
 
-/* Ask for the code; *code is NULL when the answer was unusable. */
-static int prompt_code(struct login_ctx *c, char **code)
-{
-	char *resp = NULL;
-	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "Verification code: ");
-
-	*code = NULL;
-	if (rc != PAM_SUCCESS)
-		return rc;
-	if (resp != NULL && strnlen(resp, CODE_INPUT_MAX + 1) <= CODE_INPUT_MAX)
-		*code = resp;
-	else if (resp != NULL) {
-		otp_wipe_str(resp);
-		free(resp);
-	}
-	return PAM_SUCCESS;
-}
-
 static int failed(struct login_ctx *c, const char *event, const char *detail)
 {
 	int rc = otp_auth_failed(c->st, c->cfg, &c->who, event, detail);
@@ -246,7 +213,7 @@ static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *stat
 }
 
 /* libotp asked (OTP_EEXEMPT, nothing written): answer, and say to call again. */
-static int answered(struct login_ctx *c, int rc)
+int login_answered(struct login_ctx *c, int rc)
 {
 	if (rc != OTP_EEXEMPT)
 		return 0;
@@ -258,11 +225,11 @@ static int charge(struct login_ctx *c, struct otp_auth_result *res)
 {
 	int rc = otp_auth_charge(c->st, c->cfg, &c->who, res);
 
-	return answered(c, rc) ? otp_auth_charge(c->st, c->cfg, &c->who, res) : rc;
+	return login_answered(c, rc) ? otp_auth_charge(c->st, c->cfg, &c->who, res) : rc;
 }
 
 /* When a lock found by a write transaction ends, for the message. */
-static uint64_t lock_end(struct login_ctx *c)
+uint64_t login_lock_end(struct login_ctx *c)
 {
 	struct otp_auth_state state;
 
@@ -277,7 +244,7 @@ static int succeeded(struct login_ctx *c, enum otp_skip why)
 {
 	int rc = otp_auth_succeeded(c->st, c->cfg, &c->who, why);
 
-	if (answered(c, rc))
+	if (login_answered(c, rc))
 		rc = otp_auth_succeeded(c->st, c->cfg, &c->who, why);
 	if (rc == OTP_OK) {
 		if (why == OTP_SKIP_DEADLINE && !c->silent)
@@ -285,7 +252,7 @@ static int succeeded(struct login_ctx *c, enum otp_skip why)
 		return PAM_SUCCESS;
 	}
 	if (rc == OTP_ELOCKED)
-		return refused_locked(c, lock_end(c));
+		return refused_locked(c, login_lock_end(c));
 	if (rc == OTP_EBADCODE)  /* the host was forgotten, or a device enrolled, meanwhile */
 		return failed(c, "auth_failure", why == OTP_SKIP_NULLOK ? "nullok" :
 			      why == OTP_SKIP_DEADLINE ? "deadline" : "host");
@@ -299,7 +266,7 @@ static int verify_code(struct login_ctx *c, const char *code, int flags,
 {
 	int rc = otp_auth_code(c->st, c->key, c->cfg, &c->who, code, flags, res);
 
-	if (!answered(c, rc))
+	if (!login_answered(c, rc))
 		return rc;
 	memset(res, 0, sizeof(*res));
 	return otp_auth_code(c->st, c->key, c->cfg, &c->who, code, flags, res);
@@ -313,6 +280,7 @@ static int verify_code(struct login_ctx *c, const char *code, int flags,
 static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charged)
 {
 	struct otp_auth_result res;
+	const char *event;
 	unsigned left = 0;
 	int rc, flags;
 
@@ -337,6 +305,7 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charg
 	}
 	if (flags & OTP_AUTH_FINAL)
 		return PAM_AUTH_ERR;  /* charged and audited in that transaction */
+	event = res.event != NULL ? res.event : "auth_failure";
 	rc = otp_recovery_use(c->st, c->cfg, &c->who, code, &left);
 	if (rc == OTP_OK) {
 		if (!c->silent)
@@ -346,7 +315,8 @@ static int code_step(struct login_ctx *c, int pw_ok, const char *code, int charg
 	if (rc != OTP_EBADCODE)
 		pam_syslog(c->pamh, LOG_ERR, "recovery code of %s not checked: %s (%s)",
 			   c->who.user, otp_errdetail(), otp_strerror(rc));
-	return failed(c, "auth_failure", rc == OTP_EBADCODE ? "code" : "error");
+	return failed(c, rc == OTP_EBADCODE ? event : "auth_failure",
+		      rc == OTP_EBADCODE ? "code" : "error");
 }
 
 /*
@@ -437,7 +407,7 @@ static int login(struct login_ctx *c)
 		return locked_outcome(c);
 	if (skip != NO_SKIP)
 		return pw_ok ? succeeded(c, (enum otp_skip)skip) : failed(c, "auth_failure", "password");
-	rc = prompt_code(c, &code);
+	rc = login_ask_code(c, &state, pw_ok, &code);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	rc = code_step(c, pw_ok, code, charged);

@@ -1,0 +1,47 @@
+/* login.h - one login's state, shared by the files of the login flow. */
+#ifndef PAM_OTP_LOGIN_H
+#define PAM_OTP_LOGIN_H
+
+#include "args.h"
+#include "auth.h"
+#include "handle.h"
+
+#include <security/pam_modules.h>
+#include <stdint.h>
+
+struct login_ctx {
+	pam_handle_t *pamh;
+	struct module_args args;
+	struct otp_handle h;             /* kept by the process across logins */
+	const struct otp_config *cfg;    /* h's */
+	const struct otp_seal_key *key;
+	struct otp_store *st;
+	struct otp_login who;
+	int user_ok;                 /* the name is one the store can hold */
+	int silent;                  /* PAM_SILENT: no informational messages */
+	uint64_t locked_until;       /* nonzero: the charge found the user locked */
+};
+
+/*
+ * login_answered - libotp asked whether the user is exempt from lockout
+ * (rc OTP_EEXEMPT, nothing written): decide it in c->who and return 1 (call
+ * again); 0 for any other rc.
+ */
+int login_answered(struct login_ctx *c, int rc);
+
+/* login_lock_end - when the lock a write transaction found ends (a peek). */
+uint64_t login_lock_end(struct login_ctx *c);
+
+/*
+ * login_ask_code - the code prompt (oob_prompt.c). For a user with active
+ * email or sms devices (state->noob) it offers to send a code: Enter (or
+ * a device's number) sends one, when the factors before it passed, and
+ * the code is asked for again with what happened in that prompt's text
+ * (sshd shows no message before authentication ends). pw_ok: the password
+ * step passed. *code gets the answer (NULL when unusable; the caller wipes
+ * and frees it). Returns PAM_SUCCESS or a conversation error.
+ */
+int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok,
+		   char **code);
+
+#endif
