@@ -30,7 +30,8 @@ static const char *const events[] = {
 	"auth_success", "auth_failure", "replay", "locked", "lockout", "unlock",
 	"trusted_network", "trusted_host", "recovery_used", "enroll", "confirm", "rename",
 	"revoke", "resync", "recovery_generated", "host_revoked", "user_removed", "import",
-	"verify", "rekey", "restore", "migrate", "unenrolled_pass",
+	"verify", "rekey", "restore", "migrate", "unenrolled_pass", "oob_sent", "oob_send_failed",
+	"oob_expired", "oob_exhausted",
 };
 
 static volatile sig_atomic_t stop;

@@ -28,7 +28,8 @@ static int recent_one(const struct otp_audit_ev *e, void *arg)
 	r->seen++;
 	if (e != NULL && otp_audit_user_is(e, r->user) &&
 	    (!strcmp(e->event, "auth_failure") || !strcmp(e->event, "replay") ||
-	     !strcmp(e->event, "locked")))
+	     !strcmp(e->event, "locked") || !strcmp(e->event, "oob_expired") ||
+	     !strcmp(e->event, "oob_exhausted")))
 		r->out[r->n++] = *e;
 	return OTP_OK;
 }

@@ -99,7 +99,8 @@ static void kv(char *line, size_t sz, const char *k, const char *v)
 
 static int is_warning(const char *event)
 {
-	static const char *const bad[] = { "auth_failure", "replay", "locked", "lockout" };
+	static const char *const bad[] = { "auth_failure", "replay", "locked", "lockout",
+					   "oob_expired", "oob_exhausted", "oob_send_failed" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (strcmp(event, bad[i]) == 0)

@@ -36,6 +36,8 @@ int otp_outcome_of(const struct otp_audit_ev *ev)
 {
 	static const struct { const char *event; enum otp_outcome o; } map[] = {
 		{ "auth_failure", OTP_OUT_FAILURE }, { "replay", OTP_OUT_REPLAY },
+		/* a sent code past its expiry or its attempts: a failed login */
+		{ "oob_expired", OTP_OUT_FAILURE }, { "oob_exhausted", OTP_OUT_FAILURE },
 		{ "locked", OTP_OUT_LOCKED }, { "trusted_network", OTP_OUT_TRUSTED_NETWORK },
 		{ "trusted_host", OTP_OUT_REMEMBERED_HOST },
 		{ "recovery_used", OTP_OUT_RECOVERY_CODE },
