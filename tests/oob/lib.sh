@@ -20,7 +20,7 @@ OOB_SMTP_PID="" OOB_SMTP_PORT=""
 OOB_SMS_PID="" OOB_SMS_PORT=""
 OOB_DEADLINE=${OOB_DEADLINE:-10} # seconds any wait below may take
 chmod 0711 "$WORK"
-mkdir -p -m 0755 "$OOB_DIR" "$OOB_MAIL" "$OOB_SMS"
+mkdir -m 0755 "$OOB_DIR" "$OOB_MAIL" "$OOB_SMS"
 
 # oob_missing: names the tools this harness needs that are not installed
 # (nothing when all are); the suite fails with it rather than skipping.
@@ -162,6 +162,7 @@ oob_last() {
 # NNNNNN" in a mail; "NNNNNN is your verification code" in an SMS, whose
 # form data is decoded first); nothing and status 1 when there is none.
 oob_code() {
+	[ -f "$1" ] || return 1
 	"$OOB_PY" - "$1" <<'EOP'
 import re, sys, urllib.parse
 raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace")

@@ -313,7 +313,7 @@ audited "  audited oob_send_failed with msmtp's exit status" kate oob_send_faile
 check "the SMTP server is back (a new port)" oob_smtp_start
 
 # --- delivery hanging: killed after send_timeout, with its children
-mkdir -p -m 1777 "$OOB_DIR/drop"
+mkdir -m 1777 "$OOB_DIR/drop"
 printf '#!/bin/sh\necho $$ > %s/hang.pid\ncat >/dev/null\nsleep 600 &\necho $! > %s/sleep.pid\nwait\n' \
 	"$OOB_DIR/drop" "$OOB_DIR/drop" > "$OOB_DIR/hang.sh"
 chmod 0755 "$OOB_DIR/hang.sh"
