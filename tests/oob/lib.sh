@@ -181,9 +181,10 @@ EOP
 # oob_sms_text FILE / oob_sms_to FILE: the text and the destination of an
 # SMS the gateway received (the destination: a "to" field, or the bare
 # field curl sends for --data-urlencode %{to}).
-oob_sms_text() {
+oob_sms_text() {  # (one trailing newline, as a file read by curl may end, left out)
 	"$OOB_PY" -c 'import sys, urllib.parse
-print("\n".join(urllib.parse.parse_qs(open(sys.argv[1]).read(), keep_blank_values=True).get("text", [])))' "$1"
+t = "\n".join(urllib.parse.parse_qs(open(sys.argv[1]).read(), keep_blank_values=True).get("text", []))
+print(t[:-1] if t.endswith("\n") else t)' "$1"
 }
 oob_sms_to() {
 	"$OOB_PY" -c 'import sys, urllib.parse

@@ -4,10 +4,11 @@ usage: /usr/bin/python3 smsd.py PORTFILE DIR
 
 Listens on 127.0.0.1, on a port the kernel picks, and writes that port to
 PORTFILE once it accepts connections. Each POST's body (form data, as curl
---data-urlencode sends it) is stored in DIR as sms-NNNN.txt, written under
-a temporary name and renamed, so a reader sees whole requests or none. It
-answers 200, or 500 (storing nothing) while a file DIR/fail exists, so a
-test can make the gateway fail. Exits on SIGTERM or SIGINT.
+--data-urlencode sends it) is stored in DIR as sms-NNNN.txt, numbered on
+from those DIR holds, written under a temporary name and renamed, so a
+reader sees whole requests or none. It answers 200, or 500 (storing
+nothing) while a file DIR/fail exists, so a test can make the gateway
+fail. Exits on SIGTERM or SIGINT.
 """
 import http.server
 import os
@@ -24,6 +25,13 @@ def publish(path, data):
         f.flush()
         os.fsync(f.fileno())
     os.rename(tmp, path)
+
+
+def last_number(directory, prefix):
+    """The highest NNNN of the files prefixNNNN.* in directory, 0 if none."""
+    numbers = [int(f[len(prefix):len(prefix) + 4]) for f in os.listdir(directory)
+               if f.startswith(prefix) and f[len(prefix):len(prefix) + 4].isdigit()]
+    return max(numbers, default=0)
 
 
 class Gateway(http.server.BaseHTTPRequestHandler):
@@ -60,6 +68,7 @@ def stop(signum, frame):
 def main(portfile, directory):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     server.dir = directory
+    Gateway.n = last_number(directory, "sms-")  # a restarted server goes on
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     publish(portfile, b"%d\n" % server.server_address[1])

@@ -4,9 +4,10 @@ usage: /usr/bin/python3 smtpd.py PORTFILE MAILDIR
 
 Listens on 127.0.0.1, on a port the kernel picks, and writes that port to
 PORTFILE once it accepts connections. Each message received is stored in
-MAILDIR as mail-NNNN.eml (the envelope first, as X-Envelope-From and
-X-Envelope-To lines, then the message as received), written under a
-temporary name and renamed, so a reader sees whole messages or none.
+MAILDIR as mail-NNNN.eml, numbered on from those MAILDIR holds (the
+envelope first, as X-Envelope-From and X-Envelope-To lines, then the
+message as received), written under a temporary name and renamed, so a
+reader sees whole messages or none.
 Exits on SIGTERM or SIGINT.
 """
 import asyncio
@@ -27,12 +28,19 @@ def publish(path, data):
     os.rename(tmp, path)
 
 
+def last_number(directory, prefix):
+    """The highest NNNN of the files prefixNNNN.* in directory, 0 if none."""
+    numbers = [int(f[len(prefix):len(prefix) + 4]) for f in os.listdir(directory)
+               if f.startswith(prefix) and f[len(prefix):len(prefix) + 4].isdigit()]
+    return max(numbers, default=0)
+
+
 class Store:
     """aiosmtpd handler: one file per message, numbered in arrival order."""
 
     def __init__(self, maildir):
         self.maildir = maildir
-        self.n = 0
+        self.n = last_number(maildir, "mail-")  # a restarted server goes on
 
     async def handle_DATA(self, server, session, envelope):
         self.n += 1
