@@ -6,7 +6,7 @@ build="make gcc pkg-config libpam0g-dev libssl-dev libqrencode-dev libconfuse-de
 liblmdb-dev libcrypt-dev libpng-dev libjansson-dev libpq-dev"
 test="libcmocka-dev libpam-wrapper libpamtest0-dev pamtester oathtool zbar-tools
 faketime lmdb-utils python3 libpam-google-authenticator clang libclang-rt-14-dev valgrind binutils
-tmux fail2ban prometheus prometheus-node-exporter curl postgresql"
+tmux fail2ban prometheus prometheus-node-exporter curl postgresql msmtp python3-aiosmtpd"
 e2e="openssh-server openssh-client sudo expect"
 deb="debhelper dpkg-dev fakeroot lintian"
 bench="libpam-oath libpam-google-authenticator pamtester oathtool gnuplot-nox bc bsdextrautils"
