@@ -99,7 +99,7 @@ if [ "$(ctl audit --format json | grep -c .)" = "$audits_before" ]; then
 # --- documented
 check "send-test -h" ctl send-test -h
 has "  usage" 'send-test USER DEVICE'
-if grep -q 'send-test' "$TOP/man/otpctl.8" && grep -q 'send-test' \
+if grep -qF 'send\-test' "$TOP/man/otpctl.8" && grep -q 'send-test' \
 	"$TOP/etc/bash_completion.d/otpctl"; then ok "man page and completion"; else
 	not_ok "man page and completion"; fi
 finish
