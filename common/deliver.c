@@ -203,8 +203,10 @@ int otp_oob_deliver(const struct otp_config *cfg, enum otp_dev_type type, const 
 	memset(&sp, 0, sizeof(sp));
 	if (rc == OTP_OK)
 		rc = identity(cfg, &sp);
-	if (rc != OTP_OK)
+	if (rc != OTP_OK) {  /* why is the audit detail of every failure */
+		snprintf(res->why, sizeof(res->why), "cannot run: %.140s", otp_errdetail());
 		return rc;
+	}
 	o = malloc(sizeof(*o));
 	if (o == NULL)
 		return otp_seterr(OTP_ENOMEM, "delivery: out of memory");

@@ -36,6 +36,8 @@ struct otp_delivery_result {
  * starting with '-' is refused (a program would read it as an option).
  * A command that exits 0 without reading its stdin has succeeded; a
  * process it leaves running after it exits is not waited for or killed.
+ * res->why is set on every failure ("cannot run: " and the detail when
+ * nothing was started for a reason other than OTP_EIO's).
  * res->err: the first bytes of its stderr, trailing blanks dropped, every
  * control character, invalid UTF-8 byte and layout character a '?'.
  * Safe in threads; see spawn.h for SIGCHLD.

@@ -352,6 +352,7 @@ static void no_command(void **state)
 	assert_int_equal(otp_oob_deliver(&cfg, OTP_SMS, "+4915112345678", "bob", "h", "m", 1,
 					 &res), OTP_ECONFIG);
 	assert_string_equal(otp_errdetail(), "no sms_command in /etc/pam_otp.conf");
+	assert_string_equal(res.why, "cannot run: no sms_command in /etc/pam_otp.conf");
 	assert_int_equal(otp_oob_deliver(&cfg, OTP_TOTP, TO, "bob", "h", "m", 1, &res),
 			 OTP_EINVAL);
 }
