@@ -166,5 +166,6 @@ int cmd_migrate(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_check(struct ctl *c, int argc, char **argv);
+int cmd_send_test(struct ctl *c, int argc, char **argv);
 
 #endif

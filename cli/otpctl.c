@@ -43,6 +43,13 @@ static const struct verb verbs[] = {
 	  "check a code as the module would (uses it up; a wrong one counts toward the lockout)" },
 	{ "resync", 1, cmd_resync, "USER DEVICE CODE1 CODE2",
 	  "HOTP: find two consecutive codes in a wide window and move the counter past them" },
+	{ "send-test", 1, cmd_send_test,
+	  "USER DEVICE\n"
+	  "  A message without a code through the email or sms device's delivery command\n"
+	  "  (oob.email_command, oob.sms_command in pam_otp.conf), as a login sends one.\n"
+	  "  Prints the command's exit status and stderr; exit 0 sent, 4 not sent (or a\n"
+	  "  configuration problem), 2 no such device, 1 not an email or sms device.",
+	  "test message through an email/SMS device's delivery command" },
 	{ "users", 0, cmd_users,
 	  "[--unenrolled [--group G]]\n"
 	  "  --unenrolled: the users the policy (require_group, exempt_group, exempt_user)\n"

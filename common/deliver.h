@@ -32,9 +32,22 @@ struct otp_delivery_result {
  * root (as the caller otherwise), and is killed with its group after
  * cfg->oob.send_timeout seconds. The caller's signal handlers are not
  * relied on (the child is reaped by pid).
+ * The values replace whole words only, so they need no quoting, but one
+ * starting with '-' is refused (a program would read it as an option).
+ * A command that exits 0 without reading its stdin has succeeded; a
+ * process it leaves running after it exits is not waited for or killed.
+ * res->why is set on every failure ("cannot run: " and the detail when
+ * nothing was started for a reason other than OTP_EIO's).
+ * res->err: the first bytes of its stderr, trailing blanks dropped, every
+ * control character, invalid UTF-8 byte and layout character a '?'.
+ * Safe in threads; see spawn.h for SIGCHLD.
  * Returns OTP_OK (exit status 0); OTP_EIO (it failed, timed out or could
- * not start: res says how); OTP_ECONFIG (no command configured for type,
- * or run_as unknown or root); OTP_EINVAL.
+ * not start: res says how, and the detail is res->why); OTP_ECONFIG (no
+ * command configured for type: "no sms_command in FILE"; run_as unknown,
+ * or with uid or gid 0; a caller with real uid 0 that is not effectively
+ * root); OTP_EINVAL (type not email or sms, to not a destination of that
+ * type (oobaddr.h), an empty value or one starting with '-', a message
+ * longer than OTP_OOB_MESSAGE_MAX); OTP_ENOMEM.
  */
 int otp_oob_deliver(const struct otp_config *cfg, enum otp_dev_type type, const char *to,
 		    const char *user, const char *host, const char *message, size_t len,

@@ -30,7 +30,16 @@ struct otp_oob_msg {
  * otp_oob_message - compose m into out (outsz bytes, OTP_OOB_MESSAGE_MAX
  * is enough); *len gets its length. Hostile text (user, service, rhost)
  * is made safe: no control characters, no header injection.
- * Returns OTP_OK, OTP_EINVAL (bad type or destination) or OTP_ETOOLONG.
+ * The email: From, To, Subject, Date (RFC 5322, UTC), Message-ID
+ * (random), MIME-Version, Content-Type, Content-Transfer-Encoding and
+ * Auto-Submitted headers, lines ending in LF (as sendmail -t reads them);
+ * only to, from and host (reduced to letters, digits, '.', '-', '_') are
+ * in the header. The SMS: one line without a newline, at most 160
+ * characters of the GSM 7-bit basic set (user and host cut to fit, others
+ * a '?').
+ * Returns OTP_OK; OTP_EINVAL (bad type, destination or From, a code that
+ * is not 1..10 digits); OTP_ETOOLONG (out is wiped); OTP_ECRYPTO
+ * (RAND_bytes failed for the Message-ID).
  */
 int otp_oob_message(const struct otp_oob_msg *m, char *out, size_t outsz, size_t *len);
 
