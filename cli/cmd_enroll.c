@@ -1,7 +1,9 @@
 #include "base32.h"
 #include "ctl.h"
 #include "devices.h"
+#include "enroll.h"
 #include "err.h"
+#include "oob.h"
 #include "qr.h"
 #include "uri.h"
 #include "util.h"
@@ -14,20 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct enroll_opts {
-	struct otp_enroll_req req;
-	const char *secret_b32;     /* --secret */
-	enum qr_style qr;
-	const char *qr_file;
-	const char *confirm;        /* --confirm CODE */
-	int no_confirm;
-	int force;                  /* --force: unknown user, replace --qr-file */
-	int have_alg, have_digits, have_period;  /* given, not from the config */
-};
-
-/* Answers the confirmation prompt takes before it leaves the device pending */
-#define CONFIRM_TRIES 3
 
 static int parse_uint(struct ctl *c, const char *what, const char *s, unsigned min,
 		      unsigned max, unsigned *out)
@@ -48,9 +36,10 @@ static int parse_opt(struct ctl *c, struct enroll_opts *o, int opt, char *arg)
 		return otp_valid_name(arg) == OTP_OK ? 0 :
 		       ctl_fail(c, EX_USAGE_, "--name: %s", otp_errdetail());
 	case 't':
-		if (strcmp(arg, "totp") && strcmp(arg, "hotp"))
-			return ctl_fail(c, EX_USAGE_, "--type must be totp or hotp");
-		o->req.type = strcmp(arg, "hotp") == 0 ? OTP_HOTP : OTP_TOTP;
+		return otp_dev_type_parse(arg, &o->req.type) == OTP_OK ? 0 :
+		       ctl_fail(c, EX_USAGE_, "--type must be totp, hotp, email or sms");
+	case 'T':
+		o->to = arg;
 		return 0;
 	case 'a':
 		o->have_alg = 1;
@@ -66,6 +55,7 @@ static int parse_opt(struct ctl *c, struct enroll_opts *o, int opt, char *arg)
 		o->secret_b32 = arg;
 		return 0;
 	case 'q':
+		o->have_qr = 1;
 		if (strcmp(arg, "utf8") && strcmp(arg, "ansi") && strcmp(arg, "none"))
 			return ctl_fail(c, EX_USAGE_, "--qr must be utf8, ansi or none");
 		o->qr = !strcmp(arg, "ansi") ? QR_ANSI : !strcmp(arg, "none") ? QR_NONE : QR_UTF8;
@@ -87,11 +77,32 @@ static int parse_opt(struct ctl *c, struct enroll_opts *o, int opt, char *arg)
 	}
 }
 
+/* An email or sms device has a destination, and no secret, QR code or
+ * code parameters of its own (its codes follow the oob section). */
+static int check_oob_flags(struct ctl *c, const struct enroll_opts *o)
+{
+	const char *flag = o->secret_b32 ? "--secret" : o->have_qr ? "--qr" :
+			   o->qr_file ? "--qr-file" : o->have_alg ? "--algorithm" :
+			   o->have_period ? "--period" : o->have_digits ? "--digits" : NULL;
+
+	if (o->to == NULL)
+		return ctl_fail(c, EX_USAGE_, "--type %s needs --to %s", otp_dev_type_name(o->req.type),
+				o->req.type == OTP_EMAIL ? "ADDRESS" : "+NUMBER");
+	if (flag != NULL)
+		return ctl_fail(c, EX_USAGE_, "%s is not for email and sms devices (no secret, "
+				"QR code or code parameters: see the oob section)", flag);
+	if (o->confirm != NULL)
+		return ctl_fail(c, EX_USAGE_, "--confirm: the code for an email or sms device is "
+				"not known before it is sent; answer the prompt, or use --no-confirm");
+	return 0;
+}
+
 static int parse(struct ctl *c, int argc, char **argv, struct enroll_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "type", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, 'T' },
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "digits", required_argument, NULL, 'd' },
 		{ "period", required_argument, NULL, 'p' },
@@ -116,15 +127,23 @@ static int parse(struct ctl *c, int argc, char **argv, struct enroll_opts *o)
 		return ctl_usage(c, EX_USAGE_);
 	if (o->confirm && o->no_confirm)
 		return ctl_fail(c, EX_USAGE_, "--confirm and --no-confirm exclude each other");
+	if (OTP_IS_OOB(o->req.type))
+		return check_oob_flags(c, o);
+	if (o->to != NULL)
+		return ctl_fail(c, EX_USAGE_, "--to is for email and sms devices (--type email|sms)");
 	if (o->have_period && o->req.type == OTP_HOTP)
 		return ctl_fail(c, EX_USAGE_, "--period is for TOTP; an HOTP device counts, "
 				"it has no period");
 	return 0;
 }
 
-/* Defaults for what was not given, from the totp/hotp config sections. */
+/* Defaults for what was not given, from the totp/hotp/oob config sections. */
 static void apply_defaults(const struct ctl *c, struct enroll_opts *o)
 {
+	if (OTP_IS_OOB(o->req.type)) {
+		o->req.digits = c->cfg.oob.digits;  /* informative: what codes it is sent */
+		return;
+	}
 	if (!o->have_alg)
 		o->req.alg = o->req.type == OTP_HOTP ? c->cfg.hotp.alg : c->cfg.totp.alg;
 	if (!o->have_digits)
@@ -167,7 +186,7 @@ static int nss_knows(const char *user)
 /* A name the system does not know is most often a typo: enrolled, it
  * would sit in the store and never log in. --force enrolls it anyway
  * (users of a directory service this host does not see yet). */
-static int check_known(struct ctl *c, const char *user, int force)
+int enroll_check_known(struct ctl *c, const char *user, int force)
 {
 	int k = nss_knows(user);
 	char why[128], shown[CTL_SHOW_SIZE];
@@ -219,9 +238,7 @@ static void issuer_of(const struct ctl *c, char *out, size_t n)
 	snprintf(out, n, "%s", host);
 }
 
-/* Print prompt on stderr and read one line from the terminal; NULL at the
- * end of input or for an empty line. The caller wipes and frees it. */
-static char *ask_code(const char *prompt)
+char *enroll_ask_code(const char *prompt)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -252,7 +269,7 @@ static int show(struct ctl *c, const char *user, const struct otp_device_rec *d,
 	if (c->json)
 		return ctl_json_print(json_pack(
 			"{s:s,s:I,s:s,s:s,s:s,s:i,s:i,s:s,s:s}", "user", user, "device",
-			(json_int_t)d->id, "name", d->name, "type", d->type == OTP_HOTP ? "hotp" : "totp",
+			(json_int_t)d->id, "name", d->name, "type", otp_dev_type_name(d->type),
 			"algorithm", otp_alg_name(d->alg), "digits", (int)d->digits, "period",
 			(int)d->period, "secret", b32, "uri", uri));
 	/* the text first: the QR and the prompt below it are what must stay
@@ -303,7 +320,7 @@ static int ask_until_valid(struct ctl *c, const char *user, struct otp_device_re
 		else
 			snprintf(prompt, sizeof(prompt), "Wrong code, %d %s left: ", left,
 				 left == 1 ? "try" : "tries");
-		code = ask_code(prompt);
+		code = enroll_ask_code(prompt);
 		if (code == NULL)
 			return OTP_ENOTFOUND;
 		rc = confirm_code(c, user, d, code);
@@ -372,7 +389,7 @@ static int validate(struct ctl *c, struct enroll_opts *o, const char *user, uint
 	int rc = ctl_check_user(c, user);
 
 	if (rc == 0)
-		rc = check_known(c, user, o->force);
+		rc = enroll_check_known(c, user, o->force);
 	if (rc == 0)
 		rc = get_secret(c, o, secret, n);
 	if (o->secret_b32 != NULL)  /* keep the seed out of ps(1) from now on */
@@ -406,6 +423,8 @@ int cmd_enroll(struct ctl *c, int argc, char **argv)
 	apply_defaults(c, &o);
 	o.req.active = o.no_confirm;
 	user = argv[optind];
+	if (OTP_IS_OOB(o.req.type))
+		return enroll_oob(c, &o, user);
 	rc = validate(c, &o, user, secret, &n, &u, uri, sizeof(uri));
 	if (rc == 0)
 		rc = ctl_open(c, 1);

@@ -135,18 +135,25 @@ int ctl_open(struct ctl *c, int key)
 
 	if (rc != OTP_OK)
 		return ctl_setup_err(c, rc, "store");
-	if (key) {
-		rc = otp_seal_key_load(c->cfg.seal_key, &c->key);
-		if (rc != OTP_OK)
-			return ctl_setup_err(c, rc, "seal key");
-		c->key_loaded = 1;
-		/* Before the verb writes or verifies anything; a writer records
-		 * the check value of a store that has none once the key opens
-		 * one of its secrets. */
-		rc = otp_store_key_check(c->st, &c->key, verb_writes(c) ? OTP_KEYCHECK_RECORD : 0);
-		if (rc != OTP_OK)
-			return ctl_setup_err(c, rc, c->cfg.seal_key);
-	}
+	return key ? ctl_load_key(c) : 0;
+}
+
+int ctl_load_key(struct ctl *c)
+{
+	int rc;
+
+	if (c->key_loaded)
+		return 0;
+	rc = otp_seal_key_load(c->cfg.seal_key, &c->key);
+	if (rc != OTP_OK)
+		return ctl_setup_err(c, rc, "seal key");
+	c->key_loaded = 1;
+	/* Before the verb writes or verifies anything; a writer records
+	 * the check value of a store that has none once the key opens
+	 * one of its secrets. */
+	rc = otp_store_key_check(c->st, &c->key, verb_writes(c) ? OTP_KEYCHECK_RECORD : 0);
+	if (rc != OTP_OK)
+		return ctl_setup_err(c, rc, c->cfg.seal_key);
 	return 0;
 }
 

@@ -84,6 +84,12 @@ int ctl_enrolled(struct ctl *c, const char *user);
  */
 int ctl_open(struct ctl *c, int key);
 
+/* The seal key for a store ctl_open opened without it (a verb that needs
+ * it only for some records: devices, for a destination to mask), checked
+ * as ctl_open checks it; nothing when it is loaded already.
+ * Returns 0 or an exit code, the message printed. */
+int ctl_load_key(struct ctl *c);
+
 /* Fill who for an admin change of user: service "otpctl", tty, now, the
  * host (ctl_who_host) and the actor (login uid and SUDO_USER). */
 void ctl_who(struct otp_login *who, const char *user);

@@ -23,10 +23,15 @@ static const struct verb verbs[] = {
 	  "USER [--name NAME] [--type totp|hotp] [--algorithm SHA1|SHA256|SHA512] [--digits N]\n"
 	  "       [--period S] [--secret BASE32] [--qr utf8|ansi|none] [--qr-file FILE.png|.svg]\n"
 	  "       [--confirm CODE|--no-confirm] [--force]\n"
+	  "  otpctl enroll USER --type email --to ADDRESS | --type sms --to +NUMBER\n"
+	  "       [--name NAME] [--no-confirm] [--force]\n"
 	  "  --force enrolls a user this system does not know (getpwnam) and replaces an\n"
-	  "  existing --qr-file. Without --confirm, a terminal asks for a code: 3 tries.",
+	  "  existing --qr-file. Without --confirm, a terminal asks for a code: 3 tries\n"
+	  "  (email and sms: a code is sent to the device first).",
 	  "add a device: show its URI, secret and QR code, then activate it with a code" },
-	{ "confirm", 1, cmd_confirm, "USER DEVICE CODE", "activate a pending device" },
+	{ "confirm", 1, cmd_confirm, "USER DEVICE CODE | USER DEVICE",
+	  "activate a pending device (without CODE: send a code to an email or sms device, "
+	  "then ask for it)" },
 	{ "devices", 0, cmd_devices, "USER", "list a user's devices" },
 	{ "rename", 1, cmd_rename, "USER DEVICE NAME", "rename a device (DEVICE: id or name)" },
 	{ "revoke", 1, cmd_revoke, "USER DEVICE", "revoke a device and wipe its secret" },

@@ -3,6 +3,7 @@
 #include "audit.h"
 #include "err.h"
 #include "keycheck.h"
+#include "oob.h"
 #include "secretdup.h"
 #include "util.h"
 
@@ -80,12 +81,13 @@ int otp_device_find(struct otp_txn *txn, const char *user, const char *ref,
 
 int otp_check_request(const struct otp_enroll_req *req, size_t n)
 {
-	if (req->type > OTP_HOTP || (unsigned)req->alg > OTP_ALG_SHA512 ||
+	if ((unsigned)req->type > OTP_DEV_TYPE_LAST || (unsigned)req->alg > OTP_ALG_SHA512 ||
 	    req->digits < OTP_DIGITS_MIN || req->digits > OTP_DIGITS_MAX ||
 	    (req->type == OTP_TOTP &&
 	     (req->period < OTP_PERIOD_MIN || req->period > OTP_PERIOD_MAX)))
 		return otp_seterr(OTP_EINVAL, "bad device parameters");
-	if (n < OTP_SECRET_MIN || n > OTP_SECRET_MAX)
+	/* an email or sms device has a destination (otp_enroll_oob), no secret */
+	if (OTP_IS_OOB(req->type) ? n != 0 : n < OTP_SECRET_MIN || n > OTP_SECRET_MAX)
 		return otp_seterr(OTP_EINVAL, "secret must be %d..%d bytes", OTP_SECRET_MIN,
 				  OTP_SECRET_MAX);
 	if (req->name[0] != '\0')
@@ -93,24 +95,23 @@ int otp_check_request(const struct otp_enroll_req *req, size_t n)
 	return OTP_OK;
 }
 
-int otp_device_create(struct otp_txn *txn, const struct otp_seal_key *key,
-		      const struct otp_login *who, const struct otp_enroll_req *req,
-		      const uint8_t *secret, size_t n, struct otp_device_rec *d)
+int otp_device_slot(struct otp_txn *txn, const struct otp_seal_key *key,
+		    const struct otp_login *who, const struct otp_enroll_req *req,
+		    struct otp_user_rec *u, struct otp_device_rec *d)
 {
-	struct otp_user_rec u;
 	unsigned count = 0;
-	int rc = otp_user_load(txn, who->user, &u);
+	int rc = otp_user_load(txn, who->user, u);
 
 	if (rc == OTP_ENOTFOUND) {
-		memset(&u, 0, sizeof(u));
-		u.created = who->now;
-		u.next_device = 1;
+		memset(u, 0, sizeof(*u));
+		u->created = who->now;
+		u->next_device = 1;
 		rc = OTP_OK;
 	}
 	if (rc != OTP_OK)
 		return rc;
 	memset(d, 0, sizeof(*d));
-	d->id = u.next_device++;
+	d->id = u->next_device++;
 	if (req->name[0] != '\0')
 		snprintf(d->name, sizeof(d->name), "%s", req->name);
 	else
@@ -119,23 +120,40 @@ int otp_device_create(struct otp_txn *txn, const struct otp_seal_key *key,
 	if (rc == OTP_OK && count >= OTP_DEVICES_MAX)
 		rc = otp_seterr(OTP_EINVAL, "user %s already has %d devices", who->user,
 				OTP_DEVICES_MAX);
-	/* In this transaction: the key is the store's (or claims an empty
-	 * one), and no live device of the user has this secret yet. */
+	/* In this transaction: the key is the store's (or claims an empty one). */
 	if (rc == OTP_OK)
 		rc = otp_store_key_check_txn(txn, key, OTP_KEYCHECK_RECORD | OTP_KEYCHECK_CLAIM);
-	if (rc == OTP_OK)
-		rc = otp_secret_in_use(txn, key, who->user, secret, n, 0, OTP_STATES_LIVE);
 	if (rc != OTP_OK)
 		return rc;
 	d->type = (uint8_t)req->type;
-	d->alg = (uint8_t)req->alg;
 	d->digits = (uint8_t)req->digits;
-	d->period = req->type == OTP_TOTP ? req->period : 0;
-	d->counter = req->counter;
-	d->last_step = req->last_step;
 	d->state = req->active ? OTP_ACTIVE : OTP_PENDING;
 	d->created = who->now;
-	rc = otp_seal(key, who->user, d->id, secret, n, d->sealed, sizeof(d->sealed), &d->sealed_len);
+	if (!OTP_IS_OOB(req->type)) {
+		d->alg = (uint8_t)req->alg;
+		d->period = req->type == OTP_TOTP ? req->period : 0;
+		d->counter = req->counter;
+		d->last_step = req->last_step;
+	}
+	return OTP_OK;
+}
+
+int otp_device_create(struct otp_txn *txn, const struct otp_seal_key *key,
+		      const struct otp_login *who, const struct otp_enroll_req *req,
+		      const uint8_t *secret, size_t n, struct otp_device_rec *d)
+{
+	struct otp_user_rec u;
+	int rc;
+
+	if (OTP_IS_OOB(req->type))
+		return otp_seterr(OTP_EINVAL, "email and sms devices have no secret");
+	rc = otp_device_slot(txn, key, who, req, &u, d);
+	/* no live device of the user has this secret yet */
+	if (rc == OTP_OK)
+		rc = otp_secret_in_use(txn, key, who->user, secret, n, 0, OTP_STATES_LIVE);
+	if (rc == OTP_OK)
+		rc = otp_seal(key, who->user, d->id, secret, n, d->sealed, sizeof(d->sealed),
+			      &d->sealed_len);
 	if (rc == OTP_OK)
 		rc = otp_device_save(txn, who->user, d);
 	if (rc == OTP_OK)
@@ -164,7 +182,7 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 		otp_txn_abort(txn);
 		return rc;
 	}
-	snprintf(detail, sizeof(detail), "%s %s %u digits%s", req->type == OTP_HOTP ? "hotp" : "totp",
+	snprintf(detail, sizeof(detail), "%s %s %u digits%s", otp_dev_type_name(req->type),
 		 otp_alg_name(req->alg), req->digits, req->active ? "" : ", pending");
 	otp_audit_from(&ev, who, "enroll", d->name, detail);
 	return otp_audit_commit(cfg, txn, &ev, 1);
@@ -198,6 +216,8 @@ int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
 	if (rc == OTP_OK && d->state != OTP_PENDING)
 		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is %s, not pending", d->name,
 				who->user, otp_state_name(d->state));
+	if (rc == OTP_OK && OTP_IS_OOB(d->type))
+		return otp_oob_confirm_txn(txn, key, cfg, who, d, code);
 	if (rc == OTP_OK)
 		rc = active_elsewhere(txn, key, who->user, d);
 	if (rc == OTP_OK)
@@ -379,6 +399,8 @@ int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 
 	if (rc == OTP_OK)
 		rc = otp_device_find(txn, who->user, ref, d);
+	if (rc == OTP_OK && OTP_IS_OOB(d->type))
+		rc = otp_seterr(OTP_EINVAL, "email and sms devices have no counter or clock");
 	if (rc == OTP_OK && d->state != OTP_ACTIVE)
 		rc = otp_seterr(OTP_EINVAL, "device '%s' of %s is not active", d->name, who->user);
 	if (rc == OTP_OK)

@@ -8,7 +8,8 @@
 
 #include "auth.h"
 
-/* What a new device is. */
+/* What a new device is. For email and sms devices only name, type,
+ * digits (informative: oob.digits at enrollment) and active count. */
 struct otp_enroll_req {
 	char name[OTP_NAME_MAX + 1];  /* empty: "device<id>" */
 	enum otp_dev_type type;
@@ -32,7 +33,8 @@ struct otp_enroll_req {
  * Returns OTP_OK; OTP_EEXIST (name taken); OTP_EDUPLICATE (secret already
  * on a live device of the user, the detail names it); OTP_EKEY (not the
  * store's seal key); OTP_EINVAL (bad request, or OTP_DEVICES_MAX
- * reached); OTP_ECRYPTO; store errors.
+ * reached, or req is an email or sms device: see otp_enroll_oob);
+ * OTP_ECRYPTO; store errors.
  */
 int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	       const struct otp_config *cfg, const struct otp_login *who,
@@ -40,12 +42,37 @@ int otp_enroll(struct otp_store *st, const struct otp_seal_key *key,
 	       struct otp_device_rec *d);
 
 /*
+ * otp_enroll_oob - add an email (req->type OTP_EMAIL) or sms (OTP_SMS)
+ * device for who->user whose codes go to `to`: an address or a +E.164
+ * number that passes otp_oob_addr_check. Its payload (oob.h: to, no code
+ * yet) is sealed under key for (user, new id); the device is pending
+ * unless req->active (a code sent with otp_oob_request and OTP_OOB_PENDING
+ * then activates it through otp_confirm). Names are unique as for
+ * otp_enroll, and key must be the store's in the same way. Audited
+ * `enroll` with the detail "email a***@example.com" (the type and the
+ * masked destination, ", pending" when pending): the destination itself
+ * never reaches the trail.
+ * d: receives the stored record (its id, name, state).
+ * Returns OTP_OK; OTP_EINVAL (not an email or sms type, bad digits or
+ * name, a destination that does not pass, or OTP_DEVICES_MAX reached; the
+ * detail says which); OTP_EEXIST (name taken); OTP_EKEY; OTP_EVERSION (a
+ * PostgreSQL schema before version 3); OTP_ECRYPTO; store errors.
+ */
+int otp_enroll_oob(struct otp_store *st, const struct otp_seal_key *key,
+		   const struct otp_config *cfg, const struct otp_login *who,
+		   const struct otp_enroll_req *req, const char *to, struct otp_device_rec *d);
+
+/*
  * otp_confirm - activate the pending device ref (id or name) when code
  * verifies against it; the code is then used up like a login's. A device
  * whose secret another active device of the user holds is refused before
- * the code is looked at.
+ * the code is looked at. For an email or sms device code is judged
+ * against the last code sent to it (otp_oob_try): a wrong code counts
+ * against that code's attempts, which is kept even though the call fails.
  * Returns OTP_OK; OTP_ENOTFOUND; OTP_EINVAL (not pending); OTP_EDUPLICATE;
- * OTP_EBADCODE; OTP_EREPLAY; OTP_ECRYPTO; store errors.
+ * OTP_EBADCODE (also: no code sent, expired, too many wrong codes; the
+ * detail says which); OTP_EREPLAY; OTP_ECRYPTO; OTP_ECORRUPT (a payload
+ * that does not decode); store errors.
  */
 int otp_confirm(struct otp_store *st, const struct otp_seal_key *key,
 		const struct otp_config *cfg, const struct otp_login *who,
@@ -78,6 +105,31 @@ int otp_device_create(struct otp_txn *txn, const struct otp_seal_key *key,
 		      const uint8_t *secret, size_t n, struct otp_device_rec *d);
 
 /*
+ * otp_device_slot - the start of every enrollment inside txn: u gets
+ * who->user's record (a new one when there is none) with its next id
+ * taken, d a new device of req with that id, its name (unique among live
+ * devices), state and parameters, nothing sealed yet; key must be the
+ * store's (or claims a store without a check value). Nothing is written:
+ * the caller seals into d, then saves d and u.
+ * Returns OTP_OK; OTP_EEXIST; OTP_EINVAL (OTP_DEVICES_MAX reached);
+ * OTP_EKEY; OTP_ENOMEM; store errors.
+ */
+int otp_device_slot(struct otp_txn *txn, const struct otp_seal_key *key,
+		    const struct otp_login *who, const struct otp_enroll_req *req,
+		    struct otp_user_rec *u, struct otp_device_rec *d);
+
+/*
+ * otp_oob_confirm_txn - otp_confirm's judgement of code for the pending
+ * email or sms device d inside txn, which it ends: committed with a
+ * `confirm` record on a match (d activated and saved), committed without
+ * one when only the code's attempts changed, aborted otherwise.
+ * Returns as otp_confirm.
+ */
+int otp_oob_confirm_txn(struct otp_txn *txn, const struct otp_seal_key *key,
+			const struct otp_config *cfg, const struct otp_login *who,
+			struct otp_device_rec *d, const char *code);
+
+/*
  * otp_device_find - inside txn, the device of user named by ref: a decimal
  * id, or else a name. Names may be reused once a device is revoked: a name
  * finds the live (pending or active) device of that name, else the newest
@@ -90,7 +142,8 @@ int otp_device_find(struct otp_txn *txn, const char *user, const char *ref,
 		    struct otp_device_rec *d);
 
 /*
- * otp_check_request - whether req and a secret of n bytes make a device.
+ * otp_check_request - whether req and a secret of n bytes make a device
+ * (n must be 0 for an email or sms device: it has no secret).
  * Returns OTP_OK or OTP_EINVAL (detail says what).
  */
 int otp_check_request(const struct otp_enroll_req *req, size_t n);
@@ -109,7 +162,8 @@ int otp_check_request(const struct otp_enroll_req *req, size_t n);
  * Audited as `resync`. Two consecutive codes make a chance match across the
  * wide window negligible (RFC 4226 section 7.4).
  * Returns OTP_OK; OTP_EBADCODE (no such pair); OTP_EINVAL (not an active
- * device); OTP_ENOTFOUND; OTP_ECRYPTO; store errors.
+ * device, or an email or sms device: "email and sms devices have no
+ * counter or clock"); OTP_ENOTFOUND; OTP_ECRYPTO; store errors.
  */
 int otp_resync(struct otp_store *st, const struct otp_seal_key *key,
 	       const struct otp_config *cfg, const struct otp_login *who, const char *ref,

@@ -60,11 +60,12 @@ struct proof {
 };
 
 /* Whether the sealed secret of one stored device opens under key; devices
- * that hold none (revoked) or cannot be read are not counted. */
+ * that hold none (revoked) or cannot be read are not counted. The buffer
+ * takes any seal: an email or sms device's payload is longer than a secret. */
 static int try_one(const char *user, struct otp_device_rec *d, void *arg)
 {
 	struct proof *p = arg;
-	uint8_t secret[OTP_SECRET_MAX];
+	uint8_t secret[OTP_SEAL_PLAIN_MAX];
 	size_t n = 0;
 	int rc;
 

@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "err.h"
 #include "keycheck.h"
+#include "oob.h"
 #include "util.h"
 
 #include <openssl/crypto.h>
@@ -14,27 +15,52 @@ struct reseal {
 	unsigned count;
 };
 
+/* An email or sms device's payload under newkey, without its code: that
+ * code's MAC was keyed from oldkey. The send limits' state stays. */
+static int reseal_oob(struct reseal *r, const char *user, struct otp_device_rec *d)
+{
+	struct otp_oob o;
+	int rc = otp_oob_open(r->oldkey, user, d, &o);
+
+	if (rc == OTP_OK) {
+		o.expires = 0;
+		o.used = 0;
+		o.tries = 0;
+		otp_wipe(o.mac, sizeof(o.mac));
+		rc = otp_oob_store(r->newkey, user, d, &o);
+	}
+	otp_oob_wipe(&o);
+	return rc;
+}
+
+static int reseal_secret(struct reseal *r, const char *user, struct otp_device_rec *d)
+{
+	uint8_t secret[OTP_SEAL_PLAIN_MAX];
+	size_t n = 0;
+	int rc = otp_unseal(r->oldkey, user, d->id, d->sealed, d->sealed_len, secret,
+			    sizeof(secret), &n);
+
+	if (rc == OTP_OK)
+		rc = otp_seal(r->newkey, user, d->id, secret, n, d->sealed, sizeof(d->sealed),
+			      &d->sealed_len);
+	otp_wipe(secret, sizeof(secret));
+	return rc;
+}
+
 /* One stored device: open under oldkey, seal under newkey, write back. */
 static int reseal_one(const char *user, struct otp_device_rec *d, void *arg)
 {
 	struct reseal *r = arg;
-	uint8_t secret[OTP_SECRET_MAX];
-	size_t n = 0;
 	int rc;
 
 	if (d == NULL)
 		return otp_seterr(OTP_ECORRUPT, "a device record does not decode");
 	if (d->sealed_len == 0)
 		return OTP_OK;
-	rc = otp_unseal(r->oldkey, user, d->id, d->sealed, d->sealed_len, secret, sizeof(secret),
-			&n);
+	rc = OTP_IS_OOB(d->type) ? reseal_oob(r, user, d) : reseal_secret(r, user, d);
 	if (rc == OTP_ECRYPTO)
 		rc = otp_seterr(rc, "secret of %s device %u ('%s') does not open with the current "
 				"seal key; revoke that device, then rekey", user, d->id, d->name);
-	if (rc == OTP_OK)
-		rc = otp_seal(r->newkey, user, d->id, secret, n, d->sealed, sizeof(d->sealed),
-			      &d->sealed_len);
-	otp_wipe(secret, sizeof(secret));
 	if (rc == OTP_OK)
 		rc = otp_device_save(r->txn, user, d);
 	r->count += rc == OTP_OK;

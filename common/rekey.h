@@ -12,7 +12,9 @@
  * check value the store's, in ONE write transaction with its `rekey`
  * audit record (detail: how many secrets): all or nothing. A full map is
  * grown and the work redone. Plain secrets live only in a stack buffer
- * that is wiped after each device.
+ * that is wiped after each device. An email or sms device's payload
+ * (oob.h) is re-sealed with its outstanding code dropped (expires 0): the
+ * code's MAC is keyed from the old key, so it could not match again.
  * oldkey must be the store's key (otp_store_key_check_txn). A secret that
  * does not open under it stops the rekey: nothing is written, and the
  * detail names the user and device (revoke it, then rekey).

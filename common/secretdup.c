@@ -46,8 +46,9 @@ int otp_secret_in_use(struct otp_txn *txn, const struct otp_seal_key *key, const
 		return otp_seterr(OTP_ENOMEM, "out of memory");
 	rc = otp_device_list(txn, user, all, &count);
 	for (unsigned i = 0; rc == OTP_OK && i < count; i++) {
+		/* email and sms devices seal a destination, not a secret */
 		if (all[i].id != except_id && all[i].state < 32 && (states & (1u << all[i].state)) &&
-		    all[i].sealed_len > 0)
+		    all[i].sealed_len > 0 && !OTP_IS_OOB(all[i].type))
 			rc = holds(key, user, &all[i], secret, n);
 	}
 	otp_wipe(all, OTP_DEVICES_MAX * sizeof(*all));

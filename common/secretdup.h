@@ -23,7 +23,8 @@
  * Returns OTP_OK (nobody has it); OTP_EDUPLICATE with the detail
  * "user U already has this secret on device 'NAME' (id N)"; OTP_ECRYPTO
  * when a candidate's secret does not open under key (it cannot be
- * compared, so the answer is no); OTP_ENOMEM; store errors.
+ * compared, so the answer is no); OTP_ENOMEM; store errors. Email and sms
+ * devices hold no secret (oob.h) and are never candidates.
  */
 int otp_secret_in_use(struct otp_txn *txn, const struct otp_seal_key *key, const char *user,
 		      const uint8_t *secret, size_t n, uint32_t except_id, unsigned states);

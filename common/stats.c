@@ -16,7 +16,8 @@ const char *const otp_tally_admin_events[OTP_TALLY_ADMIN_EVENTS] = {
 	"user_removed", "import", "verify", "rekey", "restore", "unlock",
 };
 
-const char *const otp_census_types[OTP_CENSUS_TYPES] = { "totp", "hotp", "other" };
+const char *const otp_census_types[OTP_CENSUS_TYPES] = { "totp", "hotp", "email", "sms",
+							 "other" };
 const char *const otp_census_states[OTP_CENSUS_STATES] = { "pending", "active", "revoked",
 							   "other" };
 
@@ -147,7 +148,7 @@ static int census_device(const char *user, struct otp_device_rec *d, void *arg)
 	(void)user;
 	if (d == NULL)  /* does not decode: left out */
 		return OTP_OK;
-	type = d->type <= OTP_HOTP ? d->type : OTP_CENSUS_TYPES - 1;
+	type = d->type <= OTP_DEV_TYPE_LAST ? d->type : OTP_CENSUS_TYPES - 1;
 	state = d->state <= OTP_REVOKED ? d->state : OTP_CENSUS_STATES - 1;
 	c->devices[type][state]++;
 	return OTP_OK;

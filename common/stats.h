@@ -88,8 +88,9 @@ void otp_tally_add(struct otp_tally *t, const struct otp_audit_ev *ev, uint64_t 
 
 /* Device types and states as counted (a type or state the store has but
  * this build does not know is counted as "other"). */
-enum { OTP_CENSUS_TYPES = 3, OTP_CENSUS_STATES = 4 };
-extern const char *const otp_census_types[OTP_CENSUS_TYPES];    /* totp hotp other */
+enum { OTP_CENSUS_TYPES = 5, OTP_CENSUS_STATES = 4 };
+/* totp hotp email sms (indexed by enum otp_dev_type) other */
+extern const char *const otp_census_types[OTP_CENSUS_TYPES];
 extern const char *const otp_census_states[OTP_CENSUS_STATES];  /* pending active revoked other */
 
 struct otp_census {

@@ -77,10 +77,10 @@ int otp_device_encode(const struct otp_device_rec *d, uint8_t *out, size_t *n)
 
 static int device_in_range(const struct otp_device_rec *d)
 {
-	return d->type <= OTP_HOTP && d->alg <= OTP_ALG_SHA512 &&
+	return d->type <= OTP_DEV_TYPE_LAST && d->alg <= OTP_ALG_SHA512 &&
 	       d->digits >= OTP_DIGITS_MIN && d->digits <= OTP_DIGITS_MAX &&
 	       d->state <= OTP_REVOKED && d->drift >= -OTP_DRIFT_MAX && d->drift <= OTP_DRIFT_MAX &&
-	       (d->type == OTP_HOTP ||
+	       (d->type != OTP_TOTP ||
 		(d->period >= OTP_PERIOD_MIN && d->period <= OTP_PERIOD_MAX));
 }
 

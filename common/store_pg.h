@@ -259,9 +259,12 @@ void pg_ahead_clear(struct pg_txn *t);
  * s->schema gets its version. Version 1 (audit numbered within each second
  * under that second's lock, no landing order) is still written as such, so
  * that hosts of the older pam_otp and of this one share it until otpctl
- * init upgrades it once all run this one.
+ * init upgrades it once all run this one. Before version 3 the devices'
+ * type CHECK allows only totp and hotp: saving an email or sms device
+ * there is OTP_EVERSION.
  */
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_OOB 3       /* the first version with email and sms devices */
 int pg_schema(struct pg_store *s, int create);
 
 /* pg_exec_simple - run sql (no parameters, several statements allowed)

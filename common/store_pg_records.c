@@ -8,6 +8,7 @@
  */
 #include "store_pg.h"
 #include "err.h"
+#include "oob.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -209,7 +210,6 @@ static int dev_enum(const char *s, const char *const *names, int n)
 	return -1;
 }
 
-static const char *const type_names[] = { "totp", "hotp" };
 static const char *const state_names[] = { "pending", "active", "revoked" };
 static const char *const alg_names[] = { "SHA1", "SHA256", "SHA512" };
 
@@ -218,7 +218,8 @@ static int dev_from(const PGresult *r, int row, int c0, struct otp_device_rec *d
 {
 	char t[16];
 	uint64_t v[10];
-	int ty, al, stt;
+	enum otp_dev_type ty;
+	int al, stt;
 	static const int nums[] = { 0, 4, 6, 7, 8, 9, 10, 11 };
 
 	memset(d, 0, sizeof(*d));
@@ -228,7 +229,7 @@ static int dev_from(const PGresult *r, int row, int c0, struct otp_device_rec *d
 	}
 	if (pg_get_text(r, row, c0 + 1, d->name, sizeof(d->name)) != OTP_OK ||
 	    pg_get_text(r, row, c0 + 2, t, sizeof(t)) != OTP_OK ||
-	    (ty = dev_enum(t, type_names, 2)) < 0 ||
+	    otp_dev_type_parse(t, &ty) != OTP_OK ||
 	    pg_get_text(r, row, c0 + 3, t, sizeof(t)) != OTP_OK ||
 	    (al = dev_enum(t, alg_names, 3)) < 0 ||
 	    pg_get_text(r, row, c0 + 5, t, sizeof(t)) != OTP_OK ||
@@ -275,15 +276,23 @@ int pg_device_save(struct otp_txn *txn, const char *user, const struct otp_devic
 {
 	struct pg_params p = { 0 };
 
-	if (!pg_user_ok(user) || d->type > OTP_HOTP || d->alg > OTP_ALG_SHA512 ||
+	int schema = pg_of(txn->st)->schema;
+
+	if (!pg_user_ok(user) || d->type > OTP_DEV_TYPE_LAST || d->alg > OTP_ALG_SHA512 ||
 	    d->state > OTP_REVOKED || d->sealed_len > sizeof(d->sealed) ||
 	    otp_text_problem(d->name, NULL) != NULL)
 		return otp_seterr(OTP_EINVAL, "device record does not encode");
+	/* the CHECK of an older schema would refuse the row at commit, far
+	 * from here and without saying what to do */
+	if (OTP_IS_OOB(d->type) && schema < PG_SCHEMA_OOB)
+		return otp_seterr(OTP_EVERSION, "the PostgreSQL schema is version %d; email and "
+				  "SMS devices need version %d: run otpctl init (as the owner "
+				  "role) to upgrade it", schema, PG_SCHEMA_OOB);
 	pg_ahead_drop(txn, PG_DEV_LIST);
 	pg_param_text(&p, user);
 	pg_param_u64(&p, d->id);
 	pg_param_text(&p, d->name);
-	pg_param_text(&p, type_names[d->type]);
+	pg_param_text(&p, otp_dev_type_name(d->type));
 	pg_param_text(&p, alg_names[d->alg]);
 	pg_param_u64(&p, d->digits);
 	pg_param_text(&p, state_names[d->state]);

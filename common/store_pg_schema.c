@@ -66,6 +66,20 @@ static const char upgrade2[] =
 	" WHERE seq < 2147483648), 0) + 1, 2147483647), false);"
 	"UPDATE pam_otp.meta SET value = '2' WHERE name = 'schema_version';";
 
+/*
+ * Version 3: devices may be email and sms (out-of-band) devices. Hosts of
+ * an older pam_otp read only totp and hotp rows (they refuse the others as
+ * corrupt), so the CHECK keeps such rows out until otpctl init upgrades the
+ * schema once all hosts run this one; until then saving one is refused
+ * (store_pg_records.c). The constraint is replaced, not altered: running
+ * this again changes nothing.
+ */
+static const char upgrade3[] =
+	"ALTER TABLE pam_otp.devices DROP CONSTRAINT IF EXISTS devices_type_check,"
+	" ADD CONSTRAINT devices_type_check"
+	" CHECK (type IN ('totp', 'hotp', 'email', 'sms'));"
+	"UPDATE pam_otp.meta SET value = '3' WHERE name = 'schema_version';";
+
 static int version_of(struct pg_store *s, long *v)
 {
 	PGresult *r = NULL;
@@ -95,13 +109,16 @@ static int present(struct pg_store *s, int *yes)
 	return rc;
 }
 
-/* Make the schema, or bring an older one to this version, in one transaction. */
-static int make(struct pg_store *s)
+/* Make the schema (from 0), or bring one of version `from` to this
+ * version, in one transaction; each step runs only on a schema before it
+ * (version 2's would renumber the audit sequence of a store past it). */
+static int make(struct pg_store *s, long from)
 {
-	char sql[sizeof(ddl) + sizeof(upgrade2) + 32];
+	char sql[sizeof(ddl) + sizeof(upgrade2) + sizeof(upgrade3) + 32];
 	int rc;
 
-	snprintf(sql, sizeof(sql), "BEGIN;%s%sCOMMIT;", ddl, upgrade2);
+	snprintf(sql, sizeof(sql), "BEGIN;%s%s%sCOMMIT;", ddl, from < 2 ? upgrade2 : "",
+		 from < 3 ? upgrade3 : "");
 	rc = pg_exec_simple(s, sql, NULL, "otpctl init");
 	if (rc != OTP_OK)
 		pg_exec_simple(s, "ROLLBACK", NULL, "rollback");
@@ -116,7 +133,7 @@ int pg_schema(struct pg_store *s, int create)
 
 	rc = present(s, &yes);
 	if (rc == OTP_OK && !yes)
-		rc = create ? make(s) :
+		rc = create ? make(s, 0) :
 		     pg_fail(s, OTP_ENOTFOUND, "schema pam_otp is missing: run otpctl init");
 	if (rc == OTP_OK)
 		rc = version_of(s, &v);
@@ -128,7 +145,7 @@ int pg_schema(struct pg_store *s, int create)
 	if (rc == OTP_OK && v < 1)
 		return pg_fail(s, OTP_ECORRUPT, "schema version is not a number");
 	if (rc == OTP_OK && v < PG_SCHEMA_VERSION && create) {
-		rc = make(s);
+		rc = make(s, v);
 		v = PG_SCHEMA_VERSION;
 	}
 	s->schema = (int)v;

@@ -77,8 +77,13 @@ static int summarize(const char *user, const struct otp_user_rec *u, void *arg)
 	s.rec = *u;
 	if (otp_device_list(sm->txn, user, sm->devs, &n) == OTP_OK) {
 		s.devices = n;
-		for (unsigned i = 0; i < n; i++)
-			s.active += sm->devs[i].state == OTP_ACTIVE;
+		for (unsigned i = 0; i < n; i++) {
+			const struct otp_device_rec *d = &sm->devs[i];
+
+			s.active += d->state == OTP_ACTIVE;
+			if (d->state == OTP_ACTIVE && d->type <= OTP_DEV_TYPE_LAST)
+				s.active_by_type[d->type]++;
+		}
 	}
 	(void)otp_recovery_each(sm->txn, user, left_fn, &s.recovery_left);
 	return sm->fn(&s, sm->arg) != 0 ? OTP_EACH_STOP : OTP_OK;

@@ -22,6 +22,7 @@ struct otp_user_summary {
 	char user[OTP_USER_MAX + 1];
 	struct otp_user_rec rec;
 	unsigned devices, active;
+	unsigned active_by_type[OTP_DEV_TYPE_LAST + 1]; /* active devices, by enum otp_dev_type */
 	unsigned recovery_left;
 };
 

@@ -111,9 +111,9 @@ check "otpctl init makes it again" ctl init
 check "  enroll fc again" ctl enroll --force fc --type hotp --secret $b32 --no-confirm --qr none
 counter=0
 good_login "  fc logs in"
+pg_sql "$PG_DB" "UPDATE pam_otp.meta SET value = convert_to('4', 'UTF8') WHERE name = 'schema_version'"
+refused "schema of a newer version" "schema version 4 is newer than this pam_otp (3)"
 pg_sql "$PG_DB" "UPDATE pam_otp.meta SET value = convert_to('3', 'UTF8') WHERE name = 'schema_version'"
-refused "schema of a newer version" "schema version 3 is newer than this pam_otp (2)"
-pg_sql "$PG_DB" "UPDATE pam_otp.meta SET value = convert_to('2', 'UTF8') WHERE name = 'schema_version'"
 good_login "  the version back, fc logs in"
 
 # --- a lock held past store_timeout (statement_timeout covers lock waits)

@@ -100,7 +100,7 @@ check "  her record numbered after every record of its second" test "$n" = 1
 expect "  metrics counts it by the seconds' rule" 5 "$(successes)"
 check "otpctl init upgrades the schema" ctl init
 v=$(pg_sql "$PG_DB" "SELECT convert_from(value, 'UTF8') FROM pam_otp.meta WHERE name = 'schema_version'")
-expect "  to version 2" 2 "$v"
+expect "  to version 3" 3 "$v"
 ctl audit --format csv | head -n -1 > "$WORK/after.csv"
 check "  keeping every audit record" cmp "$WORK/before.csv" "$WORK/after.csv"
 check "alice logs in after the upgrade" login
