@@ -50,12 +50,13 @@ static int one(const struct otp_user_summary *s, void *arg)
 
 	/* user names come from the store's keys: escaped all the same */
 	if (o->json) {
-		if (json_array_append_new(o->arr, json_pack("{s:o,s:i,s:i,s:o,s:i,s:b,s:o,s:o}",
+		/* types last: scripts match the flat fields before it */
+		if (json_array_append_new(o->arr, json_pack("{s:o,s:i,s:i,s:i,s:b,s:o,s:o,s:o}",
 			"user", ctl_jstr(s->user), "devices", (int)s->devices, "active",
-			(int)s->active, "types", types_json(s), "recovery_left",
-			(int)s->recovery_left, "locked", locked(&s->rec, o->now), "locked_until",
+			(int)s->active, "recovery_left", (int)s->recovery_left, "locked",
+			locked(&s->rec, o->now), "locked_until",
 			ctl_jtime(locked(&s->rec, o->now) ? s->rec.locked_until : 0),
-			"last_login", ctl_jtime(s->rec.last_login))) != 0)
+			"last_login", ctl_jtime(s->rec.last_login), "types", types_json(s))) != 0)
 			o->bad = 1;
 		return 0;
 	}
