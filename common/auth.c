@@ -324,12 +324,14 @@ static int try_devices(const struct otp_seal_key *key, const struct otp_config *
 	return rc;
 }
 
-int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
-			    const struct otp_login *who, const char *event, const char *device,
-			    uint32_t vouch, const char *detail)
+int otp_auth_record_success_after(const struct otp_config *cfg, struct otp_txn *txn,
+				  const struct otp_login *who, const struct otp_audit_ev *first,
+				  const char *event, const char *device, uint32_t vouch,
+				  const char *detail)
 {
 	struct otp_user_rec u;
-	struct otp_audit_ev ev;
+	struct otp_audit_ev ev[2];
+	unsigned nev = 0;
 	int rc = otp_user_load(txn, who->user, &u);
 
 	if (rc == OTP_OK) {
@@ -348,8 +350,17 @@ int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
 		otp_txn_abort(txn);
 		return rc;
 	}
-	otp_audit_from(&ev, who, event, device, detail);
-	return otp_audit_commit(cfg, txn, &ev, 1);
+	if (first != NULL)
+		ev[nev++] = *first;
+	otp_audit_from(&ev[nev++], who, event, device, detail);
+	return otp_audit_commit(cfg, txn, ev, nev);
+}
+
+int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
+			    const struct otp_login *who, const char *event, const char *device,
+			    uint32_t vouch, const char *detail)
+{
+	return otp_auth_record_success_after(cfg, txn, who, NULL, event, device, vouch, detail);
 }
 
 /*

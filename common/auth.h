@@ -176,6 +176,18 @@ int otp_auth_record_success(const struct otp_config *cfg, struct otp_txn *txn,
 			    uint32_t vouch, const char *detail);
 
 /*
+ * otp_auth_record_success_after - otp_auth_record_success with the audit
+ * record first (when not NULL) appended before the success's own, in the
+ * same transaction (e.g. `enroll` of a device enrolled at login).
+ * Returns as otp_auth_record_success.
+ */
+struct otp_audit_ev;
+int otp_auth_record_success_after(const struct otp_config *cfg, struct otp_txn *txn,
+				  const struct otp_login *who, const struct otp_audit_ev *first,
+				  const char *event, const char *device, uint32_t vouch,
+				  const char *detail);
+
+/*
  * otp_auth_active - how many active devices user has (read transaction,
  * never waits for a writer). Returns OTP_OK or a store error.
  */

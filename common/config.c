@@ -363,6 +363,8 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("exempt_group", "", CFGF_NONE),
 	CFG_STR("exempt_user", "", CFGF_NONE),
 	CFG_STR("enroll_deadline", "", CFGF_NONE),
+	CFG_BOOL("enroll_on_login", cfg_false, CFGF_NONE),
+	CFG_BOOL("enroll_on_login_recovery", cfg_false, CFGF_NONE),
 	CFG_SEC("oob", oob_opts, CFGF_NONE),
 	CFG_END()
 };
@@ -534,6 +536,23 @@ static void extract(cfg_t *cfg, struct otp_config *c)
 	c->audit_syslog = cfg_getbool(cfg_getsec(cfg, "audit"), "syslog") ? 1 : 0;
 	extract_policy(cfg, c);
 	extract_oob(cfg, c);
+	c->enroll_on_login = cfg_getbool(cfg, "enroll_on_login") ? 1 : 0;
+	c->enroll_on_login_recovery = cfg_getbool(cfg, "enroll_on_login_recovery") ? 1 : 0;
+}
+
+/*
+ * password = forward hands the password to a module after this one: it is
+ * not checked yet when enrollment at login would be offered, so a device
+ * could be enrolled by someone who does not know it. Only unsafe: refused.
+ */
+static int unsafe_enrollment(cfg_t *cfg)
+{
+	if (!cfg_getbool(cfg, "enroll_on_login") || strcmp(cfg_getstr(cfg, "password"), "forward"))
+		return 0;
+	otp_seterr(OTP_ECONFIG, "%s: enroll_on_login needs password = system (checked here) or "
+		   "none (after sshd public-key authentication with ExposeAuthInfo): with forward "
+		   "the password is checked only after a device would be enrolled", cur_source);
+	return 1;
 }
 
 static int too_many_networks(cfg_t *cfg)
@@ -618,6 +637,8 @@ static int finish(cfg_t *cfg, int parse_rc, const char *const *ov, unsigned nov,
 	for (unsigned i = 0; rc == OTP_OK && i < nov; i++)
 		rc = apply_override(cfg, ov[i]);
 	if (rc == OTP_OK && too_many_networks(cfg))
+		rc = OTP_ECONFIG;
+	if (rc == OTP_OK && unsafe_enrollment(cfg))
 		rc = OTP_ECONFIG;
 	if (rc == OTP_OK)
 		extract(cfg, c);

@@ -65,6 +65,10 @@ struct otp_config {
 	 * 0 when unset. Unenrolled covered users pass until then. */
 	uint64_t enroll_deadline;
 	char enroll_deadline_text[11];  /* "YYYY-MM-DD" as configured, or "" */
+	/* enrollment at login (selfenroll.h): offered to a covered user with no
+	 * active device once a first factor is proven in the same login */
+	int enroll_on_login;
+	int enroll_on_login_recovery;   /* and then show new recovery codes */
 	/* codes sent by email and SMS (oob.h, deliver.h) */
 	struct {
 		unsigned digits;        /* 6..8 */

@@ -44,4 +44,24 @@ uint64_t login_lock_end(struct login_ctx *c);
 int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok,
 		   char **code);
 
+/*
+ * login_may_enroll - whether this login is offered enrollment at login
+ * (enroll_on_login): the user can be stored, has no active device, is not
+ * locked, and a first factor was proven in this login: our own password
+ * check (password=system, pw_ok), or with password=none sshd's word that
+ * a public key was (SSH_AUTH_INFO_0, ExposeAuthInfo). The caller checks
+ * the policy and that the system knows the user.
+ */
+int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok);
+
+/*
+ * login_enroll - enrollment at login (enroll_prompt.c). skip: the
+ * reason (enum otp_skip) an empty answer may pass the login on, or -1 when
+ * it may not. pass(c, skip) records such a pass, fail(c, detail) a
+ * refusal; both return the PAM code. Returns PAM_SUCCESS once a device is
+ * enrolled, or what pass or fail returned, or a conversation error.
+ */
+int login_enroll(struct login_ctx *c, int skip, int (*pass)(struct login_ctx *, int),
+		 int (*fail)(struct login_ctx *, const char *));
+
 #endif

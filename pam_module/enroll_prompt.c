@@ -1,0 +1,252 @@
+/*
+ * enroll_prompt.c - enrollment at login (enroll_on_login): a user with no
+ * active device, once a first factor is proven in this login, is shown a
+ * new secret (QR code, base32, otpauth URI) in the prompt's text and types
+ * a code from the app to activate it. Everything is prompt text: sshd
+ * holds informational messages until authentication ends.
+ */
+#include "login.h"
+
+#include "base32.h"
+#include "err.h"
+#include "qrtext.h"
+#include "recovery.h"
+#include "selfenroll.h"
+#include "uri.h"
+#include "util.h"
+
+#include <security/pam_ext.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define TRIES 3
+#define ANSWER_MAX 64
+#define QR_MAX 16384
+#define PROMPT_MAX (QR_MAX + 1024)
+
+/*
+ * sshd with ExposeAuthInfo puts the methods that already succeeded in the
+ * PAM environment, one per line ("publickey ssh-ed25519 AAAA..."). The
+ * client cannot set it: a publickey line there is sshd's word that a key
+ * was proven in this connection.
+ */
+static int key_proven(pam_handle_t *pamh)
+{
+	const char *info = pam_getenv(pamh, "SSH_AUTH_INFO_0");
+
+	for (const char *p = info; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		p += *p == '\n';
+		if (strncmp(p, "publickey ", 10) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok)
+{
+	if (!c->cfg->enroll_on_login || !c->user_ok || state->active != 0 ||
+	    c->locked_until != 0)
+		return 0;
+	if (c->cfg->password == OTP_PW_SYSTEM)
+		return pw_ok;
+	return c->cfg->password == OTP_PW_NONE && !c->args.authfail && key_proven(c->pamh);
+}
+
+/* Ask with text; *answer NULL when unusable (too long). */
+static int ask(struct login_ctx *c, const char *text, char **answer)
+{
+	char *resp = NULL;
+	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", text);
+
+	*answer = NULL;
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (resp != NULL && strnlen(resp, ANSWER_MAX + 1) <= ANSWER_MAX)
+		*answer = resp;
+	else if (resp != NULL) {
+		otp_wipe_str(resp);
+		free(resp);
+	}
+	return PAM_SUCCESS;
+}
+
+static void issuer(const struct login_ctx *c, char *out, size_t n)
+{
+	char host[256] = "";
+
+	if (c->cfg->issuer[0] != '\0') {
+		snprintf(out, n, "%s", c->cfg->issuer);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	for (char *p = host; *p; p++) {
+		if (*p == ':')
+			*p = '-';
+	}
+	snprintf(out, n, "%s", host);
+}
+
+/* The first prompt: QR, secret, URI, and what Enter does. */
+static int first_prompt(struct login_ctx *c, const uint8_t *secret, int skip, char *out,
+			size_t n)
+{
+	struct otp_uri u;
+	char uri[OTP_URI_MAX + 1], grouped[2 * OTP_URI_SECRET_MAX], qr[QR_MAX], tail[64];
+	const char *rhost = c->who.rhost;
+	size_t qrlen = 0;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	issuer(c, u.issuer, sizeof(u.issuer));
+	snprintf(u.user, sizeof(u.user), "%s", c->who.user);
+	rc = otp_base32_encode(secret, OTP_SELF_SECRET_LEN, 0, u.secret, sizeof(u.secret));
+	u.alg = c->cfg->totp.alg;
+	u.digits = c->cfg->totp.digits;
+	u.period = c->cfg->totp.period;
+	if (rc == OTP_OK)
+		rc = otp_uri_build(&u, uri, sizeof(uri));
+	if (rc == OTP_OK)
+		rc = otp_base32_grouped(u.secret, grouped, sizeof(grouped));
+	/* OpenSSH clients escape non-ASCII prompt text: remote logins get ASCII */
+	if (rc == OTP_OK)
+		rc = otp_qr_text(uri, rhost != NULL && *rhost ? OTP_QR_ASCII : OTP_QR_UTF8, qr,
+				 sizeof(qr), &qrlen);
+	if (skip == OTP_SKIP_DEADLINE)
+		snprintf(tail, sizeof(tail), " (Enter: skip until %s)", c->cfg->enroll_deadline_text);
+	else if (skip == OTP_SKIP_NULLOK)
+		snprintf(tail, sizeof(tail), " (Enter: skip for now)");
+	else
+		tail[0] = '\0';
+	if (rc == OTP_OK &&
+	    (size_t)snprintf(out, n, "You have no authenticator device yet: enroll one now.\n"
+			     "Scan this QR code with an authenticator app, or type the secret "
+			     "into it.\n%s\nSecret: %s\nURI: %s\nCode from the app%s: ", qr, grouped,
+			     uri, tail) >= n)
+		rc = otp_seterr(OTP_ETOOLONG, "enrollment prompt too long");
+	otp_wipe(&u, sizeof(u));
+	otp_wipe(uri, sizeof(uri));
+	otp_wipe(grouped, sizeof(grouped));
+	otp_wipe(qr, sizeof(qr));
+	return rc;
+}
+
+#define RC_HEAD "Device enrolled. Recovery codes, each usable once (store them safely):\n"
+#define RC_TAIL "\nPress Enter to continue: "
+
+/* New recovery codes, shown once in a prompt (enroll_on_login_recovery). */
+static void show_recovery(struct login_ctx *c)
+{
+	unsigned count = c->cfg->recovery_count;
+	size_t size = sizeof(RC_HEAD) + sizeof(RC_TAIL) + (size_t)count * OTP_RC_TEXT;
+	char (*codes)[OTP_RC_TEXT] = calloc(count, OTP_RC_TEXT);
+	char *text = calloc(1, size), *answer = NULL;
+	size_t len;
+	int rc = codes && text ? otp_recovery_generate(c->st, c->cfg, &c->who, count, codes) :
+				 OTP_ENOMEM;
+
+	if (rc == OTP_OK) {
+		len = (size_t)snprintf(text, size, "%s", RC_HEAD);
+		for (unsigned i = 0; i < count; i++)
+			len += (size_t)snprintf(text + len, size - len, "%s%s", i ? " " : "", codes[i]);
+		snprintf(text + len, size - len, "%s", RC_TAIL);
+		(void)ask(c, text, &answer);
+	} else {
+		pam_syslog(c->pamh, LOG_ERR, "no recovery codes for %s after enrollment: %s",
+			   c->who.user, otp_errdetail());
+	}
+	if (answer != NULL) {
+		otp_wipe_str(answer);
+		free(answer);
+	}
+	if (codes != NULL)
+		otp_wipe(codes, (size_t)count * OTP_RC_TEXT);
+	if (text != NULL)
+		otp_wipe(text, size);
+	free(codes);
+	free(text);
+}
+
+/* One answer: 1 enrolled, 0 wrong code, or a PAM code negated. */
+static int try_answer(struct login_ctx *c, uint32_t id, const char *answer)
+{
+	int rc = otp_self_confirm(c->st, c->key, c->cfg, &c->who, id, answer);
+
+	if (rc == OTP_OK)
+		return 1;
+	if (rc == OTP_EBADCODE)
+		return 0;
+	pam_syslog(c->pamh, LOG_ERR, "enrollment of %s not completed: %s (%s)", c->who.user,
+		   otp_errdetail(), otp_strerror(rc));
+	return -PAM_AUTH_ERR;
+}
+
+static int blank(const char *s)
+{
+	return s != NULL && s[strspn(s, " \t")] == '\0';
+}
+
+/* The conversation, once the pending device holds secret: up to TRIES codes. */
+static int converse(struct login_ctx *c, uint32_t id, const uint8_t *secret, int skip)
+{
+	char *text = malloc(PROMPT_MAX), *answer = NULL;
+	int rc = text ? first_prompt(c, secret, skip, text, PROMPT_MAX) : OTP_ENOMEM, done = 0;
+
+	if (rc != OTP_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot offer enrollment to %s: %s", c->who.user,
+			   otp_errdetail());
+		free(text);
+		return -PAM_AUTH_ERR;
+	}
+	for (int left = TRIES; left > 0 && done == 0; left--) {
+		if (left < TRIES)
+			snprintf(text, PROMPT_MAX, "Wrong code; %d %s left.\nCode from the app: ", left,
+				 left == 1 ? "try" : "tries");
+		rc = ask(c, text, &answer);
+		if (rc != PAM_SUCCESS)
+			done = -rc;
+		else if (blank(answer))
+			done = 2;
+		else if (answer != NULL)
+			done = try_answer(c, id, answer);
+		if (answer != NULL) {
+			otp_wipe_str(answer);
+			free(answer);
+			answer = NULL;
+		}
+	}
+	otp_wipe(text, PROMPT_MAX);
+	free(text);
+	return done;
+}
+
+int login_enroll(struct login_ctx *c, int skip, int (*pass)(struct login_ctx *, int),
+		 int (*fail)(struct login_ctx *, const char *))
+{
+	uint8_t secret[OTP_SELF_SECRET_LEN];
+	uint32_t id = 0;
+	int rc = otp_self_begin(c->st, c->key, c->cfg, &c->who, secret, &id);
+
+	if (rc != OTP_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot offer enrollment to %s: %s (%s)", c->who.user,
+			   otp_errdetail(), otp_strerror(rc));
+		return fail(c, "enrollment");
+	}
+	rc = converse(c, id, secret, skip);
+	otp_wipe(secret, sizeof(secret));
+	if (rc == 1) {
+		if (c->cfg->enroll_on_login_recovery)
+			show_recovery(c);
+		else if (!c->silent)
+			pam_info(c->pamh, "Device enrolled.");
+		return PAM_SUCCESS;
+	}
+	if (rc == 2 && skip >= 0)
+		return pass(c, skip);
+	if (rc < 0 && rc != -PAM_AUTH_ERR)
+		return -rc;  /* the conversation failed */
+	return fail(c, rc == 2 ? "enrollment skipped" : "enrollment");
+}
