@@ -60,8 +60,10 @@ static void clear_failures(struct otp_user_rec *u)
 
 static void charge(struct otp_user_rec *u, const struct otp_config *cfg, uint64_t now)
 {
+	/* a clock behind first_fail (hosts of a fleet, or a login that read it
+	 * earlier) is still inside the interval: it never clears failures */
 	if (u->locked_until != 0 || u->first_fail == 0 ||
-	    now - u->first_fail > cfg->lockout.fail_interval || now < u->first_fail) {
+	    (now > u->first_fail && now - u->first_fail > cfg->lockout.fail_interval)) {
 		clear_failures(u);
 		u->first_fail = now;
 	}

@@ -272,7 +272,8 @@ static const char *command_word_problem(const char *w, unsigned i)
 	}
 	if (p != NULL && (i == 0 || (strcmp(w, "%{to}") && strcmp(w, "%{user}") &&
 				     strcmp(w, "%{host}"))))
-		return "%{to}, %{user} and %{host} must be whole words (not in the program)";
+		return "%{to}, %{user} and %{host} may only be whole words after the program "
+		       "(a gateway that wants 'to=NUMBER' needs a script: see pam_otp.conf(5))";
 	return NULL;
 }
 

@@ -119,6 +119,10 @@ struct otp_oob_sent {
 enum {
 	OTP_OOB_CHARGE = 1,   /* a login's request: charged to the lockout like an attempt */
 	OTP_OOB_PENDING = 2,  /* the device may be pending (enrollment's confirmation) */
+	OTP_OOB_DRY = 4,      /* a login whose earlier factors failed: charged, limited
+				 and counted as a send, but no code is made (out->code
+				 stays empty) and nothing audited, so its prompts read
+				 as a right password's would */
 };
 
 /*

@@ -35,10 +35,12 @@ static int make_code(unsigned digits, char *out)
 	return OTP_OK;
 }
 
-/* Sends counted in the hour that began at o->hour, as seen at now. */
+/* Sends counted in the hour that began at o->hour, as seen at now (an hour
+ * that began after now, by another host's clock or a login that read the
+ * time earlier, is the current one). */
 static uint32_t sends_this_hour(const struct otp_oob *o, uint64_t now)
 {
-	return o->hour != 0 && now >= o->hour && now < o->hour + HOUR ? o->count : 0;
+	return o->hour != 0 && now < o->hour + HOUR ? o->count : 0;
 }
 
 /*
@@ -59,7 +61,7 @@ static int within_limits(const struct otp_seal_key *key, const struct otp_config
 			continue;
 		rc = otp_oob_open(key, user, &devs[i], &o);
 		if (rc == OTP_OK) {
-			last = o.sent > last && o.sent <= now ? o.sent : last;
+			last = o.sent > last ? o.sent : last;
 			if (sends_this_hour(&o, now) > 0) {
 				sends += o.count;
 				first_hour = first_hour == 0 || o.hour < first_hour ? o.hour : first_hour;
@@ -71,13 +73,14 @@ static int within_limits(const struct otp_seal_key *key, const struct otp_config
 		return rc;
 	if (sends >= cfg->oob.max_per_hour) {
 		out->hourly = 1;
-		out->wait = first_hour + HOUR - now;
+		out->wait = first_hour > now ? HOUR : first_hour + HOUR - now;
 		return otp_seterr(OTP_ETHROTTLE, "%u codes sent to %s within the hour", sends, user);
 	}
-	if (last != 0 && now < last + cfg->oob.resend_after) {
-		out->wait = last + cfg->oob.resend_after - now;
+	if (cfg->oob.resend_after > 0 && last != 0 && now < last + cfg->oob.resend_after) {
+		/* a send stamped after now counts as just made */
+		out->wait = last > now ? cfg->oob.resend_after : last + cfg->oob.resend_after - now;
 		return otp_seterr(OTP_ETHROTTLE, "a code was sent to %s %llu s ago", user,
-				  (unsigned long long)(now - last));
+				  (unsigned long long)(now > last ? now - last : 0));
 	}
 	return OTP_OK;
 }
@@ -106,25 +109,28 @@ static const struct otp_device_rec *pick(const char *user, const struct otp_devi
 
 /* A new code replaces d's last one; d gets the payload to save. */
 static int new_code(const struct otp_seal_key *key, const struct otp_config *cfg,
-		    const char *user, struct otp_device_rec *d, uint64_t now,
+		    const char *user, struct otp_device_rec *d, uint64_t now, int dry,
 		    struct otp_oob_sent *out)
 {
 	struct otp_oob o;
 	int rc = otp_oob_open(key, user, d, &o);
 
-	if (rc == OTP_OK)
+	if (rc == OTP_OK && !dry)
 		rc = make_code(cfg->oob.digits, out->code);
 	if (rc == OTP_OK) {
-		o.expires = now + cfg->oob.valid;
-		o.used = 0;
-		o.tries = 0;
+		if (!dry) {
+			o.expires = now + cfg->oob.valid;
+			o.used = 0;
+			o.tries = 0;
+		}
 		o.sent = now;
 		if (sends_this_hour(&o, now) == 0) {
 			o.hour = now;
 			o.count = 0;
 		}
 		o.count++;
-		rc = otp_oob_mac(key, user, d->id, o.expires, out->code, o.mac);
+		if (!dry)
+			rc = otp_oob_mac(key, user, d->id, o.expires, out->code, o.mac);
 	}
 	if (rc == OTP_OK)
 		rc = otp_oob_store(key, user, d, &o);
@@ -160,12 +166,17 @@ static int request_in(struct otp_txn **txn, const struct otp_seal_key *key,
 	d = *p;
 	rc = within_limits(key, cfg, who->user, devs, n, who->now, out);
 	if (rc == OTP_OK)
-		rc = new_code(key, cfg, who->user, &d, who->now, out);
+		rc = new_code(key, cfg, who->user, &d, who->now, flags & OTP_OOB_DRY, out);
 	if (rc == OTP_OK)
 		rc = otp_device_save(*txn, who->user, &d);
 	otp_wipe(&d, sizeof(d));
 	if (rc != OTP_OK)
 		return rc;
+	if (flags & OTP_OOB_DRY) {  /* counted like a send; nothing to audit or deliver */
+		rc = otp_txn_commit(*txn);
+		*txn = NULL;
+		return rc;
+	}
 	if (otp_oob_mask(out->type, out->to, masked, sizeof(masked)) != OTP_OK)
 		snprintf(masked, sizeof(masked), "?");
 	snprintf(detail, sizeof(detail), "%s %s", otp_dev_type_name(out->type), masked);

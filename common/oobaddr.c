@@ -22,10 +22,11 @@ static int is_ldh(char ch)
 	       ch == '-';
 }
 
-/* dot-atom: atext runs separated by single dots, none at either end */
+/* dot-atom: atext runs separated by single dots, none at either end; not
+ * starting with '-', which a delivery program would take for an option */
 static int local_ok(const char *s, size_t n)
 {
-	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
+	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[0] == '-' || s[n - 1] == '.')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext(s[i]))

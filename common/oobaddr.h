@@ -12,7 +12,8 @@
 /*
  * otp_oob_addr_check - whether to is a destination for a device of type:
  * OTP_EMAIL: a plain addr-spec (RFC 5322 section 3.4.1, dot-atom form
- * only: no quoted local part, no comments, no domain literal) of at most
+ * only: no quoted local part, no comments, no domain literal, and not
+ * starting with '-', which a program would read as an option) of at most
  * OTP_OOB_TO_MAX bytes, a local part of at most 64, and a domain of
  * letters, digits and hyphens in dot-separated labels of 1..63 bytes;
  * OTP_SMS: an E.164 number, "+" then 8..15 digits, the first not 0.

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -149,6 +150,9 @@ static void child_signals(const struct plan *p)
 
 static void child_identity(const struct otp_spawn *sp, int rep)
 {
+	/* a host that is not root may hold ambient capabilities: not for the
+	 * command (prctl is a plain system call, safe after fork) */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
 	if (!sp->drop)
 		return;
 	if (setgroups(1, &sp->gid) != 0)

@@ -9,6 +9,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "oob.h"
+#include "oobaddr.h"
 #include "oobmsg.h"
 #include "util.h"
 
@@ -91,10 +92,35 @@ static void sent_note(struct login_ctx *c, const struct otp_auth_state *state, i
 		 state->oob[k].masked, minutes, minutes == 1 ? "" : "s");
 }
 
+/* Replace every needle in s (size bytes, at most ERR_MAX) by repl, cut to fit. */
+#define ERR_MAX 1024
+static void scrub(char *s, size_t size, const char *needle, const char *repl)
+{
+	char out[ERR_MAX];
+	size_t o = 0, nl = strlen(needle), rl = strlen(repl);
+
+	if (nl == 0 || size > sizeof(out))
+		return;
+	for (const char *p = s; *p != '\0' && o + 1 < size;) {
+		if (strncmp(p, needle, nl) == 0) {
+			size_t k = rl < size - 1 - o ? rl : size - 1 - o;
+
+			memcpy(out + o, repl, k);
+			o += k;
+			p += nl;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	memcpy(s, out, o + 1);
+	otp_wipe(out, sizeof(out));
+}
+
 /* Compose and deliver sent's code; 1 when the command took it. */
 static int deliver(struct login_ctx *c, const struct otp_oob_sent *sent)
 {
-	char host[256] = "", msg[OTP_OOB_MESSAGE_MAX];
+	char host[256] = "", msg[OTP_OOB_MESSAGE_MAX], masked[OTP_OOB_MASKED_MAX];
 	struct otp_delivery_result res;
 	struct otp_oob_msg m = {
 		.type = sent->type, .to = sent->to, .from = c->cfg->oob.from, .user = c->who.user,
@@ -117,6 +143,11 @@ static int deliver(struct login_ctx *c, const struct otp_oob_sent *sent)
 		return 1;
 	if (res.why[0] == '\0')
 		snprintf(res.why, sizeof(res.why), "%s", otp_errdetail());
+	/* a command may echo its input: the address and the code stay out of syslog */
+	if (otp_oob_mask(sent->type, sent->to, masked, sizeof(masked)) != OTP_OK)
+		snprintf(masked, sizeof(masked), "(destination)");
+	scrub(res.err, sizeof(res.err), sent->to, masked);
+	scrub(res.err, sizeof(res.err), sent->code, "******");
 	pam_syslog(c->pamh, LOG_ERR, "cannot send a code to %s (device %s): %s%s%s", c->who.user,
 		   sent->device_name, res.why, res.err[0] ? ": " : "", res.err);
 	if (otp_oob_send_failed(c->st, c->cfg, &c->who, sent->device, res.why) != OTP_OK)
@@ -130,17 +161,19 @@ static void send_code(struct login_ctx *c, const struct otp_auth_state *state, i
 		      char *note, size_t n)
 {
 	struct otp_oob_sent sent;
-	int rc;
+	int rc, flags;
 
 	sent_note(c, state, k, note, n);
-	if (!pw_ok || !c->user_ok || c->locked_until != 0)
-		return;  /* nothing is sent, and the prompt does not say why */
-	rc = otp_oob_request(c->st, c->key, c->cfg, &c->who, state->oob[k].id, OTP_OOB_CHARGE,
-			     &sent);
+	if (c->locked_until != 0)
+		return;  /* told after the prompts, as always */
+	/* after a wrong password the same bookkeeping runs without a code,
+	 * so the limits' notes never tell which factor was wrong */
+	flags = OTP_OOB_CHARGE | (pw_ok ? 0 : OTP_OOB_DRY);
+	rc = otp_oob_request(c->st, c->key, c->cfg, &c->who, state->oob[k].id, flags, &sent);
 	if (login_answered(c, rc))
-		rc = otp_oob_request(c->st, c->key, c->cfg, &c->who, state->oob[k].id,
-				     OTP_OOB_CHARGE, &sent);
-	if (rc == OTP_OK && !deliver(c, &sent))
+		rc = otp_oob_request(c->st, c->key, c->cfg, &c->who, state->oob[k].id, flags,
+				     &sent);
+	if (rc == OTP_OK && pw_ok && !deliver(c, &sent))
 		snprintf(note, n, "Could not send the code; use another factor.");
 	else if (rc == OTP_ETHROTTLE && sent.hourly)
 		snprintf(note, n, "Too many codes sent this hour; use another factor.");
@@ -172,6 +205,7 @@ int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int 
 	otp_wipe_str(*code);
 	free(*code);
 	*code = NULL;
+	c->who.now = otp_now();
 	send_code(c, state, k, pw_ok, note, sizeof(note));
 	snprintf(text, sizeof(text), "%s\nVerification code: ", note);
 	return ask(c, text, code);

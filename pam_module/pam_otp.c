@@ -408,6 +408,7 @@ static int login(struct login_ctx *c)
 	pw_ok = password_step(c);
 	if (pw_ok < 0)
 		return -pw_ok;
+	c->who.now = otp_now();  /* a prompt may have waited: judge at the answer's time */
 	skip = skip_reason(c, &state);
 	/* a name neither the store nor the system knows never skips the code:
 	 * its failure is then counted with the others of its source, not
@@ -424,6 +425,7 @@ static int login(struct login_ctx *c)
 	rc = login_ask_code(c, &state, pw_ok, &code);
 	if (rc != PAM_SUCCESS)
 		return rc;
+	c->who.now = otp_now();
 	rc = code_step(c, pw_ok, code, charged);
 	if (code != NULL) {
 		otp_wipe_str(code);

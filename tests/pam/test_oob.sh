@@ -46,7 +46,7 @@ start() {
 	mkfifo "$WORK/$name.in"
 	env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_DEBUGLEVEL=2 "${EXTRA[@]}" \
 		PAM_WRAPPER_SERVICE_DIR="$WORK/svc" \
-		pamtester -v -I rhost=192.0.2.7 otp-oob "$user" authenticate \
+		pamtester -v -I rhost=192.0.2.7 "${SVC:-otp-oob}" "$user" authenticate \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
 	LPID[$name]=$!
 	exec {fd}>"$WORK/$name.in"  # meets pamtester's open of the fifo
@@ -391,6 +391,39 @@ check "  to that very address (%{to} as one argv word)" grep -qxF "X-Envelope-To
 check "  and no shell ran it" test ! -e "$mark"
 rm -f "$mark"
 conf
+
+# --- password=system: after a wrong password nothing is sent, and the
+# prompts read as after a right one (the request still counts as a send)
+if [ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null; then
+	PWUSER=oobpw$$ PW='Oob-pw-9!'
+	useradd -M -s /bin/bash "$PWUSER" && echo "$PWUSER:$PW" | chpasswd
+	trap 'userdel "$PWUSER" 2>/dev/null; oob_cleanup' EXIT
+	echo "auth required $MODULE config=$CONF nodelay password=system" > "$WORK/svc/otp-oob-pw"
+	conf "resend_after = 60"
+	check "enroll $PWUSER: email device" ctl enroll "$PWUSER" --type email --to pw.oob@example.com --no-confirm
+	SVC=otp-oob-pw
+	start p1 "$PWUSER"; say p1 "wrong-password"; say p1 ""
+	what="a wrong password, then Enter: \"Code sent by email to p***@example.com\" all the same"
+	yes_ prompted p1 "Code sent by email to p***@example.com"
+	say p1 000000
+	outcome "  refused" 1 p1
+	check "  no mail was sent" test "$(oob_count "$OOB_MAIL")" -eq "$MAILS"
+	check "  no oob_sent audited" test "$(audit "$PWUSER" oob_sent)" -eq 0
+	start p2 "$PWUSER"; say p2 "$PW"; say p2 ""
+	what="  the right password then Enter within resend_after: the wait, as after a real send"
+	yes_ oob_until "$OOB_DEADLINE" grep -qE "Wait [0-9]+ seconds? before another code" "$WORK/p2.out"
+	say p2 000000
+	outcome "  refused" 1 p2
+	conf
+	start p3 "$PWUSER"; say p3 "$PW"; say p3 ""
+	mailed "  later, the right password then Enter sends a mail"
+	prompted p3 "Code sent by email"
+	say p3 "$CODE"
+	outcome "  whose code logs in" 0 p3
+	SVC=
+else
+	echo "# skip password=system cases (root and useradd needed)"
+fi
 
 # --- the code is nowhere but in the message; the address nowhere in clear
 # store_text: every byte of the store (PostgreSQL: a dump, its times'

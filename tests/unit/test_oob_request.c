@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "err.h"
 #include "oob.h"
+#include "oobaddr.h"
 #include "seal.h"
 #include "store.h"
 #include "util.h"
@@ -248,6 +249,60 @@ static void choices(void **state)
 	assert_string_equal(st.oob[0].masked, "a***@example.com");
 }
 
+/* A login that read the clock earlier than the last send still meets the limits. */
+static void clock_behind(void **state)
+{
+	struct fx *f = *state;
+	struct otp_oob_sent s;
+
+	assert_int_equal(request(f, T0 + 100, 1, 0, &s), OTP_OK);
+	assert_int_equal(request(f, T0, 1, 0, &s), OTP_ETHROTTLE);
+	assert_int_equal(s.wait, 60);
+	f->cfg.oob.resend_after = 0;
+	f->cfg.oob.max_per_hour = 2;
+	assert_int_equal(request(f, T0 + 50, 1, 0, &s), OTP_OK);
+	assert_int_equal(request(f, T0, 1, 0, &s), OTP_ETHROTTLE);
+	assert_true(s.hourly);
+}
+
+/* ... and a failure charged at an earlier time still counts to the lock. */
+static void lock_with_clock_behind(void **state)
+{
+	struct fx *f = *state;
+	struct otp_oob_sent s;
+	struct otp_auth_result res;
+
+	f->cfg.lockout.deny = 3;
+	assert_int_equal(code_at(f, T0 + 100, "000000", &res), OTP_EBADCODE);
+	assert_int_equal(code_at(f, T0, "000000", &res), OTP_EBADCODE);
+	assert_int_equal(code_at(f, T0 + 1, "000000", &res), OTP_EBADCODE);
+	assert_int_equal(request(f, T0 + 2, 1, OTP_OOB_CHARGE, &s), OTP_ELOCKED);
+}
+
+/* After a wrong password: charged and counted, but no code, nothing audited. */
+static void dry_request(void **state)
+{
+	struct fx *f = *state;
+	struct otp_oob_sent s, d;
+	struct otp_auth_result res;
+
+	assert_int_equal(request(f, T0, 1, 0, &s), OTP_OK);
+	assert_int_equal(request(f, T0 + 60, 1, OTP_OOB_CHARGE | OTP_OOB_DRY, &d), OTP_OK);
+	assert_int_equal(d.code[0], '\0');
+	/* counted as a send: the throttle reads the same as after a real one */
+	assert_int_equal(request(f, T0 + 70, 1, 0, &d), OTP_ETHROTTLE);
+	assert_int_equal(d.wait, 50);
+	/* the code sent before is untouched */
+	assert_int_equal(code_at(f, T0 + 71, s.code, &res), OTP_OK);
+}
+
+static void leading_dash(void **state)
+{
+	(void)state;
+	assert_int_equal(otp_oob_addr_check(OTP_EMAIL, "-oQ@example.com"), OTP_EINVAL);
+	assert_int_equal(otp_oob_addr_check(OTP_EMAIL, "o-Q@example.com"), OTP_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +314,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(which_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(choices, setup, teardown),
+		cmocka_unit_test_setup_teardown(clock_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(lock_with_clock_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(dry_request, setup, teardown),
+		cmocka_unit_test(leading_dash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
