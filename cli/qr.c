@@ -1,4 +1,7 @@
 #include "qr.h"
+#include "err.h"
+#include "qrtext.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,27 +29,6 @@ static QRcode *encode(const char *text, QRecLevel level)
 	return QRcode_encodeString(text, 0, level, QR_MODE_8, 1);
 }
 
-/* Character rows a symbol takes on a terminal: two modules a row. */
-static int term_rows(const QRcode *q)
-{
-	return (q->width + 2 * QUIET + 1) / 2;
-}
-
-/*
- * The terminal's symbol: level M when it fits QR_TERM_ROWS, else L (a
- * lower level before a larger version: a screen is not a worn sticker),
- * else the smallest symbol there is.
- */
-static QRcode *encode_term(const char *text)
-{
-	QRcode *q = encode(text, QR_ECLEVEL_M);
-
-	if (q == NULL || term_rows(q) <= QR_TERM_ROWS)
-		return q;
-	QRcode_free(q);
-	return encode(text, QR_ECLEVEL_L);
-}
-
 /* Whether module (x, y) is dark; outside the symbol (quiet zone) is light. */
 static int dark(const QRcode *q, int x, int y)
 {
@@ -56,43 +38,70 @@ static int dark(const QRcode *q, int x, int y)
 }
 
 /*
- * One character cell for two modules stacked: cell[top * 2 + bottom],
- * 1 meaning "drawn" (the foreground colour).
+ * QR_ANSI: the UTF-8 drawing (light modules drawn) turned inside out, so
+ * the foreground draws the dark modules, black on white explicitly. Each
+ * line is wrapped in the colours: a line break never carries them.
  */
-static void print_cells(FILE *out, const QRcode *q, int drawn_is_dark, const char *pre,
-			const char *post)
+static void print_ansi(FILE *out, const char *s)
 {
-	static const char *const cell[4] = { " ", "\u2584", "\u2580", "\u2588" };
+	static const char *const swap[][2] = {
+		{ " ", "\u2588" }, { "\u2588", " " }, { "\u2580", "\u2584" }, { "\u2584", "\u2580" },
+	};
 
-	for (int y = -QUIET; y < q->width + QUIET; y += 2) {
-		fputs(pre, out);
-		for (int x = -QUIET; x < q->width + QUIET; x++) {
-			int top = dark(q, x, y) == drawn_is_dark;
-			int bottom = dark(q, x, y + 1) == drawn_is_dark;
+	fputs(ANSI_COLOURS, out);
+	while (*s != '\0') {
+		size_t i;
 
-			fputs(cell[top * 2 + bottom], out);
+		if (*s == '\n') {
+			fputs(ANSI_RESET "\n" ANSI_COLOURS, out);
+			s++;
+			continue;
 		}
-		fputs(post, out);
-		fputc('\n', out);
+		for (i = 0; i < 4 && strncmp(s, swap[i][0], strlen(swap[i][0])) != 0; i++)
+			;
+		if (i == 4) {  /* not drawn by otp_qr_text: never happens */
+			s++;
+			continue;
+		}
+		fputs(swap[i][1], out);
+		s += strlen(swap[i][0]);
 	}
+	fputs(ANSI_RESET, out);
+}
+
+/* The lines of a drawing: one more than its line breaks. */
+static int count_rows(const char *s)
+{
+	int rows = 1;
+
+	for (; *s != '\0'; s++)
+		rows += *s == '\n';
+	return rows;
 }
 
 int qr_print(FILE *out, const char *text, enum qr_style style)
 {
-	QRcode *q;
+	size_t len = 0;
+	char *buf;
 	int rows;
 
 	if (style == QR_NONE)
 		return 0;
-	q = encode_term(text);
-	if (q == NULL)
+	if (otp_qr_text(text, OTP_QR_UTF8, NULL, 0, &len) != OTP_ETOOLONG)
 		return -1;
+	buf = malloc(len + 1);
+	if (buf == NULL || otp_qr_text(text, OTP_QR_UTF8, buf, len + 1, &len) != OTP_OK) {
+		free(buf);
+		return -1;
+	}
 	if (style == QR_ANSI)
-		print_cells(out, q, 1, ANSI_COLOURS, ANSI_RESET);
-	else  /* light modules in the terminal's (light) text colour */
-		print_cells(out, q, 0, "", "");
-	rows = term_rows(q);
-	QRcode_free(q);
+		print_ansi(out, buf);
+	else
+		fputs(buf, out);
+	fputc('\n', out);
+	rows = count_rows(buf);
+	otp_wipe(buf, len);
+	free(buf);
 	return rows;
 }
 

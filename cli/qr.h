@@ -4,18 +4,21 @@
 
 #include <stdio.h>
 
+#include "qrtext.h"
+
 enum qr_style { QR_UTF8, QR_ANSI, QR_NONE };
 
 /* An 80x24 terminal less the prompt's row: what a terminal QR should fit. */
 #define QR_TERM_COLS 80
-#define QR_TERM_ROWS 23
+#define QR_TERM_ROWS OTP_QR_TERM_ROWS
 
 /*
- * qr_print - draw text as a QR code on out with a 4-module quiet zone, one
- * character cell (a half block) for two modules stacked, one column a
- * module. QR_UTF8 draws light modules in the text colour (for the usual
- * light-on-dark terminal); QR_ANSI sets black on white explicitly
- * (256-colour SGR), for light and dark terminals alike.
+ * qr_print - draw text as a QR code on out: otp_qr_text's OTP_QR_UTF8
+ * drawing (a 4-module quiet zone, one character cell, a half block, for two
+ * modules stacked, one column a module), then a newline. QR_UTF8 prints it
+ * as it is: light modules in the text colour (for the usual light-on-dark
+ * terminal); QR_ANSI draws the dark modules instead, black on white set
+ * explicitly (256-colour SGR), for light and dark terminals alike.
  * Error correction M, or L when M would take more than QR_TERM_ROWS rows.
  * Returns the rows drawn (0 for QR_NONE; more than QR_TERM_ROWS when even
  * L does not fit), or -1 when text cannot be encoded.

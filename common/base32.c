@@ -89,3 +89,24 @@ int otp_base32_decode(const char *in, uint8_t *out, size_t outsz, size_t *outlen
 	*outlen = o;
 	return OTP_OK;
 }
+
+int otp_base32_grouped(const char *b32, char *out, size_t outsz)
+{
+	size_t n = strnlen(b32, OTP_BASE32_MAX_TEXT + 1), o = 0;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if (n > OTP_BASE32_MAX_TEXT)
+		return otp_seterr(OTP_ETOOLONG, "base32 text longer than %d", OTP_BASE32_MAX_TEXT);
+	if (strspn(b32, alphabet) != n)
+		return otp_seterr(OTP_EINVAL, "not upper-case base32 without padding");
+	if (outsz < OTP_BASE32_GROUPED_SIZE(n))
+		return otp_seterr(OTP_ETOOLONG, "grouped base32 output buffer too small");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && i % 4 == 0)
+			out[o++] = ' ';
+		out[o++] = b32[i];
+	}
+	out[o] = '\0';
+	return OTP_OK;
+}

@@ -49,7 +49,7 @@ export TEST_PRELOAD := $(PRELOAD)
 
 check: deps-test
 	@if [ "$$(id -u)" -eq 0 ]; then scripts/deps.sh e2e; fi
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer $(BUILD)/tests/exports $(BUILD)/tests/raw_audit $(BUILD)/tests/threads $(BUILD)/tests/forks
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(BUILD)/tests/pam_flow $(BUILD)/tests/race $(BUILD)/tests/hammer $(BUILD)/tests/exports $(BUILD)/tests/raw_audit $(BUILD)/tests/qrtext $(BUILD)/tests/threads $(BUILD)/tests/forks
 	@$(RUN_ENV) tests/run_all.sh "$(BUILD)" "$(SAN_ENV)"
 
 check-unit: all $(UNIT_BINS)
@@ -73,6 +73,12 @@ $(BUILD)/tests/hammer: tests/concurrency/hammer.c $(LIBOTP)
 
 # raw_audit: writes an audit record with raw fields, as an old store may hold
 $(BUILD)/tests/raw_audit: tests/cli/raw_audit.c $(LIBOTP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)
+
+# qrtext: prints otp_qr_text of an argument (tests/cli/test_qrtext.sh)
+$(BUILD)/tests/qrtext: tests/cli/qrtext.c $(LIBOTP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)

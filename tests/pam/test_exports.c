@@ -40,7 +40,7 @@ static void internals_hidden(void **state)
 	static const char *const hidden[] = {
 		"otp_hotp", "otp_totp_verify", "otp_store_open", "otp_seal", "otp_unseal",
 		"otp_config_load", "otp_auth_code", "otp_password_check", "parse_args",
-		"otp_base32_decode", "otp_recovery_use",
+		"otp_base32_decode", "otp_recovery_use", "otp_qr_text", "otp_base32_grouped",
 	};
 	void *h = module();
 
