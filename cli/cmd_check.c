@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
+#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -252,6 +253,26 @@ static void check_module(struct checks *k)
 	close(fd);
 }
 
+/* The groups the policy names: one that does not exist counts as empty at
+ * every login (a typo would exempt everyone from require_group). */
+static void check_groups(struct checks *k, const char *key, const struct otp_namelist *l)
+{
+	struct group gr, *res;
+	char buf[16384];
+	int e;
+
+	for (unsigned i = 0; i < l->n; i++) {
+		res = NULL;
+		e = getgrnam_r(l->name[i], &gr, buf, sizeof(buf), &res);
+		if (e != 0)
+			problem(k, SEV_WARNING, "policy", "policy: %s: group '%s' cannot be looked up: %s",
+				key, l->name[i], strerror(e));
+		else if (res == NULL)
+			problem(k, SEV_WARNING, "policy", "policy: %s: no group named '%s' (counted as a "
+				"group without members)", key, l->name[i]);
+	}
+}
+
 static void run_checks(struct ctl *c, struct checks *k)
 {
 	struct otp_seal_key key;
@@ -279,6 +300,8 @@ static void run_checks(struct ctl *c, struct checks *k)
 	if (krc == OTP_OK)
 		otp_seal_key_wipe(&key);
 	check_module(k);
+	check_groups(k, "require_group", &c->cfg.require_group);
+	check_groups(k, "exempt_group", &c->cfg.exempt_group);
 }
 
 static json_t *ratio_json(double r)
