@@ -48,7 +48,7 @@ static int key_proven(pam_handle_t *pamh)
 int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok)
 {
 	if (!c->cfg->enroll_on_login || !c->user_ok || state->active != 0 ||
-	    c->locked_until != 0)
+	    c->locked_until != 0 || state->locked_until != 0)
 		return 0;
 	if (c->cfg->password == OTP_PW_SYSTEM)
 		return pw_ok;
