@@ -1,9 +1,9 @@
 #!/bin/bash
-# otpctl audit --follow never misses a record that lands late: a login's
-# records carry the time the login began, so a login whose conversation
-# took a while lands behind records already shown. Each such record is
-# printed once, summaries again as they grow, nothing twice, and nothing
-# the initial dump printed or left out (--limit, --since).
+# otpctl audit --follow never misses a record that lands late: a record
+# dated behind records already shown (written by a host whose clock is
+# behind, on a shared store; dated here with faketime) is printed once,
+# summaries again as they grow, nothing twice, and nothing the initial
+# dump printed or left out (--limit, --since).
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 write_conf ""
@@ -52,24 +52,14 @@ once() { [ "$(count "$1")" -eq 1 ]; }
 absent() { [ "$(count "$1")" -eq 0 ]; }
 no_line_twice() { [ -z "$(sort "$WORK/follow.json" | uniq -d)" ]; }
 
-# slow_login_begin USER: a login that waits at the code prompt; when it
-# returns, the clock is past the login's second (the time its records
-# carry), and $after is the second it is in now. slow_login_end CODE types
-# the code and returns the login's result.
-mkfifo "$WORK/code"
-slow_login_begin() {
-	exec {code_fd}<>"$WORK/code"
-	pam "$1" authenticate < "$WORK/code" > "$WORK/slow.out" 2>&1 &
-	slow_pid=$!
-	within_10s grep -q "Verification code" "$WORK/slow.out" || return 1
-	local began; began=$(date +%s)
-	within_10s past "$began" || return 1
-	after=$(date +%s)
-}
-slow_login_end() {
-	echo "$1" >&$code_fd
-	exec {code_fd}>&-
-	wait "$slow_pid"
+# dated_login USER CODE SECONDS: a login whose records are dated SECONDS
+# before now (its host's clock behind); its result. Only with faketime,
+# which cannot run beside the sanitizers.
+late_ok() { [ -n "$FAKELIB" ] && [[ ${TEST_PRELOAD:-} != *asan* ]]; }
+dated_login() {
+	echo "$2" | env LD_PRELOAD="$FAKELIB ${TEST_PRELOAD:-libpam_wrapper.so}" \
+		FAKETIME="-$3" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$WORK/svc" \
+		pamtester -I rhost=198.51.100.7 otp-login "$1" authenticate >/dev/null 2>&1
 }
 
 # 1. A login that began before the last record shown, summaries, and a
@@ -77,13 +67,14 @@ slow_login_end() {
 login ghost0 000000  # a summary already there when the dump runs
 follow_start
 check "the dump shows what is there" read_until '"enroll"'
-check "a login waits at the code prompt" slow_login_begin alice
 mark 1
-check "  then a record written after it started" read_until '"mark1"'
-check "a login that began before that record ends" slow_login_end "$(hotp 0)"
-mark 2
-check "  its success is shown, behind the newest record shown" read_until '"auth_success"'
-check "  (it is dated before that record)" $PY -c '
+check "  then a record written" read_until '"mark1"'
+after=$(date +%s)
+if late_ok; then
+	check "a login dated 30 s before that record succeeds" dated_login alice "$(hotp 0)" 30
+	mark 2
+	check "  its success is shown, behind the newest record shown" read_until '"auth_success"'
+	check "  (it is dated before that record)" $PY -c '
 import json, sys, datetime
 for line in open(sys.argv[1]):
     r = json.loads(line)
@@ -91,6 +82,10 @@ for line in open(sys.argv[1]):
         t = datetime.datetime.strptime(r["time"], "%Y-%m-%dT%H:%M:%SZ")
         assert t.replace(tzinfo=datetime.timezone.utc).timestamp() < int(sys.argv[2]), r
 ' "$WORK/follow.json" "$after"
+else
+	mark 2
+	ok "# skip: a record dated behind needs faketime, without sanitizers"
+fi
 login ghost1 000000
 check "a summary is shown again when its count grows" read_until "last 'ghost1'"
 login ghost2 000000
@@ -98,7 +93,7 @@ check "  and again" read_until "last 'ghost2'"
 mark 3
 check "  (the follow read on past them)" read_until '"mark3"'
 follow_stop
-check "the late success is printed exactly once" once '"auth_success"'
+late_ok && check "the late success is printed exactly once" once '"auth_success"'
 check "the records of the dump are not printed again" once '"event":"enroll","user":"alice"'
 check "no record is printed twice" no_line_twice
 check "the last count shown of each summary adds up to the 3 failures" $PY -c '
@@ -126,11 +121,11 @@ check "  and nothing older than the dump's record" test "$(wc -l < "$WORK/follow
 
 # 3. --since: a late record dated before --since is left out, as the dump
 # leaves it out
-check "a login waits at the code prompt" slow_login_begin alice
+after=$(date +%s)
 mark 6
 follow_start --since "$(date -u -d "@$after" +%Y-%m-%dT%H:%M:%SZ)"
 check "--since: the dump shows a record since then" read_until '"mark6"'
-check "  a login that began before --since fails" fails slow_login_end 000000
+late_ok && check "  a login dated 30 s before --since fails" fails dated_login alice 000000 30
 mark 7
 check "  the follow reads on" read_until '"mark7"'
 follow_stop
