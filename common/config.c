@@ -551,7 +551,7 @@ static int unsafe_enrollment(cfg_t *cfg)
 	if (!cfg_getbool(cfg, "enroll_on_login") || strcmp(cfg_getstr(cfg, "password"), "forward"))
 		return 0;
 	otp_seterr(OTP_ECONFIG, "%s: enroll_on_login needs password = system (checked here) or "
-		   "none (after sshd public-key authentication with ExposeAuthInfo): with forward "
+		   "none (after sshd public-key authentication): with forward "
 		   "the password is checked only after a device would be enrolled", cur_source);
 	return 1;
 }

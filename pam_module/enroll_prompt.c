@@ -28,7 +28,8 @@
 #define PROMPT_MAX (QR_MAX + 1024)
 
 /*
- * sshd with ExposeAuthInfo puts the methods that already succeeded in the
+ * OpenSSH's sshd puts the methods that already succeeded (whatever
+ * ExposeAuthInfo says, which governs only the session's copy) in the
  * PAM environment, one per line ("publickey ssh-ed25519 AAAA..."). The
  * client cannot set it: a publickey line there is sshd's word that a key
  * was proven in this connection.

@@ -49,7 +49,7 @@ int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int 
  * (enroll_on_login): the user can be stored, has no active device, is not
  * locked, and a first factor was proven in this login: our own password
  * check (password=system, pw_ok), or with password=none sshd's word that
- * a public key was (SSH_AUTH_INFO_0, ExposeAuthInfo). The caller checks
+ * a public key was (SSH_AUTH_INFO_0). The caller checks
  * the policy and that the system knows the user.
  */
 int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok);

@@ -68,7 +68,7 @@ pg_suites="tests/pam/test_pamtester.sh tests/pam/test_audit_hostile.sh tests/pam
 	tests/cli/test_enroll.sh tests/cli/test_errors.sh tests/cli/test_keys.sh
 	tests/cli/test_drift.sh tests/cli/test_summaries.sh tests/cli/test_stats.sh
 	tests/cli/test_audit_follow.sh tests/pam/test_oob.sh tests/cli/test_oob_enroll.sh
-	tests/cli/test_oob_confirm.sh tests/cli/test_send_test.sh
+	tests/cli/test_oob_confirm.sh tests/cli/test_send_test.sh tests/pam/test_enroll_login.sh
 	tests/concurrency/test_concurrency.sh tests/concurrency/test_threads.sh"
 if ! pg_bindir >/dev/null; then
 	if [ -n "${OTP_REQUIRE_PG:-}" ]; then
