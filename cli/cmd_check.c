@@ -258,12 +258,23 @@ static void check_module(struct checks *k)
 static void check_groups(struct checks *k, const char *key, const struct otp_namelist *l)
 {
 	struct group gr, *res;
-	char buf[16384];
+	size_t size = 16384;
+	char *buf = NULL;
 	int e;
 
 	for (unsigned i = 0; i < l->n; i++) {
-		res = NULL;
-		e = getgrnam_r(l->name[i], &gr, buf, sizeof(buf), &res);
+		do {  /* a directory's big groups need more room: grow on ERANGE */
+			char *more = realloc(buf, size);
+
+			if (more == NULL) {
+				e = ENOMEM;
+				break;
+			}
+			buf = more;
+			res = NULL;
+			e = getgrnam_r(l->name[i], &gr, buf, size, &res);
+			size *= 2;
+		} while (e == ERANGE && size <= 64u << 20);
 		if (e != 0)
 			problem(k, SEV_WARNING, "policy", "policy: %s: group '%s' cannot be looked up: %s",
 				key, l->name[i], strerror(e));
@@ -271,6 +282,7 @@ static void check_groups(struct checks *k, const char *key, const struct otp_nam
 			problem(k, SEV_WARNING, "policy", "policy: %s: no group named '%s' (counted as a "
 				"group without members)", key, l->name[i]);
 	}
+	free(buf);
 }
 
 static void run_checks(struct ctl *c, struct checks *k)

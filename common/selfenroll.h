@@ -39,9 +39,13 @@ int otp_self_begin(struct otp_store *st, const struct otp_seal_key *key,
  * digits") and `auth_success` (detail "enrolled") are audited with
  * who's service and rhost; who->rhost is remembered as after any verified
  * code (remember_host).
+ * A user locked meanwhile (not exempt: who->exempt as for otp_auth_charge)
+ * is refused before the code is looked at.
  * Returns OTP_OK; OTP_EBADCODE (nothing written); OTP_EEXIST (another
  * device became active meanwhile); OTP_ENOTFOUND (the device is gone or
- * no longer pending); OTP_ECRYPTO; store errors.
+ * no longer pending); OTP_ELOCKED; OTP_EEXEMPT (who->exempt is
+ * OTP_EXEMPT_ASK and the user is locked: decide and call again);
+ * OTP_ECRYPTO; store errors.
  */
 int otp_self_confirm(struct otp_store *st, const struct otp_seal_key *key,
 		     const struct otp_config *cfg, const struct otp_login *who, uint32_t id,

@@ -1,4 +1,5 @@
 #include "util.h"
+#include "selfenroll.h"
 #include "err.h"
 #include "textsafe.h"
 
@@ -68,6 +69,10 @@ int otp_valid_name(const char *name)
 	}
 	if (digits_only)
 		return otp_seterr(OTP_EINVAL, "device name must not be all digits");
+	/* a later login replaces the secret of a pending device of that name */
+	if (strcmp(name, OTP_SELF_NAME) == 0)
+		return otp_seterr(OTP_EINVAL, "device name '%s' is kept for devices users enroll "
+				  "at login", OTP_SELF_NAME);
 	return OTP_OK;
 }
 

@@ -30,10 +30,11 @@ int otp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int otp_valid_user(const char *user);
 
 /*
- * otp_valid_name - whether a device name may be stored: 1..OTP_NAME_MAX
+ * otp_valid_name - whether a device name may be given: 1..OTP_NAME_MAX
  * bytes of valid UTF-8 with no control character (C0, DEL, C1) and no
  * invisible layout character (line separators, bidirectional controls:
  * see textsafe.h), and not all digits (a number always means a device id).
+ * "login" is kept for devices enrolled at login (selfenroll.h).
  * Returns OTP_OK, OTP_ETOOLONG or OTP_EINVAL; the detail names the
  * problem and, for a bad character, its byte position (from 1).
  */

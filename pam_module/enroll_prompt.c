@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #define TRIES 3
+/* how a conversation ended, besides a PAM code negated */
+enum { ENROLLED = 1, SKIPPED, LOCKED, NOT_OFFERED };
 #define ANSWER_MAX 64
 #define QR_MAX 16384
 #define PROMPT_MAX (QR_MAX + 1024)
@@ -48,11 +50,17 @@ static int key_proven(pam_handle_t *pamh)
 
 int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok)
 {
+	const void *authtok = NULL;
+
 	if (!c->cfg->enroll_on_login || !c->user_ok || state->active != 0 ||
 	    c->locked_until != 0 || state->locked_until != 0)
 		return 0;
 	if (c->cfg->password == OTP_PW_SYSTEM)
 		return pw_ok;
+	/* a password asked by a module before this one may have been wrong, and
+	 * PAM runs this module all the same: with one, only password=system proves */
+	if (pam_get_item(c->pamh, PAM_AUTHTOK, &authtok) != PAM_SUCCESS || authtok != NULL)
+		return 0;
 	return c->cfg->password == OTP_PW_NONE && !c->args.authfail && key_proven(c->pamh);
 }
 
@@ -91,6 +99,20 @@ static void issuer(const struct login_ctx *c, char *out, size_t n)
 	snprintf(out, n, "%s", host);
 }
 
+/* What Enter does, for the prompt: "" when it may not skip. */
+static const char *skip_hint(const struct login_ctx *c, int skip)
+{
+	static __thread char hint[48];
+
+	if (skip == OTP_SKIP_DEADLINE)
+		snprintf(hint, sizeof(hint), " (Enter: skip until %s)", c->cfg->enroll_deadline_text);
+	else if (skip == OTP_SKIP_NULLOK)
+		snprintf(hint, sizeof(hint), " (Enter: skip for now)");
+	else
+		hint[0] = '\0';
+	return hint;
+}
+
 /* The first prompt: QR, secret, URI, and what Enter does. */
 static int first_prompt(struct login_ctx *c, const uint8_t *secret, int skip, char *out,
 			size_t n)
@@ -116,12 +138,7 @@ static int first_prompt(struct login_ctx *c, const uint8_t *secret, int skip, ch
 	if (rc == OTP_OK)
 		rc = otp_qr_text(uri, rhost != NULL && *rhost ? OTP_QR_ASCII : OTP_QR_UTF8, qr,
 				 sizeof(qr), &qrlen);
-	if (skip == OTP_SKIP_DEADLINE)
-		snprintf(tail, sizeof(tail), " (Enter: skip until %s)", c->cfg->enroll_deadline_text);
-	else if (skip == OTP_SKIP_NULLOK)
-		snprintf(tail, sizeof(tail), " (Enter: skip for now)");
-	else
-		tail[0] = '\0';
+	snprintf(tail, sizeof(tail), "%s", skip_hint(c, skip));
 	if (rc == OTP_OK &&
 	    (size_t)snprintf(out, n, "You have no authenticator device yet: enroll one now.\n"
 			     "Scan this QR code with an authenticator app, or type the secret "
@@ -171,15 +188,19 @@ static void show_recovery(struct login_ctx *c)
 	free(text);
 }
 
-/* One answer: 1 enrolled, 0 wrong code, or a PAM code negated. */
+/* One answer: ENROLLED, 0 wrong code, LOCKED, or a PAM code negated. */
 static int try_answer(struct login_ctx *c, uint32_t id, const char *answer)
 {
 	int rc = otp_self_confirm(c->st, c->key, c->cfg, &c->who, id, answer);
 
+	if (login_answered(c, rc))
+		rc = otp_self_confirm(c->st, c->key, c->cfg, &c->who, id, answer);
 	if (rc == OTP_OK)
-		return 1;
+		return ENROLLED;
 	if (rc == OTP_EBADCODE)
 		return 0;
+	if (rc == OTP_ELOCKED)
+		return LOCKED;
 	pam_syslog(c->pamh, LOG_ERR, "enrollment of %s not completed: %s (%s)", c->who.user,
 		   otp_errdetail(), otp_strerror(rc));
 	return -PAM_AUTH_ERR;
@@ -200,18 +221,19 @@ static int converse(struct login_ctx *c, uint32_t id, const uint8_t *secret, int
 		pam_syslog(c->pamh, LOG_ERR, "cannot offer enrollment to %s: %s", c->who.user,
 			   otp_errdetail());
 		free(text);
-		return -PAM_AUTH_ERR;
+		return NOT_OFFERED;
 	}
 	for (int left = TRIES; left > 0 && done == 0; left--) {
 		if (left < TRIES)
-			snprintf(text, PROMPT_MAX, "Wrong code; %d %s left.\nCode from the app: ", left,
-				 left == 1 ? "try" : "tries");
+			snprintf(text, PROMPT_MAX, "Wrong code; %d %s left.\nCode from the app%s: ",
+				 left, left == 1 ? "try" : "tries", skip_hint(c, skip));
 		rc = ask(c, text, &answer);
+		c->who.now = otp_now();  /* scanning a QR code takes a while */
 		if (rc != PAM_SUCCESS)
 			done = -rc;
-		else if (blank(answer))
-			done = 2;
-		else if (answer != NULL)
+		else if (blank(answer) && skip >= 0)
+			done = SKIPPED;
+		else if (answer != NULL && !blank(answer))
 			done = try_answer(c, id, answer);
 		if (answer != NULL) {
 			otp_wipe_str(answer);
@@ -224,30 +246,32 @@ static int converse(struct login_ctx *c, uint32_t id, const uint8_t *secret, int
 	return done;
 }
 
-int login_enroll(struct login_ctx *c, int skip, int (*pass)(struct login_ctx *, int),
-		 int (*fail)(struct login_ctx *, const char *))
+int login_enroll(struct login_ctx *c, int skip)
 {
 	uint8_t secret[OTP_SELF_SECRET_LEN];
 	uint32_t id = 0;
 	int rc = otp_self_begin(c->st, c->key, c->cfg, &c->who, secret, &id);
 
-	if (rc != OTP_OK) {
+	if (rc == OTP_EEXIST)
+		return LOGIN_GO_ON;  /* a device became active meanwhile: ask for its code */
+	if (rc != OTP_OK)
 		pam_syslog(c->pamh, LOG_ERR, "cannot offer enrollment to %s: %s (%s)", c->who.user,
 			   otp_errdetail(), otp_strerror(rc));
-		return fail(c, "enrollment");
-	}
-	rc = converse(c, id, secret, skip);
+	rc = rc == OTP_OK ? converse(c, id, secret, skip) : NOT_OFFERED;
 	otp_wipe(secret, sizeof(secret));
-	if (rc == 1) {
+	if (rc == ENROLLED) {
 		if (c->cfg->enroll_on_login_recovery)
 			show_recovery(c);
 		else if (!c->silent)
 			pam_info(c->pamh, "Device enrolled.");
 		return PAM_SUCCESS;
 	}
-	if (rc == 2 && skip >= 0)
-		return pass(c, skip);
+	if (rc == LOCKED)
+		return login_locked(c);
+	/* trouble offering it never refuses a login that could pass without */
+	if ((rc == SKIPPED || rc == NOT_OFFERED) && skip >= 0)
+		return login_pass(c, skip);
 	if (rc < 0 && rc != -PAM_AUTH_ERR)
 		return -rc;  /* the conversation failed */
-	return fail(c, rc == 2 ? "enrollment skipped" : "enrollment");
+	return login_fail(c, rc == NOT_OFFERED ? "enrollment not offered" : "enrollment");
 }

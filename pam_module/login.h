@@ -54,14 +54,21 @@ int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int 
  */
 int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, int pw_ok);
 
+/* What pam_otp.c does for the other files of the flow (each returns the PAM code). */
+int login_pass(struct login_ctx *c, int why);  /* a login that skips the code (enum otp_skip) */
+int login_fail(struct login_ctx *c, const char *detail);  /* auth_failure, detail */
+int login_locked(struct login_ctx *c);  /* the refusal of a locked user */
+
+#define LOGIN_GO_ON (-1)  /* login_enroll: not enrolled here; ask for a code as usual */
+
 /*
- * login_enroll - enrollment at login (enroll_prompt.c). skip: the
- * reason (enum otp_skip) an empty answer may pass the login on, or -1 when
- * it may not. pass(c, skip) records such a pass, fail(c, detail) a
- * refusal; both return the PAM code. Returns PAM_SUCCESS once a device is
- * enrolled, or what pass or fail returned, or a conversation error.
+ * login_enroll - enrollment at login (enroll_prompt.c). skip: the reason
+ * (enum otp_skip) an empty answer, or trouble offering enrollment, lets
+ * the login pass as it would have; -1 when nothing may. Returns
+ * PAM_SUCCESS once a device is enrolled; what login_pass, login_fail or
+ * login_locked return; a conversation error; or LOGIN_GO_ON when a
+ * device became active meanwhile (the caller asks for a code).
  */
-int login_enroll(struct login_ctx *c, int skip, int (*pass)(struct login_ctx *, int),
-		 int (*fail)(struct login_ctx *, const char *));
+int login_enroll(struct login_ctx *c, int skip);
 
 #endif

@@ -261,15 +261,20 @@ static int succeeded(struct login_ctx *c, enum otp_skip why)
 	return PAM_AUTH_ERR;
 }
 
-/* For enrollment at login: an empty answer that may pass, and a refusal. */
-static int skip_pass(struct login_ctx *c, int why)
+int login_pass(struct login_ctx *c, int why)
 {
 	return succeeded(c, (enum otp_skip)why);
 }
 
-static int enroll_failed(struct login_ctx *c, const char *detail)
+int login_fail(struct login_ctx *c, const char *detail)
 {
 	return failed(c, "auth_failure", detail);
+}
+
+int login_locked(struct login_ctx *c)
+{
+	c->locked_until = login_lock_end(c);
+	return locked_outcome(c);
 }
 
 static int verify_code(struct login_ctx *c, const char *code, int flags,
@@ -416,8 +421,12 @@ static int login(struct login_ctx *c)
 	if (skip != NO_SKIP && !state.enrolled && !known_to_system(c->who.user))
 		skip = NO_SKIP;
 	if (skip != OTP_SKIP_TRUSTED_NETWORK && skip != OTP_SKIP_TRUSTED_HOST &&
-	    login_may_enroll(c, &state, pw_ok) && known_to_system(c->who.user))
-		return login_enroll(c, skip, skip_pass, enroll_failed);
+	    login_may_enroll(c, &state, pw_ok) && known_to_system(c->who.user)) {
+		rc = login_enroll(c, skip);
+		if (rc != LOGIN_GO_ON)
+			return rc;
+		skip = NO_SKIP;
+	}
 	if (skip != NO_SKIP && c->locked_until != 0)
 		return locked_outcome(c);
 	if (skip != NO_SKIP)

@@ -49,7 +49,7 @@ static int first_device(struct env *e, const char *user, struct otp_device_rec *
 
 static int login(struct env *e, const char *user, uint64_t now, const char *code)
 {
-	struct otp_login who = { user, "hammer", NULL, NULL, now, 0, 0, NULL };
+	struct otp_login who = { .user = user, .service = "hammer", .now = now };
 	struct otp_auth_result res;
 
 	/* as pam_otp does with password=none: one transaction per login */
@@ -79,7 +79,7 @@ static void loop_admin(struct env *e)
 {
 	struct otp_enroll_req req;
 	struct otp_device_rec d;
-	struct otp_login who = { "ha", "hammer", NULL, NULL, 0, 0, 0, NULL };
+	struct otp_login who = { .user = "ha", .service = "hammer" };
 
 	memset(&req, 0, sizeof(req));
 	req.type = OTP_TOTP;

@@ -139,6 +139,21 @@ saw "  after the password, the usual \"Verification code:\" prompt" "Verificatio
 check "  no secret, no QR, no URI shown" sh -c "! grep -qE 'Secret:|otpauth|##' '$WORK/ssh.out'"
 is "  no device written" "$(devices)x" x
 
+# --- publickey, then pam_unix and pam_otp (password=none): pam_unix's
+# result is unknown to pam_otp (an earlier required module that failed
+# still lets PAM run it), so the password it asked for rules enrollment out
+echo "auth required pam_unix.so
+auth required $MODULE config=$CONF password=none
+account required pam_unix.so
+session required pam_permit.so" > "/etc/pam.d/$TAG-pkpw"
+sshd_up "$TAG-pkpw" publickey,keyboard-interactive
+check "a publickey,keyboard-interactive sshd with pam_unix before pam_otp started" test -n "$PORT"
+check_exit "publickey, then a wrong password: refused, never offered enrollment" 1 \
+	enroll_login "$PORT" wrong-password 000000 - "$WORK/user_key"
+check "  no secret, no QR, no URI shown" sh -c "! grep -qE 'Secret:|otpauth|##' '$WORK/ssh.out'"
+is "  no device written" "$(devices)x" x
+rm -f "/etc/pam.d/$TAG-pkpw"
+
 # --- publickey, then keyboard-interactive: pam_otp offers enrollment
 echo "auth required $MODULE config=$CONF password=none
 account required pam_unix.so

@@ -194,12 +194,44 @@ static void another_became_active(void **state)
 	assert_int_equal(otp_self_confirm(f->st, &f->key, &f->cfg, &w, id, code), OTP_EEXIST);
 }
 
+/* A user locked meanwhile by other logins' failures is not let in. */
+static void locked_meanwhile(void **state)
+{
+	struct fx *f = *state;
+	struct otp_login w = at(T0);
+	struct otp_auth_result res;
+	uint8_t secret[OTP_SELF_SECRET_LEN];
+	char code[OTP_CODE_BUF];
+	uint32_t id = 0;
+
+	f->cfg.lockout.deny = 2;
+	assert_int_equal(otp_self_begin(f->st, &f->key, &f->cfg, &w, secret, &id), OTP_OK);
+	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_OK);
+	assert_int_equal(otp_auth_charge(f->st, &f->cfg, &w, &res), OTP_OK);  /* locks */
+	code_of(secret, T0, code);
+	assert_int_equal(otp_self_confirm(f->st, &f->key, &f->cfg, &w, id, code), OTP_ELOCKED);
+	w.exempt = OTP_EXEMPT_ASK;
+	assert_int_equal(otp_self_confirm(f->st, &f->key, &f->cfg, &w, id, code), OTP_EEXEMPT);
+	w.exempt = 1;  /* root, not charged or locked */
+	assert_int_equal(otp_self_confirm(f->st, &f->key, &f->cfg, &w, id, code), OTP_OK);
+}
+
+/* Administrators cannot make a device of the name a login replaces. */
+static void name_kept(void **state)
+{
+	(void)state;
+	assert_int_equal(otp_valid_name(OTP_SELF_NAME), OTP_EINVAL);
+	assert_int_equal(otp_valid_name("login2"), OTP_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(enrolled_by_its_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(later_login_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(another_became_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(locked_meanwhile, setup, teardown),
+		cmocka_unit_test(name_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
