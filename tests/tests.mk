@@ -4,7 +4,7 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/test_%.c=$(BUILD)/tests/run_%)
 TEST_LIBS  = $(PKG_LIBS) $(shell pkg-config --libs cmocka libpamtest 2>/dev/null)
 TEST_CFLAGS = $(filter-out -Werror -Wmissing-prototypes -Wconversion,$(ALL_CFLAGS)) -Wno-unused-result
 
-$(BUILD)/tests/run_%: tests/unit/test_%.c $(LIBOTP)
+$(BUILD)/tests/run_%: tests/unit/test_%.c tests/unit/store_fixture.h $(LIBOTP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBOTP) $(TEST_LIBS)

@@ -19,6 +19,8 @@
 #include "stats.h"
 #include "store.h"
 
+#include "store_fixture.h"
+
 #define T0 1700000040ull  /* a minute's start */
 
 struct fx {
@@ -32,10 +34,8 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/otp-scan-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	fx_open(f->dir, "/tmp/otp-scan-XXXXXX", NULL, &f->st);
 	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
-	assert_int_equal(otp_store_open(f->path, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
 	otp_scan_init(&f->s);
 	otp_tally_init(&f->t);
 	*state = f;
@@ -45,11 +45,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	otp_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

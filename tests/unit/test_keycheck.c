@@ -23,6 +23,8 @@
 #include "users.h"
 #include "util.h"
 
+#include "store_fixture.h"
+
 static const uint8_t seed_a[] = "12345678901234567890";
 static const uint8_t seed_b[] = "abcdefghijklmnopqrst";
 #define T0 1700000000ull
@@ -34,30 +36,15 @@ struct fx {
 	struct otp_store *st;
 };
 
-static void make_key(struct fx *f, const char *name, struct otp_seal_key *k)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	assert_int_equal(otp_seal_key_create(path), OTP_OK);
-	assert_int_equal(otp_seal_key_load(path, k), OTP_OK);
-}
-
 /* A store as otp_store_open makes it: no key check value yet. */
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char path[128];
 
-	strcpy(f->dir, "/tmp/otp-kcv-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	otp_config_defaults(&f->cfg);
-	f->cfg.audit_syslog = 0;
+	fx_open(f->dir, "/tmp/otp-kcv-XXXXXX", &f->cfg, &f->st);
 	f->cfg.lockout.deny = 0;
-	make_key(f, "a.key", &f->a);
-	make_key(f, "b.key", &f->b);
-	snprintf(path, sizeof(path), "%s/store", f->dir);
-	assert_int_equal(otp_store_open(path, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
+	fx_seal_key(f->dir, "a.key", &f->a);
+	fx_seal_key(f->dir, "b.key", &f->b);
 	*state = f;
 	return 0;
 }
@@ -65,40 +52,25 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	otp_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_close(f->dir, f->st);
 	free(f);
 	return 0;
 }
 
 static struct otp_login who_at(const char *user)
 {
-	struct otp_login w;
-
-	memset(&w, 0, sizeof(w));
-	w.user = user;
-	w.service = "test";
-	w.now = T0;
-	return w;
+	return fx_login(user, "test", T0);
 }
 
 static int enroll(struct fx *f, const struct otp_seal_key *key, const char *user,
 		  enum otp_dev_type type, int active, const uint8_t *seed, size_t n, uint32_t *id)
 {
-	struct otp_enroll_req req;
+	struct otp_enroll_req req = fx_app_req(type, "", active);
 	struct otp_device_rec d;
 	struct otp_login w = who_at(user);
 	int rc;
 
-	memset(&req, 0, sizeof(req));
-	req.type = type;
-	req.alg = OTP_ALG_SHA1;
-	req.digits = 6;
-	req.period = 30;
-	req.active = active;
 	rc = otp_enroll(f->st, key, &f->cfg, &w, &req, seed, n, &d);
 	if (rc == OTP_OK && id != NULL)
 		*id = d.id;
@@ -133,7 +105,6 @@ static void plant_device(struct fx *f, const struct otp_seal_key *key, const cha
 			 uint32_t id, int state, const uint8_t *seed)
 {
 	struct otp_device_rec d;
-	struct otp_txn *txn;
 
 	memset(&d, 0, sizeof(d));
 	d.id = id;
@@ -145,18 +116,7 @@ static void plant_device(struct fx *f, const struct otp_seal_key *key, const cha
 	d.created = T0;
 	assert_int_equal(otp_seal(key, user, id, seed, 20, d.sealed, sizeof(d.sealed),
 				  &d.sealed_len), OTP_OK);
-	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(otp_device_save(txn, user, &d), OTP_OK);
-	assert_int_equal(otp_txn_commit(txn), OTP_OK);
-}
-
-static void load_device(struct fx *f, const char *user, uint32_t id, struct otp_device_rec *d)
-{
-	struct otp_txn *txn;
-
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(txn, user, id, d), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_save(f->st, user, &d);
 }
 
 static void mismatch_said(void)
@@ -200,16 +160,13 @@ static void first_enroll_claims_the_store(void **state)
 	struct otp_device_rec devs[OTP_DEVICES_MAX];
 	uint8_t rec[64];
 	unsigned n = 9;
-	struct otp_txn *txn;
 
 	assert_int_equal(enroll(f, &f->a, "alice", OTP_TOTP, 1, seed_a, 20, NULL), OTP_OK);
 	assert_int_equal(stored_kcv(f, rec), 33);
 	/* another key writes nothing: no device nobody else could open */
 	assert_int_equal(enroll(f, &f->b, "bob", OTP_TOTP, 1, seed_b, 20, NULL), OTP_EKEY);
 	mismatch_said();
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_list(txn, "bob", devs, &n), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_list(f->st, "bob", devs, &n);
 	assert_int_equal(n, 0);
 	assert_int_equal(otp_store_key_check(f->st, &f->b, 0), OTP_EKEY);
 	assert_int_equal(enroll(f, &f->a, "bob", OTP_TOTP, 1, seed_b, 20, NULL), OTP_OK);
@@ -316,11 +273,8 @@ static int count_one(const struct otp_audit_ev *ev, void *arg)
 static unsigned audit_count(struct fx *f, const char *event, char *detail)
 {
 	struct counting c = { event, detail, 0 };
-	struct otp_txn *txn;
 
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_audit_each(txn, 0, 0, 0, count_one, &c), OTP_OK);
-	otp_txn_abort(txn);
+	fx_audit_each(f->st, count_one, &c);
 	return c.n;
 }
 
@@ -340,10 +294,10 @@ static void rekey_reseals_every_secret(void **state)
 	assert_int_equal(enroll(f, &f->a, "hal", OTP_HOTP, 1, seed_b, 20, NULL), OTP_OK);
 	assert_int_equal(enroll(f, &f->a, "hal", OTP_HOTP, 1, seed_c, 20, NULL), OTP_OK);
 	assert_int_equal(otp_revoke(f->st, &f->cfg, &hal, "2", &d), OTP_OK);
-	load_device(f, "gus", 1, &before);
+	fx_device_load(f->st, "gus", 1, &before);
 	assert_int_equal(otp_rekey(f->st, &f->a, &f->b, &f->cfg, &admin, &count), OTP_OK);
 	assert_int_equal(count, 3);                     /* active and pending; not revoked */
-	load_device(f, "gus", 1, &after);
+	fx_device_load(f->st, "gus", 1, &after);
 	assert_int_equal(after.counter, before.counter);
 	assert_int_equal(after.state, before.state);
 	assert_memory_not_equal(after.sealed, before.sealed, before.sealed_len);
@@ -374,7 +328,7 @@ static void rekey_is_all_or_nothing(void **state)
 	char detail[OTP_AUDIT_FIELD_MAX + 1];
 	unsigned count = 9;
 
-	make_key(f, "c.key", &c);
+	fx_seal_key(f->dir, "c.key", &c);
 	assert_int_equal(enroll(f, &f->a, "ivy", OTP_HOTP, 1, seed_a, 20, NULL), OTP_OK);
 	/* a key that is not the store's cannot rekey it */
 	assert_int_equal(otp_rekey(f->st, &f->b, &c, &f->cfg, &admin, &count), OTP_EKEY);
@@ -390,11 +344,8 @@ static void rekey_is_all_or_nothing(void **state)
 		struct otp_device_rec d;
 		uint8_t out[OTP_SECRET_MAX];
 		size_t n;
-		struct otp_txn *txn;
 
-		assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-		assert_int_equal(otp_device_load(txn, "ivy", 1, &d), OTP_OK);
-		otp_txn_abort(txn);
+		fx_device_load(f->st, "ivy", 1, &d);
 		assert_int_equal(otp_unseal(&f->a, "ivy", 1, d.sealed, d.sealed_len, out, sizeof(out),
 					    &n), OTP_OK);
 		assert_memory_equal(out, seed_a, 20);
@@ -458,7 +409,7 @@ static void confirm_refuses_a_secret_active_elsewhere(void **state)
 	assert_int_equal(otp_hotp(seed_a, 20, OTP_ALG_SHA1, 0, 6, code), OTP_OK);
 	assert_int_equal(otp_confirm(f->st, &f->a, &f->cfg, &w, "1", code, &d), OTP_EDUPLICATE);
 	assert_non_null(strstr(otp_errdetail(), "device 'planted5' (id 5)"));
-	load_device(f, "max", 1, &d);
+	fx_device_load(f->st, "max", 1, &d);
 	assert_int_equal(d.state, OTP_PENDING);
 	/* the refusal wrote nothing: the code still works on the active copy */
 	assert_int_equal(code_ok(f, &f->a, "max", seed_a, 0), OTP_OK);
@@ -472,7 +423,6 @@ static void import_refuses_a_secret_already_there(void **state)
 	struct otp_login admin = who_at("");
 	struct otp_device_rec devs[OTP_DEVICES_MAX];
 	unsigned n = 0;
-	struct otp_txn *txn;
 
 	assert_int_equal(enroll(f, &f->a, "ned", OTP_TOTP, 0, seed_a, 20, NULL), OTP_OK);
 	memset(&dev, 0, sizeof(dev));
@@ -483,9 +433,7 @@ static void import_refuses_a_secret_already_there(void **state)
 	dev.secret_len = 20;
 	assert_int_equal(otp_import_batch(f->st, &f->a, &f->cfg, &admin, &item, 1), OTP_EDUPLICATE);
 	assert_non_null(strstr(otp_errdetail(), "user ned already has this secret"));
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_list(txn, "ned", devs, &n), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_list(f->st, "ned", devs, &n);
 	assert_int_equal(n, 1);
 	/* and under another key, nothing at all is imported */
 	memcpy(dev.secret, seed_b, 20);

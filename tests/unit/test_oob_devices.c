@@ -23,6 +23,8 @@
 #include "store_lmdb_codec.h"
 #include "util.h"
 
+#include "store_fixture.h"
+
 #define T0 1700000000ull
 #define USER "alice"
 #define ADDR "alice.smith@example.com"
@@ -34,28 +36,13 @@ struct fx {
 	struct otp_store *st;
 };
 
-static void make_key(struct fx *f, const char *name, struct otp_seal_key *k)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	assert_int_equal(otp_seal_key_create(path), OTP_OK);
-	assert_int_equal(otp_seal_key_load(path, k), OTP_OK);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char path[128];
 
-	strcpy(f->dir, "/tmp/otp-oobdev-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	otp_config_defaults(&f->cfg);
-	f->cfg.audit_syslog = 0;
-	make_key(f, "a.key", &f->a);
-	make_key(f, "b.key", &f->b);
-	snprintf(path, sizeof(path), "%s/store", f->dir);
-	assert_int_equal(otp_store_open(path, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
+	fx_open(f->dir, "/tmp/otp-oobdev-XXXXXX", &f->cfg, &f->st);
+	fx_seal_key(f->dir, "a.key", &f->a);
+	fx_seal_key(f->dir, "b.key", &f->b);
 	*state = f;
 	return 0;
 }
@@ -63,24 +50,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	otp_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_close(f->dir, f->st);
 	free(f);
 	return 0;
 }
 
 static struct otp_login who_at(uint64_t now)
 {
-	struct otp_login w;
-
-	memset(&w, 0, sizeof(w));
-	w.user = USER;
-	w.service = "test";
-	w.now = now;
-	return w;
+	return fx_login(USER, "test", now);
 }
 
 static struct otp_enroll_req oob_req(enum otp_dev_type type, const char *name, int active)
@@ -107,11 +85,8 @@ static int enroll_email(struct fx *f, const struct otp_seal_key *key, const char
 static struct otp_device_rec load(struct fx *f, uint32_t id)
 {
 	struct otp_device_rec d;
-	struct otp_txn *txn;
 
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(txn, USER, id, &d), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_load(f->st, USER, id, &d);
 	return d;
 }
 
@@ -130,7 +105,6 @@ static void send_code(struct fx *f, uint32_t id, const char *code, uint64_t expi
 {
 	struct otp_device_rec d = load(f, id);
 	struct otp_oob o;
-	struct otp_txn *txn;
 
 	assert_int_equal(otp_oob_open(&f->a, USER, &d, &o), OTP_OK);
 	assert_int_equal(otp_oob_mac(&f->a, USER, id, expires, code, o.mac), OTP_OK);
@@ -139,9 +113,7 @@ static void send_code(struct fx *f, uint32_t id, const char *code, uint64_t expi
 	o.tries = tries;
 	o.sent = expires - f->cfg.oob.valid;
 	assert_int_equal(otp_oob_store(&f->a, USER, &d, &o), OTP_OK);
-	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
-	assert_int_equal(otp_device_save(txn, USER, &d), OTP_OK);
-	assert_int_equal(otp_txn_commit(txn), OTP_OK);
+	fx_device_save(f->st, USER, &d);
 }
 
 static int confirm(struct fx *f, uint64_t now, const char *code)
@@ -301,7 +273,6 @@ static void enroll_seals_and_masks(void **state)
 	struct otp_device_rec d;
 	struct otp_oob o;
 	struct otp_audit_ev ev;
-	struct otp_txn *txn;
 
 	assert_int_equal(enroll_email(f, &f->a, "mail", 0, &d), OTP_OK);
 	assert_int_equal(d.state, OTP_PENDING);
@@ -319,9 +290,7 @@ static void enroll_seals_and_masks(void **state)
 	assert_int_equal(otp_oob_open(&f->b, USER, &d, &o), OTP_ECRYPTO);
 	/* audited with the masked destination only */
 	memset(&ev, 0, sizeof(ev));
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_audit_each(txn, 0, 0, 0, find_enroll, &ev), OTP_OK);
-	otp_txn_abort(txn);
+	fx_audit_each(f->st, find_enroll, &ev);
 	assert_string_equal(ev.detail, "email a***@example.com, pending");
 	/* --no-confirm: active at once */
 	assert_int_equal(enroll_email(f, &f->a, "mail2", 1, &d), OTP_OK);
@@ -434,18 +403,12 @@ static void confirm_refusals(void **state)
 static void apps_beside_oob(void **state)
 {
 	struct fx *f = *state;
-	struct otp_enroll_req req;
+	struct otp_enroll_req req = fx_app_req(OTP_TOTP, "", 1);
 	struct otp_login w = who_at(T0);
 	struct otp_device_rec d;
 
 	/* a payload is no secret: the duplicate check passes over it */
 	assert_int_equal(enroll_email(f, &f->a, "mail", 1, &d), OTP_OK);
-	memset(&req, 0, sizeof(req));
-	req.type = OTP_TOTP;
-	req.alg = OTP_ALG_SHA1;
-	req.digits = 6;
-	req.period = 30;
-	req.active = 1;
 	assert_int_equal(otp_enroll(f->st, &f->a, &f->cfg, &w, &req,
 				    (const uint8_t *)"12345678901234567890", 20, &d), OTP_OK);
 }

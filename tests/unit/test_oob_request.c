@@ -19,6 +19,8 @@
 #include "store.h"
 #include "util.h"
 
+#include "store_fixture.h"
+
 #define T0 1700000000ull
 
 struct fx {
@@ -53,17 +55,9 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct otp_user_rec u;
 	struct otp_txn *txn = NULL;
-	char path[128];
 
-	strcpy(f->dir, "/tmp/otp-oob-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	otp_config_defaults(&f->cfg);
-	f->cfg.audit_syslog = 0;
-	snprintf(path, sizeof(path), "%s/k", f->dir);
-	assert_int_equal(otp_seal_key_create(path), OTP_OK);
-	assert_int_equal(otp_seal_key_load(path, &f->key), OTP_OK);
-	snprintf(path, sizeof(path), "%s/store", f->dir);
-	assert_int_equal(otp_store_open(path, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
+	fx_open(f->dir, "/tmp/otp-oob-XXXXXX", &f->cfg, &f->st);
+	fx_seal_key(f->dir, "k", &f->key);
 	assert_int_equal(otp_txn_begin(f->st, 1, &txn), OTP_OK);
 	memset(&u, 0, sizeof(u));
 	u.created = T0;
@@ -80,23 +74,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	otp_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_close(f->dir, f->st);
 	free(f);
 	return 0;
 }
 
 static struct otp_login at(uint64_t now)
 {
-	struct otp_login w;
+	struct otp_login w = fx_login("alice", "test", now);
 
-	memset(&w, 0, sizeof(w));
-	w.user = "alice";
-	w.service = "test";
-	w.now = now;
 	w.host = "h";
 	return w;
 }
@@ -115,13 +102,6 @@ static int code_at(struct fx *f, uint64_t now, const char *code, struct otp_auth
 	memset(res, 0, sizeof(*res));
 	return otp_auth_code(f->st, &f->key, &f->cfg, &w, code, OTP_AUTH_CHARGE | OTP_AUTH_FINAL,
 			     res);
-}
-
-/* A code that differs from c in its last digit. */
-static void other_code(const char *c, char *out)
-{
-	strcpy(out, c);
-	out[5] = out[5] == '9' ? '0' : (char)(out[5] + 1);
 }
 
 static void accepted_once(void **state)
@@ -195,7 +175,7 @@ static void exhausted(void **state)
 	char wrong[8];
 
 	assert_int_equal(request(f, T0, 1, 0, &s), OTP_OK);
-	other_code(s.code, wrong);
+	fx_other_code(s.code, wrong);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(code_at(f, T0 + 1 + (uint64_t)i, wrong, &res), OTP_EBADCODE);
 		assert_string_equal(res.event, "auth_failure");

@@ -21,6 +21,8 @@
 #include "store.h"
 #include "util.h"
 
+#include "store_fixture.h"
+
 #define T0 1700000000ull
 
 struct fx {
@@ -33,17 +35,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char path[128];
 
-	strcpy(f->dir, "/tmp/otp-self-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	otp_config_defaults(&f->cfg);
-	f->cfg.audit_syslog = 0;
-	snprintf(path, sizeof(path), "%s/k", f->dir);
-	assert_int_equal(otp_seal_key_create(path), OTP_OK);
-	assert_int_equal(otp_seal_key_load(path, &f->key), OTP_OK);
-	snprintf(path, sizeof(path), "%s/store", f->dir);
-	assert_int_equal(otp_store_open(path, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
+	fx_open(f->dir, "/tmp/otp-self-XXXXXX", &f->cfg, &f->st);
+	fx_seal_key(f->dir, "k", &f->key);
 	*state = f;
 	return 0;
 }
@@ -51,24 +45,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	otp_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_close(f->dir, f->st);
 	free(f);
 	return 0;
 }
 
 static struct otp_login at(uint64_t now)
 {
-	struct otp_login w;
+	struct otp_login w = fx_login("alice", "sshd", now);
 
-	memset(&w, 0, sizeof(w));
-	w.user = "alice";
-	w.service = "sshd";
 	w.rhost = "192.0.2.7";
-	w.now = now;
 	w.host = "h";
 	return w;
 }
@@ -82,11 +69,7 @@ static void code_of(const uint8_t *secret, uint64_t now, char *code)
 
 static void devices(struct fx *f, struct otp_device_rec *devs, unsigned *n)
 {
-	struct otp_txn *txn = NULL;
-
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_list(txn, "alice", devs, n), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_list(f->st, "alice", devs, n);
 }
 
 struct seen { unsigned enroll_self, success_enrolled; };
@@ -114,7 +97,6 @@ static void enrolled_by_its_code(void **state)
 	uint8_t secret[OTP_SELF_SECRET_LEN];
 	char code[OTP_CODE_BUF], wrong[OTP_CODE_BUF];
 	struct seen seen = { 0, 0 };
-	struct otp_txn *txn = NULL;
 	uint32_t id = 0;
 	unsigned n = 0;
 
@@ -124,8 +106,7 @@ static void enrolled_by_its_code(void **state)
 	assert_int_equal(devs[0].state, OTP_PENDING);
 	assert_string_equal(devs[0].name, "login");
 	code_of(secret, T0 + 10, code);
-	strcpy(wrong, code);
-	wrong[5] = wrong[5] == '9' ? '0' : (char)(wrong[5] + 1);
+	fx_other_code(code, wrong);
 	w.now = T0 + 10;
 	assert_int_equal(otp_self_confirm(f->st, &f->key, &f->cfg, &w, id, wrong), OTP_EBADCODE);
 	devices(f, devs, &n);
@@ -140,9 +121,7 @@ static void enrolled_by_its_code(void **state)
 			 OTP_EREPLAY);
 	/* a second enrollment is not offered any more */
 	assert_int_equal(otp_self_begin(f->st, &f->key, &f->cfg, &w, secret, &id), OTP_EEXIST);
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_audit_each(txn, 0, 0, 0, count_events, &seen), OTP_OK);
-	otp_txn_abort(txn);
+	fx_audit_each(f->st, count_events, &seen);
 	assert_int_equal(seen.enroll_self, 1);
 	assert_int_equal(seen.success_enrolled, 1);
 }
@@ -174,7 +153,7 @@ static void another_became_active(void **state)
 {
 	struct fx *f = *state;
 	struct otp_login w = at(T0);
-	struct otp_enroll_req req;
+	struct otp_enroll_req req = fx_app_req(OTP_TOTP, "phone", 1);
 	struct otp_device_rec d;
 	uint8_t secret[OTP_SELF_SECRET_LEN];
 	static const uint8_t other[] = "abcdefghijklmnopqrst";
@@ -182,13 +161,6 @@ static void another_became_active(void **state)
 	uint32_t id = 0;
 
 	assert_int_equal(otp_self_begin(f->st, &f->key, &f->cfg, &w, secret, &id), OTP_OK);
-	memset(&req, 0, sizeof(req));
-	snprintf(req.name, sizeof(req.name), "phone");
-	req.type = OTP_TOTP;
-	req.alg = OTP_ALG_SHA1;
-	req.digits = 6;
-	req.period = 30;
-	req.active = 1;
 	assert_int_equal(otp_enroll(f->st, &f->key, &f->cfg, &w, &req, other, 20, &d), OTP_OK);
 	code_of(secret, T0, code);
 	assert_int_equal(otp_self_confirm(f->st, &f->key, &f->cfg, &w, id, code), OTP_EEXIST);

@@ -24,6 +24,8 @@
 #include "store_lmdb_codec.h"
 #include "util.h"
 
+#include "store_fixture.h"
+
 static const uint8_t rfc_key[] = "12345678901234567890";
 #define T0 1700000000ull  /* a fixed "now" */
 
@@ -38,18 +40,13 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/otp-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	fx_open(f->dir, "/tmp/otp-store-XXXXXX", &f->cfg, &f->st);
 	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
 	snprintf(f->keypath, sizeof(f->keypath), "%s/seal.key", f->dir);
-	otp_config_defaults(&f->cfg);
-	f->cfg.audit_syslog = 0;
 	f->cfg.lockout.deny = 3;
 	f->cfg.lockout.fail_interval = 600;
 	f->cfg.lockout.unlock_time = 300;
-	assert_int_equal(otp_seal_key_create(f->keypath), OTP_OK);
-	assert_int_equal(otp_seal_key_load(f->keypath, &f->key), OTP_OK);
-	assert_int_equal(otp_store_open(f->store, 16, OTP_STORE_CREATE, &f->st), OTP_OK);
+	fx_seal_key(f->dir, "seal.key", &f->key);
 	*state = f;
 	return 0;
 }
@@ -57,24 +54,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	otp_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_close(f->dir, f->st);
 	free(f);
 	return 0;
 }
 
 static struct otp_login who_at(const char *user, uint64_t now)
 {
-	struct otp_login w;
+	struct otp_login w = fx_login(user, "test", now);
 
-	memset(&w, 0, sizeof(w));
-	w.user = user;
-	w.service = "test";
 	w.rhost = "192.0.2.10";
-	w.now = now;
 	return w;
 }
 
@@ -243,7 +233,6 @@ static void hotp_counter_moves_forward_only(void **state)
 	struct fx *f = *state;
 	char code[OTP_CODE_BUF];
 	struct otp_device_rec d;
-	struct otp_txn *txn;
 
 	uint32_t id = enroll(f, "bob", OTP_HOTP, 1);
 	code_at(0, code);
@@ -255,9 +244,7 @@ static void hotp_counter_moves_forward_only(void **state)
 	assert_int_equal(login(f, "bob", T0, code), OTP_EBADCODE);
 	code_at(18, code); /* beyond the window of 10 from 7 */
 	assert_int_equal(login(f, "bob", T0, code), OTP_EBADCODE);
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(txn, "bob", id, &d), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_load(f->st, "bob", id, &d);
 	assert_int_equal(d.counter, 7);
 }
 
@@ -456,11 +443,8 @@ static int tally_one(const struct otp_audit_ev *ev, void *arg)
 static struct tally audit_tally(struct fx *f, const char *event)
 {
 	struct tally t = { event, 0, 0 };
-	struct otp_txn *txn;
 
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_audit_each(txn, 0, 0, 0, tally_one, &t), OTP_OK);
-	otp_txn_abort(txn);
+	fx_audit_each(f->st, tally_one, &t);
 	return t;
 }
 
@@ -701,11 +685,8 @@ static int totp_at(struct fx *f, const char *user, uint64_t now, uint64_t step)
 static int32_t drift_of(struct fx *f, const char *user, uint32_t id)
 {
 	struct otp_device_rec d;
-	struct otp_txn *txn;
 
-	assert_int_equal(otp_txn_begin(f->st, 0, &txn), OTP_OK);
-	assert_int_equal(otp_device_load(txn, user, id, &d), OTP_OK);
-	otp_txn_abort(txn);
+	fx_device_load(f->st, user, id, &d);
 	return d.drift;
 }
 
