@@ -6,12 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/oob/lib.sh"
 
-miss=$(oob_missing)
-if [ -n "$miss" ]; then
-	not_ok "delivery tools installed (missing: $miss; scripts/deps.sh test)"; finish; exit
-fi
-check "the SMTP server listens on loopback" oob_smtp_start
-check "the SMS gateway listens on loopback" oob_sms_start
+oob_servers smtp sms
 write_conf "lockout { deny = 0 }" "$(oob_section "resend_after = 0")"
 ctl init >/dev/null
 json_state() {  # json_state USER ID: the device's state from devices --json

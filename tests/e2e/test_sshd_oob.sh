@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib_e2e.sh"
 . "$TOP/tests/oob/lib.sh"
 
-miss=$(oob_missing)
-if [ -n "$miss" ]; then
-	not_ok "delivery tools installed (missing: $miss; scripts/deps.sh test)"; finish; exit
-fi
-check "the SMTP server listens on loopback" oob_smtp_start
-[ -n "$OOB_SMTP_PORT" ] || { finish; exit; }
+oob_servers smtp || { finish; exit; }
 write_conf "lockout { deny = 5 fail_interval = 900 unlock_time = 900 }" \
 	"$(oob_section "resend_after = 0")"
 ctl init >/dev/null
@@ -22,15 +17,6 @@ ADDR="$E2E_USER@example.com"
 MASKED="o***@example.com"  # E2E_USER starts with "otpe2e"
 check "enroll an email device, the user's only one" \
 	ctl enroll "$E2E_USER" --type email --to "$ADDR" --no-confirm
-
-# sshd_up NAME METHODS: start_sshd, keeping its pid here (start_sshd runs
-# in a subshell, so lib_e2e's cleanup would not know it); prints the port.
-sshd_up() {
-	local port
-	port=$(start_sshd "$1" "$2")
-	[ -s "$WORK/$1.pid" ] && pids+=("$(cat "$WORK/$1.pid")")
-	PORT=$port
-}
 
 # oob_login PORT PASSWORD ANSWER [KEY]: answer the prompts that come;
 # ANSWER "-" presses Enter at the code prompt, then types the code of the
@@ -40,8 +26,6 @@ sshd_up() {
 # $WORK/ssh.out.
 oob_login() {
 	local port=$1 pw=$2 answer=$3 key=${4:-}
-	local auth="-o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no"
-	[ -n "$key" ] && auth="-i $key -o PreferredAuthentications=publickey,keyboard-interactive"
 	PW=$pw ANSWER=$answer MAILDIR=$OOB_MAIL NMAIL=$(($(oob_count "$OOB_MAIL") + 1)) \
 		expect -f - >"$WORK/ssh.out" 2>&1 <<EOX
 set timeout 20
@@ -62,12 +46,9 @@ proc mailed_code {} {
 	return ""
 }
 set sent 0
-spawn ssh -tt -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o NumberOfPasswordPrompts=1 -o BatchMode=no $auth $E2E_USER@127.0.0.1
+$(ssh_spawn "$port" "$key")
 expect {
-	"Password:" {
-		if {\$env(PW) eq "-"} { exit 3 }
-		send -- "\$env(PW)\r"; exp_continue
-	}
+$(expect_password)
 	-re {Verification code \(Enter: send one by email to [^)]*\): } {
 		if {[string index \$env(ANSWER) 0] eq "-"} { send "\r" } else { send -- "\$env(ANSWER)\r" }
 		exp_continue
@@ -80,18 +61,9 @@ expect {
 		if {\$code eq ""} { exit 6 }
 		send -- "\$code\r"; exp_continue
 	}
-	"\\$ " { send "echo E2E_LOGGED_IN | tr A-Z a-z; exit\r"; exp_continue }
-	"e2e_logged_in" { exit 0 }
-	"Permission denied" { exit 1 }
-	timeout { exit 2 }
-	eof { exit 1 }
+$(expect_shell)
 }
 EOX
-}
-# saw DESCRIPTION TEXT: the user saw TEXT (a fixed string) in the last login
-saw() {
-	if grep -qF -- "$2" "$WORK/ssh.out"; then ok "$1"; else
-		not_ok "$1"; sed 's/^/#   /' "$WORK/ssh.out" | tail -8; fi
 }
 
 # --- password, then Enter, then the mailed code

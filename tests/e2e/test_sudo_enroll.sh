@@ -7,13 +7,9 @@
 # shown; the code of the secret shown runs the command as root; the next
 # sudo asks for a code. A wrong password is never offered enrollment.
 . "$(dirname "$0")/lib_e2e.sh"
-for tool in oathtool zbarimg; do
-	command -v $tool >/dev/null || { not_ok "$tool installed (scripts/deps.sh test)"; finish; exit; }
-done
-PY=/usr/bin/python3
+. "$(dirname "$0")/lib_enroll.sh"
 SCREEN2PGM="$TOP/tests/cli/screen2pgm.py"
-FIRST="You have no authenticator device yet: enroll one now."
-SCAN="Scan this QR code with an authenticator app, or type the secret into it."
+TRANSCRIPT="$WORK/sudo.out"  # for saw, enroll_shown
 write_conf "enroll_on_login = true"
 ctl init >/dev/null
 echo "auth required $MODULE config=$CONF password=system
@@ -38,23 +34,8 @@ set secret ""
 spawn runuser -u $E2E_USER -- sudo -k /usr/bin/id -u
 expect {
 	-re "assword.*:" { send -- "\$env(PW)\r"; exp_continue }
-	"Verification code:" {
-		if {\$env(CODE) eq "-"} { exit 4 }
-		send -- "\$env(CODE)\r"; exp_continue
-	}
-	"$FIRST" {
-		if {\$env(ENROLL) eq "-"} { exit 5 }
-		exp_continue
-	}
-	-re {\nSecret: ([A-Z2-7 ]+)\r\n} {
-		set secret [string map {" " ""} \$expect_out(1,string)]
-		exp_continue
-	}
-	-re {\nCode from the app[^\r\n]*: \$} {
-		if {\$secret eq ""} { exit 6 }
-		set f [open \$env(TYPED) w]; puts \$f \$secret; close \$f
-		send -- "[exec oathtool --totp -b \$secret]\r"; exp_continue
-	}
+$(expect_code)
+$(enroll_expect)
 	-re "\r\n0\r\n" { exit 0 }
 	"incorrect password" { exit 1 }
 	"Sorry" { exit 1 }
@@ -63,31 +44,6 @@ expect {
 }
 EOX
 }
-saw() {  # saw DESCRIPTION TEXT: the user saw TEXT (a fixed string)
-	if tr -d '\r' < "$WORK/sudo.out" | grep -qF -- "$2"; then ok "$1"; else
-		not_ok "$1"; tr -d '\r' < "$WORK/sudo.out" | sed 's/^/#   /' | tail -8; fi
-}
-is() {  # is DESCRIPTION GOT WANT: GOT is WANT, and not empty
-	if [ -n "$2" ] && [ "$2" = "$3" ]; then ok "$1"; else
-		not_ok "$1"; echo "#   got:  $(printf %q "$2")"; echo "#   want: $(printf %q "$3")"; fi
-}
-devices() {  # devices: "NAME:STATE" of each of the user's devices
-	ctl --json devices "$E2E_USER" 2>/dev/null | "$PY" -c '
-import json, sys
-d = json.load(sys.stdin)
-if "devices" not in d and "not enrolled" not in d.get("error", ""):
-    print("error: %s" % d)
-for dev in d.get("devices", []):
-    print("%s:%s" % (dev["name"], dev["state"]))'
-}
-audit_field() {  # audit_field EVENT FIELD: that field of each EVENT record
-	ctl audit --user "$E2E_USER" --event "$1" --format json | "$PY" -c '
-import json, sys
-for l in sys.stdin:
-    if l.strip():
-        print(json.loads(l)[sys.argv[1]])' "$2"
-}
-
 check_exit "sudo, a wrong password: refused, never offered enrollment" 1 \
 	sudo_as "wrong password" 123456 -
 saw "  the usual \"Verification code:\" prompt" "Verification code:"
@@ -95,10 +51,9 @@ is "  no device written" "$(devices)x" x
 
 check "sudo, the right password: the enrollment prompt; the code of its secret runs id as root" \
 	sudo_as "$E2E_PASS" - +
-tr -d '\r' < "$WORK/sudo.out" > "$WORK/seen"
+enroll_shown  # the QR in $WORK/qr.txt, uri and secret
 saw "  the prompt's first line" "$FIRST"
 saw "  its second line" "$SCAN"
-sed -n "/$SCAN/,/^Secret: /{/$SCAN/d;/^Secret: /d;p}" "$WORK/seen" > "$WORK/qr.txt"
 check "  the QR code in UTF-8 half blocks (no PAM_RHOST: a local login)" sh -c \
 	"[ -s '$WORK/qr.txt' ] && ! LC_ALL=C.UTF-8 grep -q '[^ ▀▄█]' '$WORK/qr.txt' &&
 	LC_ALL=C.UTF-8 grep -q '[▀▄█]' '$WORK/qr.txt'"
@@ -106,8 +61,6 @@ cols=$(LC_ALL=C.UTF-8 wc -L < "$WORK/qr.txt") rows=$(wc -l < "$WORK/qr.txt")
 { echo; sed 's/^/  /' "$WORK/qr.txt"; } |
 	"$PY" "$SCREEN2PGM" dark $((cols + 4)) $((rows + 2)) > "$WORK/qr.pgm"
 decoded=$(zbarimg -q --raw "$WORK/qr.pgm" 2>/dev/null)
-uri=$(sed -n 's/^URI: //p' "$WORK/seen")
-secret=$(sed -n 's/^Secret: //p' "$WORK/seen" | tr -d ' ')
 is "  zbarimg reads it (screen2pgm.py, dark theme) as the \"URI:\" line" "$decoded" "$uri"
 is "  the URI's secret is the \"Secret:\" line's, whose code was typed" \
 	"$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' <<< "$decoded")" "$(cat "$WORK/secret.typed" 2>/dev/null)"

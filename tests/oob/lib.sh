@@ -32,6 +32,30 @@ oob_missing() {
 	echo "${miss# }"
 }
 
+# oob_servers smtp [sms]: the head of a delivery suite. A tool missing
+# (oob_missing) fails the suite right there (finish, exit); then a check
+# that each server named listens (oob_smtp_start, oob_sms_start). Status 1
+# when one did not come up: the suite ends (|| { finish; exit; }) or goes on.
+oob_servers() {
+	local miss s rc=0
+	miss=$(oob_missing)
+	if [ -n "$miss" ]; then
+		not_ok "delivery tools installed (missing: $miss; scripts/deps.sh test)"; finish; exit
+	fi
+	for s in "$@"; do
+		case $s in
+		smtp)
+			check "the SMTP server listens on loopback" oob_smtp_start
+			[ -n "$OOB_SMTP_PORT" ] || rc=1 ;;
+		sms)
+			check "the SMS gateway listens on loopback" oob_sms_start
+			[ -n "$OOB_SMS_PORT" ] || rc=1 ;;
+		*) return 2 ;;
+		esac
+	done
+	return $rc
+}
+
 # The servers stop with the suite, whichever way it ends: oob_cleanup runs
 # first, then the EXIT trap that was there (lib.sh's, lib_e2e's).
 oob_prev_exit=$(trap -p EXIT)

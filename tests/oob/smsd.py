@@ -16,22 +16,11 @@ import signal
 import sys
 import threading
 
-
-def publish(path, data):
-    """Write data to path through a temporary name and a rename."""
-    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(tmp, path)
-
-
-def last_number(directory, prefix):
-    """The highest NNNN of the files prefixNNNN.* in directory, 0 if none."""
-    numbers = [int(f[len(prefix):len(prefix) + 4]) for f in os.listdir(directory)
-               if f.startswith(prefix) and f[len(prefix):len(prefix) + 4].isdigit()]
-    return max(numbers, default=0)
+# serve_common.py sits beside this file; the script's directory is not on
+# sys.path under python3 -P or PYTHONSAFEPATH, so it is put there by path.
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_common import arguments, last_number, publish, publish_port  # noqa: E402
 
 
 class Gateway(http.server.BaseHTTPRequestHandler):
@@ -71,7 +60,7 @@ def main(portfile, directory):
     Gateway.n = last_number(directory, "sms-")  # a restarted server goes on
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    publish(portfile, b"%d\n" % server.server_address[1])
+    publish_port(portfile, server.server_address[1])
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
@@ -79,6 +68,4 @@ def main(portfile, directory):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: smsd.py PORTFILE DIR")
-    main(sys.argv[1], sys.argv[2])
+    main(*arguments("usage: smsd.py PORTFILE DIR"))

@@ -17,22 +17,11 @@ import sys
 
 from aiosmtpd.smtp import SMTP
 
-
-def publish(path, data):
-    """Write data to path through a temporary name and a rename."""
-    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(tmp, path)
-
-
-def last_number(directory, prefix):
-    """The highest NNNN of the files prefixNNNN.* in directory, 0 if none."""
-    numbers = [int(f[len(prefix):len(prefix) + 4]) for f in os.listdir(directory)
-               if f.startswith(prefix) and f[len(prefix):len(prefix) + 4].isdigit()]
-    return max(numbers, default=0)
+# serve_common.py sits beside this file; the script's directory is not on
+# sys.path under python3 -P or PYTHONSAFEPATH, so it is put there by path.
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_common import arguments, last_number, publish, publish_port  # noqa: E402
 
 
 class Store:
@@ -59,14 +48,11 @@ async def main(portfile, maildir):
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set_result, None)
-    port = server.sockets[0].getsockname()[1]
-    publish(portfile, b"%d\n" % port)
+    publish_port(portfile, server.sockets[0].getsockname()[1])
     await stop
     server.close()
     await server.wait_closed()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: smtpd.py PORTFILE MAILDIR")
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(*arguments("usage: smtpd.py PORTFILE MAILDIR")))

@@ -8,13 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/oob/lib.sh"
 
-miss=$(oob_missing)
-if [ -n "$miss" ]; then
-	not_ok "delivery tools installed (missing: $miss; scripts/deps.sh test)"; finish; exit
-fi
-check "the SMTP server listens on loopback" oob_smtp_start
-check "the SMS gateway listens on loopback" oob_sms_start
-[ -n "$OOB_SMTP_PORT" ] && [ -n "$OOB_SMS_PORT" ] || { finish; exit; }
+oob_servers smtp sms || { finish; exit; }
 
 HOST=edge-1
 # conf [KEY = VALUE ...]: the suite's config, extra oob keys appended
