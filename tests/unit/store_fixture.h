@@ -1,19 +1,21 @@
 /*
  * The store fixture the library's unit tests share: a private directory,
  * the default config without syslog, seal keys in that directory and an
- * LMDB store at <dir>/store; plus the small builders and read-only looks
+ * LMDB store at <dir>/store; plus the small builders and store accesses
  * their checks repeat. Each test file keeps its own struct fx (whatever
  * else it holds) and calls these on its fields:
  *
  *   setup:     fx_open(f->dir, "/tmp/otp-NAME-XXXXXX", &f->cfg, &f->st);
  *              fx_seal_key(f->dir, "k", &f->key);
- *   teardown:  fx_close(f->dir, f->st); free(f);
+ *   teardown:  FX_TEARDOWN(teardown)  (fx_close(f->dir, f->st); free(f))
  *
  * fx_open        mkdtemp over the template (copied into dir, 64 bytes at
  *                most); cfg (may be NULL) gets otp_config_defaults with
  *                audit_syslog = 0; the store is created at <dir>/store.
  * fx_seal_key    a new seal key <dir>/<name>, loaded into k.
  * fx_close       closes the store and removes the directory (rm -rf).
+ * FX_TEARDOWN(name) defines static int name(void **state), the teardown of
+ *                a struct fx with fields dir and st: fx_close, then free.
  * fx_login       a struct otp_login for user through service at time now,
  *                all else zero (callers add rhost, host, ...).
  * fx_device_load one device record, in a read transaction of its own.
@@ -78,6 +80,15 @@ static FX_UNUSED void fx_close(const char *dir, struct otp_store *st)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
+
+#define FX_TEARDOWN(name)                      \
+	static int name(void **state)          \
+	{                                      \
+		struct fx *f_ = *state;        \
+		fx_close(f_->dir, f_->st);     \
+		free(f_);                      \
+		return 0;                      \
+	}
 
 static FX_UNUSED struct otp_login fx_login(const char *user, const char *service, uint64_t now)
 {

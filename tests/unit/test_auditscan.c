@@ -42,14 +42,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fx_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+FX_TEARDOWN(teardown)
 
 /* One login record at time t, committed now. */
 static void login(struct fx *f, uint64_t t, const char *event, const char *service)

@@ -71,14 +71,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fx_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+FX_TEARDOWN(teardown)
 
 static struct otp_login at(uint64_t now)
 {
