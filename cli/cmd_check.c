@@ -13,12 +13,12 @@
 #include "err.h"
 #include "fileck.h"
 #include "keycheck.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
-#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -257,32 +257,16 @@ static void check_module(struct checks *k)
  * every login (a typo would exempt everyone from require_group). */
 static void check_groups(struct checks *k, const char *key, const struct otp_namelist *l)
 {
-	struct group gr, *res;
-	size_t size = 16384;
-	char *buf = NULL;
-	int e;
+	gid_t gid;
+	int exists;
 
 	for (unsigned i = 0; i < l->n; i++) {
-		do {  /* a directory's big groups need more room: grow on ERANGE */
-			char *more = realloc(buf, size);
-
-			if (more == NULL) {
-				e = ENOMEM;
-				break;
-			}
-			buf = more;
-			res = NULL;
-			e = getgrnam_r(l->name[i], &gr, buf, size, &res);
-			size *= 2;
-		} while (e == ERANGE && size <= 64u << 20);
-		if (e != 0)
-			problem(k, SEV_WARNING, "policy", "policy: %s: group '%s' cannot be looked up: %s",
-				key, l->name[i], strerror(e));
-		else if (res == NULL)
+		if (otp_policy_group_gid(NULL, l->name[i], &gid, &exists) != OTP_OK)
+			problem(k, SEV_WARNING, "policy", "policy: %s: %s", key, otp_errdetail());
+		else if (!exists)
 			problem(k, SEV_WARNING, "policy", "policy: %s: no group named '%s' (counted as a "
 				"group without members)", key, l->name[i]);
 	}
-	free(buf);
 }
 
 static void run_checks(struct ctl *c, struct checks *k)

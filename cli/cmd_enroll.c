@@ -222,22 +222,6 @@ static int get_secret(struct ctl *c, const struct enroll_opts *o, uint8_t *secre
 	return 0;
 }
 
-static void issuer_of(const struct ctl *c, char *out, size_t n)
-{
-	char host[256] = "";
-
-	if (c->cfg.issuer[0] != '\0') {
-		snprintf(out, n, "%s", c->cfg.issuer);
-		return;
-	}
-	gethostname(host, sizeof(host) - 1);
-	for (char *p = host; *p; p++) {
-		if (*p == ':')
-			*p = '-';
-	}
-	snprintf(out, n, "%s", host);
-}
-
 char *enroll_ask_code(const char *prompt)
 {
 	char *line = NULL;
@@ -304,23 +288,17 @@ static int left_pending(const char *user, const struct otp_device_rec *d)
 	return 0;
 }
 
-/* Ask on the terminal: CONFIRM_TRIES answers, each wrong one told with
- * the tries left; no answer (an empty line, end of input) leaves the
- * device pending. Returns an OTP_ code; OTP_ENOTFOUND: no answer. */
-static int ask_until_valid(struct ctl *c, const char *user, struct otp_device_rec *d,
-			   const struct enroll_opts *o)
+int enroll_ask_until_valid(struct ctl *c, const char *user, struct otp_device_rec *d,
+			   const char *first)
 {
-	char prompt[128], *code;
+	char prompt[64], *code;
 	int rc = OTP_EBADCODE;
 
 	for (int left = CONFIRM_TRIES; left > 0; left--) {
-		if (left == CONFIRM_TRIES)
-			snprintf(prompt, sizeof(prompt), "%s the code the app shows (%d tries): ",
-				 o->qr == QR_NONE ? "Type" : "Scan the QR code, then type", left);
-		else
+		if (left < CONFIRM_TRIES)
 			snprintf(prompt, sizeof(prompt), "Wrong code, %d %s left: ", left,
 				 left == 1 ? "try" : "tries");
-		code = enroll_ask_code(prompt);
+		code = enroll_ask_code(left == CONFIRM_TRIES ? first : prompt);
 		if (code == NULL)
 			return OTP_ENOTFOUND;
 		rc = confirm_code(c, user, d, code);
@@ -342,7 +320,9 @@ static int activate(struct ctl *c, const char *user, struct otp_device_rec *d,
 	if (o->confirm != NULL)
 		rc = confirm_code(c, user, d, o->confirm);
 	else if (!c->json && isatty(STDIN_FILENO))
-		rc = ask_until_valid(c, user, d, o);
+		rc = enroll_ask_until_valid(c, user, d, o->qr == QR_NONE ?
+					    "Type the code the app shows (3 tries): " :
+					    "Scan the QR code, then type the code the app shows (3 tries): ");
 	else
 		return left_pending(user, d);
 	if (rc == OTP_ENOTFOUND && o->confirm == NULL)
@@ -367,7 +347,7 @@ static int make_uri(struct ctl *c, const char *user, const struct otp_enroll_req
 
 	memset(u, 0, sizeof(*u));
 	u->hotp = req->type == OTP_HOTP;
-	issuer_of(c, u->issuer, sizeof(u->issuer));
+	otp_uri_issuer(c->cfg.issuer, u->issuer, sizeof(u->issuer));
 	snprintf(u->user, sizeof(u->user), "%s", user);
 	otp_base32_encode(secret, n, 0, u->secret, sizeof(u->secret));
 	u->alg = req->alg;

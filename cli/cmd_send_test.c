@@ -50,40 +50,24 @@ static int find(struct ctl *c, const char *user, const char *ref, struct otp_dev
 	return 0;
 }
 
-static const char *host_name(const struct ctl *c, char *buf, size_t n)
-{
-	if (c->cfg.host_name[0] != '\0')
-		return c->cfg.host_name;
-	if (gethostname(buf, n - 1) != 0)
-		snprintf(buf, n, "localhost");
-	buf[n - 1] = '\0';
-	return buf;
-}
-
 /* Compose the message (no code) and run the command; s->rc its result. */
 static int send_one(struct ctl *c, const struct otp_oob *o, struct sent *s)
 {
-	char msg[OTP_OOB_MESSAGE_MAX], host[OTP_HOST_NAME_MAX + 1];
+	char host[256];
 	struct otp_oob_msg m;
-	size_t len = 0;
-	int rc;
 
 	memset(&m, 0, sizeof(m));
 	m.type = (enum otp_dev_type)s->d->type;
 	m.to = o->to;
 	m.from = c->cfg.oob.from;
 	m.user = s->user;
-	m.host = host_name(c, host, sizeof(host));
+	m.host = otp_host_name(c->cfg.host_name, host, sizeof(host));
 	m.service = "otpctl";
 	m.code = NULL;
 	m.valid = c->cfg.oob.valid;
 	m.now = otp_now();
-	rc = otp_oob_message(&m, msg, sizeof(msg), &len);
-	if (rc == OTP_OK)
-		rc = otp_oob_deliver(&c->cfg, m.type, o->to, s->user, m.host, msg, len, &s->res);
-	otp_wipe(msg, sizeof(msg));  /* the destination, in clear */
-	s->rc = rc;
-	return rc;
+	s->rc = otp_oob_send(&c->cfg, &m, &s->res);
+	return s->rc;
 }
 
 /* Whether res->status is an exit status (not a signal, a timeout, a

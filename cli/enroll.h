@@ -36,6 +36,16 @@ int enroll_check_known(struct ctl *c, const char *user, int force);
 char *enroll_ask_code(const char *prompt);
 
 /*
+ * enroll_ask_until_valid - confirm pending device d of user from the
+ * terminal: first is the first prompt (it says CONFIRM_TRIES tries), each
+ * wrong answer is told with the tries left; no answer (an empty line, end
+ * of input) leaves the device pending. Returns an OTP_ code of otp_confirm;
+ * OTP_ENOTFOUND: no answer.
+ */
+int enroll_ask_until_valid(struct ctl *c, const char *user, struct otp_device_rec *d,
+			   const char *first);
+
+/*
  * enroll_oob - otpctl enroll for an email or sms device (o->req.type):
  * o->to checked, the device enrolled (active with --no-confirm), else a
  * code sent to it and asked for on a terminal. Returns an exit code.

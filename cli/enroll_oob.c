@@ -21,16 +21,6 @@ static const char *how(enum otp_dev_type type)
 	return type == OTP_SMS ? "by SMS" : "by email";
 }
 
-/* This host's name for the message: host_name, else gethostname(). */
-static void host_of(const struct ctl *c, char *out, size_t n)
-{
-	char host[256] = "";
-
-	if (c->cfg.host_name[0] == '\0' && gethostname(host, sizeof(host) - 1) != 0)
-		host[0] = '\0';
-	snprintf(out, n, "%s", c->cfg.host_name[0] ? c->cfg.host_name : host);
-}
-
 /* The device's destination, masked, for what is printed. */
 static void masked_of(const struct otp_oob_sent *s, char *out, size_t n)
 {
@@ -42,23 +32,12 @@ static void masked_of(const struct otp_oob_sent *s, char *out, size_t n)
 static int deliver(struct ctl *c, const char *user, const struct otp_oob_sent *sent,
 		   struct otp_delivery_result *res)
 {
-	char host[256], msg[OTP_OOB_MESSAGE_MAX];
-	struct otp_oob_msg m = { sent->type, sent->to, c->cfg.oob.from, user, NULL, "otpctl",
+	char host[256];
+	struct otp_oob_msg m = { sent->type, sent->to, c->cfg.oob.from, user,
+				 otp_host_name(c->cfg.host_name, host, sizeof(host)), "otpctl",
 				 NULL, sent->code, c->cfg.oob.valid, otp_now() };
-	size_t len = 0;
-	int rc;
 
-	memset(res, 0, sizeof(*res));
-	host_of(c, host, sizeof(host));
-	m.host = host;
-	rc = otp_oob_message(&m, msg, sizeof(msg), &len);
-	if (rc == OTP_OK)
-		rc = otp_oob_deliver(&c->cfg, sent->type, sent->to, user, host, msg, len, res);
-	else
-		snprintf(res->why, sizeof(res->why), "cannot compose the message: %s",
-			 otp_errdetail()[0] ? otp_errdetail() : otp_strerror(rc));
-	otp_wipe(msg, sizeof(msg));
-	return rc;
+	return otp_oob_send(&c->cfg, &m, res);
 }
 
 static int retry_hint(const char *user, const struct otp_device_rec *d)
@@ -97,39 +76,12 @@ static int not_sent(struct ctl *c, const char *user, const struct otp_device_rec
 	return EX_STORE;
 }
 
-/* Ask for the code sent: CONFIRM_TRIES answers; none leaves d pending. */
-static int ask(struct ctl *c, const char *user, struct otp_device_rec *d, const char *masked,
-	       enum otp_dev_type type)
-{
-	struct otp_login who;
-	char prompt[OTP_OOB_MASKED_MAX + 96], idref[16], *code;
-	int rc = OTP_EBADCODE;
-
-	snprintf(idref, sizeof(idref), "%u", d->id);
-	for (int left = CONFIRM_TRIES; left > 0; left--) {
-		if (left == CONFIRM_TRIES)
-			snprintf(prompt, sizeof(prompt), "Type the code sent %s to %s (%d tries): ",
-				 how(type), masked, left);
-		else
-			snprintf(prompt, sizeof(prompt), "Wrong code, %d %s left: ", left,
-				 left == 1 ? "try" : "tries");
-		code = enroll_ask_code(prompt);
-		if (code == NULL)
-			return OTP_ENOTFOUND;
-		ctl_who(&who, user);
-		rc = otp_confirm(c->st, &c->key, &c->cfg, &who, idref, code, d);
-		otp_wipe_str(code);
-		free(code);
-		if (rc != OTP_EBADCODE && rc != OTP_EREPLAY)
-			break;
-	}
-	return rc;
-}
 
 int ctl_oob_confirm(struct ctl *c, const char *user, struct otp_device_rec *d)
 {
 	struct otp_oob_sent sent;
 	struct otp_delivery_result res;
+	char first[OTP_OOB_MASKED_MAX + 64];
 	struct otp_login who;
 	char masked[OTP_OOB_MASKED_MAX];
 	int rc;
@@ -148,7 +100,9 @@ int ctl_oob_confirm(struct ctl *c, const char *user, struct otp_device_rec *d)
 			"CODE'\n", how(sent.type), masked, d->id, user, d->id);
 		return 0;
 	}
-	rc = ask(c, user, d, masked, sent.type);
+	snprintf(first, sizeof(first), "Type the code sent %s to %s (%d tries): ", how(sent.type),
+		 masked, CONFIRM_TRIES);
+	rc = enroll_ask_until_valid(c, user, d, first);
 	if (rc == OTP_OK) {
 		printf("device %u is active\n", d->id);
 		return 0;

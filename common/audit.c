@@ -35,14 +35,9 @@ void otp_audit_set_origin(struct otp_audit_ev *ev, const char *service, const ch
 
 void otp_audit_set_by(struct otp_audit_ev *ev, const char *host, const char *actor)
 {
-	char name[256] = "";
+	char name[256];
 
-	if (host == NULL || host[0] == '\0') {
-		if (gethostname(name, sizeof(name) - 1) != 0)
-			name[0] = '\0';
-		host = name;
-	}
-	copy_field(ev->host, host);
+	copy_field(ev->host, otp_host_name(host, name, sizeof(name)));
 	copy_field(ev->actor, actor);
 }
 

@@ -91,8 +91,8 @@ static int lock_at_stake(const struct otp_user_rec *u, const struct otp_config *
  * OTP_ELOCKED, the write kept; a name with no record is counted in its
  * source's summary (flood.h), so every class of name writes alike.
  */
-static int charge_in_txn(const struct otp_config *cfg, struct otp_txn *txn,
-			 const struct otp_login *who, struct otp_auth_result *res)
+int otp_auth_charge_in(const struct otp_config *cfg, struct otp_txn *txn,
+		       const struct otp_login *who, struct otp_auth_result *res)
 {
 	struct otp_user_rec u;
 	int rc;
@@ -129,12 +129,6 @@ static int refuse_locked(const struct otp_config *cfg, struct otp_txn *txn,
 	return rc == OTP_OK ? OTP_ELOCKED : rc;
 }
 
-int otp_auth_charge_in(const struct otp_config *cfg, struct otp_txn *txn,
-		       const struct otp_login *who, struct otp_auth_result *res)
-{
-	return charge_in_txn(cfg, txn, who, res);
-}
-
 int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		    const struct otp_login *who, struct otp_auth_result *res)
 {
@@ -146,7 +140,7 @@ int otp_auth_charge(struct otp_store *st, const struct otp_config *cfg,
 		return OTP_OK;
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK)
-		rc = charge_in_txn(cfg, txn, who, res);
+		rc = otp_auth_charge_in(cfg, txn, who, res);
 	if (rc != OTP_OK && rc != OTP_ELOCKED) {
 		otp_txn_abort(txn);
 		return rc;
@@ -478,7 +472,7 @@ static int code_error(const struct otp_config *cfg, struct otp_txn *txn,
 	txn = NULL;
 	rc = otp_txn_begin(st, 1, &txn);
 	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE))
-		rc = charge_in_txn(cfg, txn, who, &res);
+		rc = otp_auth_charge_in(cfg, txn, who, &res);
 	if (rc == OTP_EEXEMPT) {  /* decided by the caller, then all again */
 		otp_txn_abort(txn);
 		return rc;
@@ -527,7 +521,7 @@ int otp_auth_code(struct otp_store *st, const struct otp_seal_key *key,
 	/* the charge reads the user, the check the devices: one exchange */
 	rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER | OTP_PREFETCH_DEVICES, NULL);
 	if (rc == OTP_OK && (flags & OTP_AUTH_CHARGE)) {
-		rc = charge_in_txn(cfg, txn, who, res);
+		rc = otp_auth_charge_in(cfg, txn, who, res);
 		if (rc == OTP_ELOCKED) {
 			rc = refuse_locked(cfg, txn, who);
 			goto out;
@@ -556,9 +550,8 @@ out:
 	return rc;
 }
 
-/* Inside txn: refuse a locked user who skipped the code (ELOCKED). */
-static int skip_lock_check(const struct otp_config *cfg, struct otp_txn *txn,
-			   const struct otp_login *who)
+int otp_auth_lock_check(const struct otp_config *cfg, struct otp_txn *txn,
+			const struct otp_login *who)
 {
 	struct otp_user_rec u;
 	int rc;
@@ -613,7 +606,7 @@ int otp_auth_succeeded(struct otp_store *st, const struct otp_config *cfg,
 				      (why == OTP_SKIP_NULLOK || why == OTP_SKIP_DEADLINE ?
 				       OTP_PREFETCH_DEVICES : 0), NULL);
 	if (rc == OTP_OK)
-		rc = skip_lock_check(cfg, txn, who);
+		rc = otp_auth_lock_check(cfg, txn, who);
 	if (rc == OTP_ELOCKED)
 		return refuse_locked(cfg, txn, who);
 	if (rc == OTP_OK)

@@ -92,6 +92,17 @@ int otp_auth_charge_in(const struct otp_config *cfg, struct otp_txn *txn,
 		       const struct otp_login *who, struct otp_auth_result *res);
 
 /*
+ * otp_auth_lock_check - inside txn, whether who->user is locked now, for a
+ * login let in without a code check (a skipped code, an enrollment at
+ * login), whose transaction must still refuse a locked user. Nothing is
+ * written. Returns OTP_OK (not locked, exempt, lockout off, or no record);
+ * OTP_ELOCKED; OTP_EEXEMPT (who->exempt is OTP_EXEMPT_ASK and the user is
+ * locked); or a store error.
+ */
+int otp_auth_lock_check(const struct otp_config *cfg, struct otp_txn *txn,
+			const struct otp_login *who);
+
+/*
  * otp_auth_refuse_locked - audit `locked` for an attempt that
  * otp_auth_charge refused, one write transaction.
  * Returns OTP_ELOCKED when recorded, or a store error.

@@ -6,6 +6,7 @@
 #include "deliver.h"
 
 #include "err.h"
+#include "oob.h"
 #include "oobaddr.h"
 #include "oobmsg.h"
 #include "spawn.h"
@@ -223,6 +224,64 @@ int otp_oob_deliver(const struct otp_config *cfg, enum otp_dev_type type, const 
 	} else {
 		snprintf(res->why, sizeof(res->why), "cannot run %.100s: %s", sp.path, otp_errdetail());
 	}
+	otp_wipe(o, sizeof(*o));  /* its stderr may echo the message, code and all */
 	free(o);
+	return rc;
+}
+
+/* Replace every needle in s (size bytes, at most SCRUB_MAX) by repl, cut to fit. */
+#define SCRUB_MAX 1024
+static void scrub(char *s, size_t size, const char *needle, const char *repl)
+{
+	char out[SCRUB_MAX];
+	size_t o = 0, nl = strlen(needle), rl = strlen(repl);
+
+	if (nl == 0 || size > sizeof(out))
+		return;
+	for (const char *p = s; *p != '\0' && o + 1 < size;) {
+		if (strncmp(p, needle, nl) == 0) {
+			size_t k = rl < size - 1 - o ? rl : size - 1 - o;
+
+			memcpy(out + o, repl, k);
+			o += k;
+			p += nl;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	memcpy(s, out, o + 1);
+	otp_wipe(out, sizeof(out));
+}
+
+/* A command may echo its input: the destination (masked) and the code
+ * (blanked) stay out of the stderr kept for logs and otpctl. */
+static void scrub_err(const struct otp_oob_msg *m, struct otp_delivery_result *res)
+{
+	char masked[OTP_OOB_MASKED_MAX];
+
+	if (otp_oob_mask(m->type, m->to, masked, sizeof(masked)) != OTP_OK)
+		snprintf(masked, sizeof(masked), "(destination)");
+	scrub(res->err, sizeof(res->err), m->to, masked);
+	if (m->code != NULL)
+		scrub(res->err, sizeof(res->err), m->code, "******");
+}
+
+int otp_oob_send(const struct otp_config *cfg, const struct otp_oob_msg *m,
+		 struct otp_delivery_result *res)
+{
+	char msg[OTP_OOB_MESSAGE_MAX];
+	size_t len = 0;
+	int rc = otp_oob_message(m, msg, sizeof(msg), &len);
+
+	if (rc == OTP_OK) {
+		rc = otp_oob_deliver(cfg, m->type, m->to, m->user, m->host, msg, len, res);
+		scrub_err(m, res);
+	} else {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->why, sizeof(res->why), "cannot compose the message: %.100s",
+			 otp_errdetail()[0] ? otp_errdetail() : otp_strerror(rc));
+	}
+	otp_wipe(msg, sizeof(msg));  /* the code and the destination, in clear */
 	return rc;
 }

@@ -53,4 +53,18 @@ int otp_oob_deliver(const struct otp_config *cfg, enum otp_dev_type type, const 
 		    const char *user, const char *host, const char *message, size_t len,
 		    struct otp_delivery_result *res);
 
+struct otp_oob_msg;  /* oobmsg.h */
+
+/*
+ * otp_oob_send - compose m (oobmsg.h: m->host must be set) and deliver it
+ * through the command for m->type to m->to, as otp_oob_deliver does; the
+ * composed message (code and destination in clear) is wiped, and in
+ * res->err the destination is masked and the code blanked (a command may
+ * echo its input).
+ * Returns as otp_oob_deliver, or otp_oob_message's error with res->why
+ * "cannot compose the message: ...".
+ */
+int otp_oob_send(const struct otp_config *cfg, const struct otp_oob_msg *m,
+		 struct otp_delivery_result *res);
+
 #endif

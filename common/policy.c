@@ -145,14 +145,15 @@ static int user_gid(const struct otp_nss *nss, const char *user, gid_t *gid, int
 	return OTP_OK;
 }
 
-/* A group's gid; *exists 0 when NSS has no such group. */
-static int group_gid(const struct otp_nss *nss, const char *name, gid_t *gid, int *exists)
+int otp_policy_group_gid(const struct otp_nss *nss, const char *name, gid_t *gid, int *exists)
 {
 	struct group gr, *res = NULL;
 	size_t cap = NSS_BUF_START;
 	char *buf = malloc(cap);
 	int e = 0, rc = buf ? OTP_OK : OTP_ENOMEM;
 
+	if (nss == NULL)
+		nss = &libc_nss;
 	while (rc == OTP_OK && (e = nss->getgrnam_r(name, &gr, buf, cap, &res)) == ERANGE)
 		rc = grow(&buf, &cap);
 	*exists = rc == OTP_OK && e == 0 && res != NULL;
@@ -224,7 +225,7 @@ static int member_of(const struct otp_nss *nss, const struct otp_namelist *l,
 	gid_t gid;
 
 	for (unsigned i = 0; i < l->n; i++) {
-		int rc = group_gid(nss, l->name[i], &gid, &exists);
+		int rc = otp_policy_group_gid(nss, l->name[i], &gid, &exists);
 
 		if (rc != OTP_OK) {
 			if (!failed)

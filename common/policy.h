@@ -94,6 +94,14 @@ struct otp_coverage {
 int otp_policy_cover(const struct otp_config *cfg, const char *user, const struct otp_nss *nss,
 		     struct otp_coverage *out);
 
+/*
+ * otp_policy_group_gid - the gid of group name (one getgrnam_r, its buffer
+ * grown as needed); *exists 0 when NSS has no such group. nss: NULL for
+ * the C library's. Returns OTP_OK, OTP_ENSS (the lookup failed: the
+ * detail names the group and the error), OTP_ETOOLONG or OTP_ENOMEM.
+ */
+int otp_policy_group_gid(const struct otp_nss *nss, const char *name, gid_t *gid, int *exists);
+
 /* otp_cover_reason - a short text for out's reason, e.g. "require_group ops",
  * "exempt_user", "everyone", written into buf (n bytes); returns buf. */
 const char *otp_cover_reason(const struct otp_coverage *out, char *buf, size_t n);

@@ -114,24 +114,6 @@ int otp_self_begin(struct otp_store *st, const struct otp_seal_key *key,
 	return rc;
 }
 
-/* Inside txn: a user locked meanwhile (by other logins' failures) is not
- * let in by an enrollment; root is asked about as otp_auth_charge asks. */
-static int not_locked(const struct otp_config *cfg, struct otp_txn *txn,
-		      const struct otp_login *who)
-{
-	struct otp_user_rec u;
-	int rc;
-
-	if (who->exempt == 1 || cfg->lockout.deny == 0)
-		return OTP_OK;
-	rc = otp_user_load(txn, who->user, &u);
-	if (rc != OTP_OK || u.locked_until == 0 ||
-	    (u.locked_until != OTP_LOCKED_FOREVER && who->now >= u.locked_until))
-		return rc;
-	return who->exempt == OTP_EXEMPT_ASK ? OTP_EEXEMPT :
-	       otp_seterr(OTP_ELOCKED, "user %s is locked", who->user);
-}
-
 /* Device id of devs, still the pending one, verifies code (*hit updated). */
 static int verify(const struct otp_seal_key *key, const struct otp_config *cfg,
 		  const struct otp_login *who,
@@ -183,7 +165,7 @@ int otp_self_confirm(struct otp_store *st, const struct otp_seal_key *key,
 	if (rc == OTP_OK)
 		rc = otp_txn_prefetch(txn, who->user, OTP_PREFETCH_USER | OTP_PREFETCH_DEVICES, NULL);
 	if (rc == OTP_OK)
-		rc = not_locked(cfg, txn, who);
+		rc = otp_auth_lock_check(cfg, txn, who);  /* locked meanwhile: not let in */
 	if (rc == OTP_OK)
 		rc = list_none_active(txn, who->user, devs, &n);
 	if (rc == OTP_OK)

@@ -273,3 +273,18 @@ int otp_uri_parse(const char *text, struct otp_uri *u)
 				  OTP_SECRET_MIN, OTP_SECRET_MAX);
 	return OTP_OK;
 }
+
+void otp_uri_issuer(const char *configured, char *out, size_t n)
+{
+	char host[256];
+
+	if (configured != NULL && configured[0] != '\0') {
+		snprintf(out, n, "%s", configured);
+		return;
+	}
+	snprintf(out, n, "%s", otp_host_name(NULL, host, sizeof(host)));
+	for (char *p = out; *p; p++) {
+		if (*p == ':')
+			*p = '-';
+	}
+}

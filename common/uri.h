@@ -33,6 +33,13 @@ struct otp_uri {
 };
 
 /*
+ * otp_uri_issuer - the issuer apps show: configured (pam_otp.conf issuer)
+ * when not empty, else this host's name with ':' (the label's separator)
+ * made '-'. out: n bytes.
+ */
+void otp_uri_issuer(const char *configured, char *out, size_t n);
+
+/*
  * otp_uri_build - write the URI for u into out (outsz bytes, NUL included).
  * algorithm, digits and period are left out when they equal the defaults
  * (SHA1, 6, 30 s), which keeps the URI and its QR code short; counter is

@@ -4,8 +4,10 @@
 #include "textsafe.h"
 
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int otp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -93,4 +95,16 @@ uint64_t otp_now(void)
 	time_t t = time(NULL);
 
 	return t < 0 ? 0 : (uint64_t)t;
+}
+
+const char *otp_host_name(const char *configured, char *buf, size_t n)
+{
+	if (configured != NULL && configured[0] != '\0')
+		return configured;
+	if (n == 0)
+		return "localhost";
+	if (gethostname(buf, n - 1) != 0 || buf[0] == '\0')
+		snprintf(buf, n, "localhost");
+	buf[n - 1] = '\0';
+	return buf;
 }

@@ -47,6 +47,14 @@ void otp_wipe(void *p, size_t len);
 void otp_wipe_str(char *s);
 
 /*
+ * otp_host_name - this host's name as pam_otp records and shows it:
+ * configured (host_name) when not NULL or empty, else gethostname(), else
+ * "localhost". buf: n bytes, used only when configured is not.
+ * Returns configured or buf.
+ */
+const char *otp_host_name(const char *configured, char *buf, size_t n);
+
+/*
  * otp_now - seconds since the Unix epoch (wall clock, as TOTP needs).
  * Honours faketime like any time(2) caller.
  */

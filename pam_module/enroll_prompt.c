@@ -25,7 +25,6 @@
 #define TRIES 3
 /* how a conversation ended, besides a PAM code negated */
 enum { ENROLLED = 1, SKIPPED, LOCKED, NOT_OFFERED };
-#define ANSWER_MAX 64
 #define QR_MAX 16384
 #define PROMPT_MAX (QR_MAX + 1024)
 
@@ -64,50 +63,14 @@ int login_may_enroll(struct login_ctx *c, const struct otp_auth_state *state, in
 	return c->cfg->password == OTP_PW_NONE && !c->args.authfail && key_proven(c->pamh);
 }
 
-/* Ask with text; *answer NULL when unusable (too long). */
-static int ask(struct login_ctx *c, const char *text, char **answer)
-{
-	char *resp = NULL;
-	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", text);
-
-	*answer = NULL;
-	if (rc != PAM_SUCCESS)
-		return rc;
-	if (resp != NULL && strnlen(resp, ANSWER_MAX + 1) <= ANSWER_MAX)
-		*answer = resp;
-	else if (resp != NULL) {
-		otp_wipe_str(resp);
-		free(resp);
-	}
-	return PAM_SUCCESS;
-}
-
-static void issuer(const struct login_ctx *c, char *out, size_t n)
-{
-	char host[256] = "";
-
-	if (c->cfg->issuer[0] != '\0') {
-		snprintf(out, n, "%s", c->cfg->issuer);
-		return;
-	}
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	for (char *p = host; *p; p++) {
-		if (*p == ':')
-			*p = '-';
-	}
-	snprintf(out, n, "%s", host);
-}
-
 /* What Enter does, for the prompt: "" when it may not skip. */
-static const char *skip_hint(const struct login_ctx *c, int skip)
+#define HINT_MAX 48
+static const char *skip_hint(const struct login_ctx *c, int skip, char hint[HINT_MAX])
 {
-	static __thread char hint[48];
-
 	if (skip == OTP_SKIP_DEADLINE)
-		snprintf(hint, sizeof(hint), " (Enter: skip until %s)", c->cfg->enroll_deadline_text);
+		snprintf(hint, HINT_MAX, " (Enter: skip until %s)", c->cfg->enroll_deadline_text);
 	else if (skip == OTP_SKIP_NULLOK)
-		snprintf(hint, sizeof(hint), " (Enter: skip for now)");
+		snprintf(hint, HINT_MAX, " (Enter: skip for now)");
 	else
 		hint[0] = '\0';
 	return hint;
@@ -118,13 +81,13 @@ static int first_prompt(struct login_ctx *c, const uint8_t *secret, int skip, ch
 			size_t n)
 {
 	struct otp_uri u;
-	char uri[OTP_URI_MAX + 1], grouped[2 * OTP_URI_SECRET_MAX], qr[QR_MAX], tail[64];
+	char uri[OTP_URI_MAX + 1], grouped[2 * OTP_URI_SECRET_MAX], qr[QR_MAX], tail[HINT_MAX];
 	const char *rhost = c->who.rhost;
 	size_t qrlen = 0;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	issuer(c, u.issuer, sizeof(u.issuer));
+	otp_uri_issuer(c->cfg->issuer, u.issuer, sizeof(u.issuer));
 	snprintf(u.user, sizeof(u.user), "%s", c->who.user);
 	rc = otp_base32_encode(secret, OTP_SELF_SECRET_LEN, 0, u.secret, sizeof(u.secret));
 	u.alg = c->cfg->totp.alg;
@@ -138,7 +101,7 @@ static int first_prompt(struct login_ctx *c, const uint8_t *secret, int skip, ch
 	if (rc == OTP_OK)
 		rc = otp_qr_text(uri, rhost != NULL && *rhost ? OTP_QR_ASCII : OTP_QR_UTF8, qr,
 				 sizeof(qr), &qrlen);
-	snprintf(tail, sizeof(tail), "%s", skip_hint(c, skip));
+	skip_hint(c, skip, tail);
 	if (rc == OTP_OK &&
 	    (size_t)snprintf(out, n, "You have no authenticator device yet: enroll one now.\n"
 			     "Scan this QR code with an authenticator app, or type the secret "
@@ -171,7 +134,7 @@ static void show_recovery(struct login_ctx *c)
 		for (unsigned i = 0; i < count; i++)
 			len += (size_t)snprintf(text + len, size - len, "%s%s", i ? " " : "", codes[i]);
 		snprintf(text + len, size - len, "%s", RC_TAIL);
-		(void)ask(c, text, &answer);
+		(void)login_ask(c, text, &answer);
 	} else {
 		pam_syslog(c->pamh, LOG_ERR, "no recovery codes for %s after enrollment: %s",
 			   c->who.user, otp_errdetail());
@@ -214,7 +177,7 @@ static int blank(const char *s)
 /* The conversation, once the pending device holds secret: up to TRIES codes. */
 static int converse(struct login_ctx *c, uint32_t id, const uint8_t *secret, int skip)
 {
-	char *text = malloc(PROMPT_MAX), *answer = NULL;
+	char *text = malloc(PROMPT_MAX), *answer = NULL, hint[HINT_MAX];
 	int rc = text ? first_prompt(c, secret, skip, text, PROMPT_MAX) : OTP_ENOMEM, done = 0;
 
 	if (rc != OTP_OK) {
@@ -226,8 +189,8 @@ static int converse(struct login_ctx *c, uint32_t id, const uint8_t *secret, int
 	for (int left = TRIES; left > 0 && done == 0; left--) {
 		if (left < TRIES)
 			snprintf(text, PROMPT_MAX, "Wrong code; %d %s left.\nCode from the app%s: ",
-				 left, left == 1 ? "try" : "tries", skip_hint(c, skip));
-		rc = ask(c, text, &answer);
+				 left, left == 1 ? "try" : "tries", skip_hint(c, skip, hint));
+		rc = login_ask(c, text, &answer);
 		c->who.now = otp_now();  /* scanning a QR code takes a while */
 		if (rc != PAM_SUCCESS)
 			done = -rc;

@@ -20,6 +20,8 @@ struct login_ctx {
 	int user_ok;                 /* the name is one the store can hold */
 	int silent;                  /* PAM_SILENT: no informational messages */
 	uint64_t locked_until;       /* nonzero: the charge found the user locked */
+	int nss_asked;               /* NSS was asked about who.user (pam_otp.c look_up) */
+	int nss_known, nss_root;     /* its answers: the system knows the user; uid 0 */
 };
 
 /*
@@ -28,6 +30,14 @@ struct login_ctx {
  * again); 0 for any other rc.
  */
 int login_answered(struct login_ctx *c, int rc);
+
+/*
+ * login_ask - one prompt (echo off) showing text. *answer gets the reply,
+ * or NULL when it is longer than LOGIN_ANSWER_MAX bytes (refused, wiped);
+ * the caller wipes and frees it. Returns PAM_SUCCESS or the conversation's error.
+ */
+#define LOGIN_ANSWER_MAX 64
+int login_ask(struct login_ctx *c, const char *text, char **answer);
 
 /* login_lock_end - when the lock a write transaction found ends (a peek). */
 uint64_t login_lock_end(struct login_ctx *c);

@@ -9,7 +9,6 @@
 #include "deliver.h"
 #include "err.h"
 #include "oob.h"
-#include "oobaddr.h"
 #include "oobmsg.h"
 #include "util.h"
 
@@ -20,27 +19,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#define CODE_INPUT_MAX 64   /* bytes; anything longer is refused */
 #define PROMPT_MAX 4096
 #define NOTE_MAX 384
-
-/* Ask with text; *answer is NULL when the answer was unusable. */
-static int ask(struct login_ctx *c, const char *text, char **answer)
-{
-	char *resp = NULL;
-	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", text);
-
-	*answer = NULL;
-	if (rc != PAM_SUCCESS)
-		return rc;
-	if (resp != NULL && strnlen(resp, CODE_INPUT_MAX + 1) <= CODE_INPUT_MAX)
-		*answer = resp;
-	else if (resp != NULL) {
-		otp_wipe_str(resp);
-		free(resp);
-	}
-	return PAM_SUCCESS;
-}
 
 static const char *how(unsigned type)
 {
@@ -92,67 +72,26 @@ static void sent_note(struct login_ctx *c, const struct otp_auth_state *state, i
 		 state->oob[k].masked, minutes, minutes == 1 ? "" : "s");
 }
 
-/* Replace every needle in s (size bytes, at most ERR_MAX) by repl, cut to fit. */
-#define ERR_MAX 1024
-static void scrub(char *s, size_t size, const char *needle, const char *repl)
-{
-	char out[ERR_MAX];
-	size_t o = 0, nl = strlen(needle), rl = strlen(repl);
-
-	if (nl == 0 || size > sizeof(out))
-		return;
-	for (const char *p = s; *p != '\0' && o + 1 < size;) {
-		if (strncmp(p, needle, nl) == 0) {
-			size_t k = rl < size - 1 - o ? rl : size - 1 - o;
-
-			memcpy(out + o, repl, k);
-			o += k;
-			p += nl;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = '\0';
-	memcpy(s, out, o + 1);
-	otp_wipe(out, sizeof(out));
-}
-
-/* Compose and deliver sent's code; 1 when the command took it. */
+/* Deliver sent's code; 1 when the command took it. */
 static int deliver(struct login_ctx *c, const struct otp_oob_sent *sent)
 {
-	char host[256] = "", msg[OTP_OOB_MESSAGE_MAX], masked[OTP_OOB_MASKED_MAX];
+	char host[256];
 	struct otp_delivery_result res;
 	struct otp_oob_msg m = {
 		.type = sent->type, .to = sent->to, .from = c->cfg->oob.from, .user = c->who.user,
-		.host = host, .service = c->who.service, .rhost = c->who.rhost, .code = sent->code,
+		.host = otp_host_name(c->cfg->host_name, host, sizeof(host)),
+		.service = c->who.service, .rhost = c->who.rhost, .code = sent->code,
 		.valid = c->cfg->oob.valid, .now = c->who.now,
 	};
-	size_t len = 0;
-	int rc;
 
-	if (c->cfg->host_name[0] != '\0')
-		snprintf(host, sizeof(host), "%s", c->cfg->host_name);
-	else if (gethostname(host, sizeof(host) - 1) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	memset(&res, 0, sizeof(res));
-	rc = otp_oob_message(&m, msg, sizeof(msg), &len);
-	if (rc == OTP_OK)
-		rc = otp_oob_deliver(c->cfg, sent->type, sent->to, c->who.user, host, msg, len, &res);
-	otp_wipe(msg, sizeof(msg));
-	if (rc == OTP_OK)
+	if (otp_oob_send(c->cfg, &m, &res) == OTP_OK)
 		return 1;
-	if (res.why[0] == '\0')
-		snprintf(res.why, sizeof(res.why), "%s", otp_errdetail());
-	/* a command may echo its input: the address and the code stay out of syslog */
-	if (otp_oob_mask(sent->type, sent->to, masked, sizeof(masked)) != OTP_OK)
-		snprintf(masked, sizeof(masked), "(destination)");
-	scrub(res.err, sizeof(res.err), sent->to, masked);
-	scrub(res.err, sizeof(res.err), sent->code, "******");
 	pam_syslog(c->pamh, LOG_ERR, "cannot send a code to %s (device %s): %s%s%s", c->who.user,
 		   sent->device_name, res.why, res.err[0] ? ": " : "", res.err);
 	if (otp_oob_send_failed(c->st, c->cfg, &c->who, sent->device, res.why) != OTP_OK)
 		pam_syslog(c->pamh, LOG_ERR, "cannot record the failed send to %s: %s",
 			   c->who.user, otp_errdetail());
+	otp_wipe(&res, sizeof(res));
 	return 0;
 }
 
@@ -197,9 +136,9 @@ int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int 
 	int rc, k;
 
 	if (state->noob == 0 || !c->user_ok)
-		return ask(c, "Verification code: ", code);
+		return login_ask(c, "Verification code: ", code);
 	first_prompt(state, text, sizeof(text));
-	rc = ask(c, text, code);
+	rc = login_ask(c, text, code);
 	if (rc != PAM_SUCCESS || (k = choice_of(*code, state->noob)) < 0)
 		return rc;
 	otp_wipe_str(*code);
@@ -208,5 +147,5 @@ int login_ask_code(struct login_ctx *c, const struct otp_auth_state *state, int 
 	c->who.now = otp_now();
 	send_code(c, state, k, pw_ok, note, sizeof(note));
 	snprintf(text, sizeof(text), "%s\nVerification code: ", note);
-	return ask(c, text, code);
+	return login_ask(c, text, code);
 }

@@ -36,21 +36,29 @@
 
 #define FAIL_DELAY_USEC 2000000u  /* as pam_unix: slows a guessing loop */
 
-static int is_root(const char *user)
+/* What NSS says of the user, asked once a login (a directory is slow). */
+static void look_up(struct login_ctx *c)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 
-	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
-	       res->pw_uid == 0;
+	if (c->nss_asked)
+		return;
+	c->nss_asked = 1;
+	c->nss_known = getpwnam_r(c->who.user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
+	c->nss_root = c->nss_known && res->pw_uid == 0;
 }
 
-static int known_to_system(const char *user)
+static int is_root(struct login_ctx *c)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	look_up(c);
+	return c->nss_root;
+}
 
-	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
+static int known_to_system(struct login_ctx *c)
+{
+	look_up(c);
+	return c->nss_known;
 }
 
 static const char *item(pam_handle_t *pamh, int type)
@@ -212,12 +220,29 @@ static void decide_exempt(struct login_ctx *c, const struct otp_auth_state *stat
 			!c->cfg->lockout.even_deny_root ? OTP_EXEMPT_ASK : 0;
 }
 
+int login_ask(struct login_ctx *c, const char *text, char **answer)
+{
+	char *resp = NULL;
+	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", text);
+
+	*answer = NULL;
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (resp != NULL && strnlen(resp, LOGIN_ANSWER_MAX + 1) <= LOGIN_ANSWER_MAX)
+		*answer = resp;
+	else if (resp != NULL) {
+		otp_wipe_str(resp);
+		free(resp);
+	}
+	return PAM_SUCCESS;
+}
+
 /* libotp asked (OTP_EEXEMPT, nothing written): answer, and say to call again. */
 int login_answered(struct login_ctx *c, int rc)
 {
 	if (rc != OTP_EEXEMPT)
 		return 0;
-	c->who.exempt = is_root(c->who.user);
+	c->who.exempt = is_root(c);
 	return 1;
 }
 
@@ -418,10 +443,10 @@ static int login(struct login_ctx *c)
 	/* a name neither the store nor the system knows never skips the code:
 	 * its failure is then counted with the others of its source, not
 	 * recorded as a success of its own */
-	if (skip != NO_SKIP && !state.enrolled && !known_to_system(c->who.user))
+	if (skip != NO_SKIP && !state.enrolled && !known_to_system(c))
 		skip = NO_SKIP;
 	if (skip != OTP_SKIP_TRUSTED_NETWORK && skip != OTP_SKIP_TRUSTED_HOST &&
-	    login_may_enroll(c, &state, pw_ok) && known_to_system(c->who.user)) {
+	    login_may_enroll(c, &state, pw_ok) && known_to_system(c)) {
 		rc = login_enroll(c, skip);
 		if (rc != LOGIN_GO_ON)
 			return rc;
